@@ -1,0 +1,3 @@
+from hailuo_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""One error family for everything the provider can report to a user.
+
+Every error carries a short ``title`` and a plain-words ``message`` that the UI
+and the CLI show as they are. Details for the log go in ``detail``; none of
+these texts ever contains the token.
+"""
+
+from __future__ import annotations
+
+
+class HailuoError(Exception):
+    """Base of every error the provider raises on purpose."""
+
+    title: str = "Hailuo error"
+    #: Exit code the CLI uses for this kind of failure.
+    exit_code: int = 1
+    #: Whether pressing "retry" can reasonably help.
+    retryable: bool = True
+
+    def __init__(self, message: str, *, detail: str | None = None, partial: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        #: Assistant text received before the failure (never lost).
+        self.partial = partial
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AuthError(HailuoError):
+    """The token is missing, expired or refused (HTTP 401/403): log in again."""
+
+    title = "Login needed"
+    exit_code = 3
+
+
+class BadRequest(HailuoError):
+    """The server refused the request's parameters or signature (HTTP 400)."""
+
+    title = "Request refused"
+    exit_code = 4
+
+
+class RateLimited(HailuoError):
+    """Too many requests (HTTP 429), or the one-stream-per-account limit."""
+
+    title = "Rate limited"
+    exit_code = 5
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(HailuoError):
+    """The server failed (HTTP 5xx)."""
+
+    title = "Server error"
+    exit_code = 6
+
+    def __init__(self, message: str, *, status: int = 500, **kw) -> None:
+        super().__init__(message, **kw)
+        self.status = status
+
+
+class ServiceError(HailuoError):
+    """A non-zero ``statusInfo.code`` inside the event stream."""
+
+    title = "Hailuo reported an error"
+    exit_code = 6
+
+    def __init__(self, message: str, *, code: int = 0, **kw) -> None:
+        super().__init__(message, **kw)
+        self.code = code
+
+
+class NetworkError(HailuoError):
+    """The server could not be reached at all (nothing was sent)."""
+
+    title = "Network error"
+    exit_code = 7
+
+
+class StreamInterrupted(HailuoError):
+    """The stream ended (or stalled) before its final message; ``partial`` keeps the text."""
+
+    title = "Answer interrupted"
+    exit_code = 8
+
+
+class ProtocolChanged(HailuoError):
+    """The server sent something this client does not understand."""
+
+    title = "Unexpected reply from Hailuo"
+    exit_code = 9
+    retryable = False
+
+    def __init__(self, message: str, *, sample: str = "", **kw) -> None:
+        super().__init__(message, **kw)
+        #: A (size-limited) raw sample of what was received, for bug reports.
+        self.sample = sample[:2000]
+
+
+class LoginError(HailuoError):
+    """The browser login could not complete."""
+
+    title = "Login failed"
+    exit_code = 3
+
+
+class BrowserNotFound(LoginError):
+    """No Chromium/Chrome executable could be found."""
+
+    title = "No browser for login"
+    retryable = False
+
+
+class LoginCancelled(LoginError):
+    """The user closed the login window or cancelled."""
+
+    title = "Login cancelled"
+
+
+class LoginTimeout(LoginError):
+    """The user did not finish logging in in time."""
+
+    title = "Login timed out"
