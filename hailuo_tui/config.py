@@ -1,0 +1,256 @@
+"""Settings from ``config.toml`` and where hailuo-tui keeps its files.
+
+Nothing here runs at import time: :meth:`Paths.default` computes paths,
+:meth:`Paths.ensure` creates directories, :func:`load_config` reads (never writes).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+APP_NAME = "hailuo-tui"
+#: Environment variable naming another config file.
+CONFIG_ENV = "HAILUO_TUI_CONFIG"
+
+
+@dataclass
+class Paths:
+    """Where hailuo-tui reads and writes files."""
+
+    config_file: Path
+    """The TOML settings file."""
+    data_dir: Path
+    """Private data: the database, the browser profile, the log."""
+    db_path: Path
+    """The SQLite conversation database."""
+    profile_dir: Path
+    """The browser profile used for logging in."""
+    log_file: Path
+    """The debug log (written only when ``debug_log`` is on)."""
+    own_config_dir: bool = True
+    """Whether the config file's directory is ours, so :meth:`ensure` may tighten its mode.
+    False when ``HAILUO_TUI_CONFIG`` points somewhere else."""
+
+    @classmethod
+    def default(cls, demo: bool = False) -> Paths:
+        """The platform's places (XDG on Linux); ``demo=True`` keeps data apart under ``demo/``.
+
+        ``HAILUO_TUI_CONFIG`` overrides the config file path.
+        """
+        import platformdirs
+
+        override = os.environ.get(CONFIG_ENV)
+        if override:
+            config_file = Path(override).expanduser()
+        else:
+            config_file = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+        data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        if demo:
+            data_dir = data_dir / "demo"
+        return cls(
+            config_file=config_file,
+            data_dir=data_dir,
+            db_path=data_dir / ("demo.sqlite3" if demo else "hailuo.sqlite3"),
+            profile_dir=data_dir / "browser-profile",
+            log_file=data_dir / "hailuo-tui.log",
+            own_config_dir=not override,
+        )
+
+    def ensure(self) -> None:
+        """Create the data, profile-parent and config directories with mode 0700.
+
+        Directories that already exist are tightened to 0700 too, except a config
+        directory chosen through ``HAILUO_TUI_CONFIG``.
+        """
+        dirs = [(self.data_dir, True), (self.profile_dir.parent, True), (self.db_path.parent, True),
+                (self.log_file.parent, True), (self.config_file.parent, self.own_config_dir)]
+        seen: set[Path] = set()
+        for directory, ours in dirs:
+            if directory in seen:
+                continue
+            seen.add(directory)
+            existed = directory.exists()
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if ours or not existed:
+                os.chmod(directory, 0o700)
+
+
+@dataclass
+class Config:
+    """Settings read from ``config.toml``; every field has a default."""
+
+    base_url: str = "https://www.hailuo.ai"
+    """The Hailuo web endpoint (the emulator's URL in demo mode)."""
+    proxy: str | None = None
+    """HTTP(S) proxy URL for all requests, e.g. ``http://127.0.0.1:8080``."""
+    theme: str = "textual-dark"
+    """A Textual theme name."""
+    browser_path: str | None = None
+    """Chrome/Chromium executable for logging in; found automatically when unset."""
+    headless: bool = False
+    """Run the login browser without a window (only useful once logged in before)."""
+    login_timeout: float = 300
+    """Seconds to wait for the login in the browser."""
+    read_timeout: float = 60
+    """Seconds without a byte before a reply stream counts as stalled."""
+    connect_timeout: float = 15
+    """Seconds to wait for a connection to the server."""
+    web_search: bool = False
+    """Let Hailuo search the web by default (its ``searchMode``)."""
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Key overrides: binding id -> keys, e.g. ``{"chat.stop": "escape", "conversation.new": "ctrl+n"}``."""
+    debug_log: bool = False
+    """Write a debug log (never containing the token) to the log file."""
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; ``message`` names the file, the line or key, and the fix."""
+
+    def __init__(self, path: Path | str, message: str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _shown(path: Path) -> str:
+    """``path`` with the home directory written as ``~``."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
+_NUMBER = ((int, float), "a number")
+_TEXT = ((str,), "a string")
+_OPTIONAL_TEXT = ((str, type(None)), "a string")
+_FLAG = ((bool,), "true or false")
+#: Setting name -> (accepted Python types, the type in words for error messages).
+_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "base_url": _TEXT,
+    "proxy": _OPTIONAL_TEXT,
+    "theme": _TEXT,
+    "browser_path": _OPTIONAL_TEXT,
+    "headless": _FLAG,
+    "login_timeout": _NUMBER,
+    "read_timeout": _NUMBER,
+    "connect_timeout": _NUMBER,
+    "web_search": _FLAG,
+    "keymap": ((dict,), 'a table of binding id = "keys"'),
+    "debug_log": _FLAG,
+}
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            dict: "a table", list: "an array"}.get(type(value), type(value).__name__)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file (default: :meth:`Paths.default`'s); a missing file means defaults.
+
+    Raises:
+        ConfigError: the file is not valid TOML, has an unknown key, or a value of the wrong type.
+    """
+    if path is None:
+        path = Paths.default().config_file
+    path = Path(path)
+    shown = _shown(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config()
+    except OSError as exc:
+        raise ConfigError(path, f"{shown}: cannot be read ({exc.strerror}).") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, f"{shown}: is not UTF-8 text (byte {exc.start}).") from exc
+    except tomllib.TOMLDecodeError as exc:
+        text = str(exc)
+        where = re.search(r"\(at line (\d+), column (\d+)\)$", text)
+        if where:
+            reason = text[: where.start()].strip()
+            message = f"{shown} line {where.group(1)}, column {where.group(2)}: {reason}."
+        else:
+            message = f"{shown}: {text}."
+        raise ConfigError(path, message + " Fix the TOML, or move the file away to use the defaults.") from exc
+    return _from_dict(path, shown, data)
+
+
+def _from_dict(path: Path, shown: str, data: dict[str, Any]) -> Config:
+    kinds = _KINDS
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in kinds:
+            known = ", ".join(sorted(kinds))
+            raise ConfigError(path, f"{shown}: unknown setting {key!r}. Known settings: {known}.")
+        types, expected = kinds[key]
+        # bool is an int in Python; a number setting must not accept true/false.
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise ConfigError(path, f"{shown}: {key!r} must be {expected}, not {_type_name(value)} ({value!r}).")
+        if key == "keymap":
+            for binding, keys in value.items():
+                if not isinstance(keys, str):
+                    raise ConfigError(
+                        path,
+                        f"{shown}: keymap entry {binding!r} must be a string of keys like \"ctrl+n\", "
+                        f"not {_type_name(keys)}.",
+                    )
+            value = dict(value)
+        elif kinds[key] is _NUMBER:
+            if value <= 0:
+                raise ConfigError(path, f"{shown}: {key!r} must be a positive number of seconds, not {value!r}.")
+            value = float(value)
+        values[key] = value
+    return Config(**values)
+
+
+def default_config_text() -> str:
+    """A commented example ``config.toml`` listing every setting with its default."""
+    return '''\
+# hailuo-tui settings. Every line is optional; the values shown are the defaults.
+# Location: ~/.config/hailuo-tui/config.toml (or the path in $HAILUO_TUI_CONFIG).
+
+# The Hailuo web endpoint.
+# base_url = "https://www.hailuo.ai"
+
+# HTTP(S) proxy for all requests.
+# proxy = "http://127.0.0.1:8080"
+
+# A Textual theme name (try "textual-light", "nord", "gruvbox").
+# theme = "textual-dark"
+
+# Chrome/Chromium used to log in; found automatically when unset.
+# browser_path = "/usr/bin/chromium"
+
+# Run the login browser without a window.
+# headless = false
+
+# Seconds to wait for the login in the browser.
+# login_timeout = 300
+
+# Seconds without a byte before a reply counts as stalled.
+# read_timeout = 60
+
+# Seconds to wait for a connection.
+# connect_timeout = 15
+
+# Let Hailuo search the web by default.
+# web_search = false
+
+# Write a debug log (it never contains the token).
+# debug_log = false
+
+# Change keys: binding id = "keys" (comma-separate several keys).
+[keymap]
+# "chat.stop" = "escape"
+# "conversation.new" = "ctrl+n"
+'''
