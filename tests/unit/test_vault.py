@@ -1,0 +1,308 @@
+"""TokenVault: the real Secret Service, the no-backend fallback and a locked keyring."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
+from hailuo_tui.provider.models import AuthResult
+from hailuo_tui.store.vault import TokenVault, VaultUnavailable, describe_backend
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _auth(token: str | None = None) -> AuthResult:
+    return AuthResult(
+        token=token or f"eyJ.vault-test-{uuid.uuid4().hex}.sig",
+        path_and_query="/v4/api/chat/msg?device_platform=web&uuid=u&device_id=1&unix=1737800000000",
+        timestamp=1737800000000,
+        cookies={"c": "v"},
+        headers={"user-agent": "Mozilla/5.0 Chrome/156.0.0.0", "referer": "https://www.hailuo.ai/"},
+        base_url="https://www.hailuo.ai",
+    )
+
+
+def _account() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def _files_containing(root: Path, needle: str) -> list[Path]:
+    hits = []
+    data = needle.encode()
+    for path in root.rglob("*"):
+        try:
+            if path.is_file() and not path.is_symlink() and data in path.read_bytes():
+                hits.append(path)
+        except OSError:
+            continue
+    return hits
+
+
+@pytest.fixture
+def restore_keyring():
+    """Put the global keyring back afterwards (ENVIRONMENT.md §4)."""
+    old = keyring.get_keyring()
+    yield
+    keyring.set_keyring(old)
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self.store = {}
+
+    def get_password(self, service, username):
+        return self.store.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.store[(service, username)] = password
+
+    def delete_password(self, service, username):
+        try:
+            del self.store[(service, username)]
+        except KeyError:
+            raise PasswordDeleteError("not found") from None
+
+
+# --- (b) no usable backend -> memory only -----------------------------------------
+
+
+async def test_fail_backend_falls_back_to_memory(restore_keyring, tmp_path, monkeypatch):
+    from keyring.backends import fail
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    keyring.set_keyring(fail.Keyring())
+    vault = TokenVault(account=_account())
+    assert await vault.load() is None
+    auth = _auth()
+    await vault.save(auth)
+    assert vault.persistent is False
+    assert vault.warning and "gnome-keyring" in vault.warning and "keyrings.alt" in vault.warning
+    assert "memory" in vault.warning and "this run" in vault.warning
+    assert isinstance(vault.problem, VaultUnavailable) and vault.problem.title == "No keyring"
+    loaded = await vault.load()
+    assert loaded is not None and loaded.to_dict() == auth.to_dict()
+    assert "memory only" in vault.describe_backend()
+    assert "memory only" in describe_backend()
+    await vault.clear()
+    assert await vault.load() is None
+    assert _files_containing(tmp_path, auth.token) == []
+    assert not list(tmp_path.rglob("*"))  # nothing at all written
+
+
+async def test_explicit_fail_backend_and_plaintext_refused(tmp_path):
+    from keyring.backends import fail
+
+    vault = TokenVault(account=_account(), backend=fail.Keyring())
+    await vault.save(_auth())
+    assert vault.persistent is False
+
+    class PlaintextKeyring(MemoryKeyring):  # stands in for keyrings.alt.file.PlaintextKeyring
+        pass
+
+    plain = PlaintextKeyring()
+    vault = TokenVault(account=_account(), backend=plain)
+    await vault.save(_auth())
+    assert vault.persistent is False and plain.store == {}
+    assert "plain-text" in vault.warning
+
+
+async def test_chainer_uses_its_safe_member_only(restore_keyring):
+    from keyring.backends import chainer
+
+    safe = MemoryKeyring()
+
+    class PlaintextKeyring(MemoryKeyring):
+        priority = 0.5
+
+    plain = PlaintextKeyring()
+    chain = chainer.ChainerBackend()
+    chain.__dict__["backends"] = [safe, plain]  # the property is cached per instance
+    vault = TokenVault(account=_account(), backend=chain)
+    auth = _auth()
+    await vault.save(auth)
+    assert vault.persistent is True and plain.store == {}
+    assert (await TokenVault(account=vault.account, backend=chain).load()).token == auth.token
+
+
+async def test_round_trip_with_memory_backend_and_corrupt_entry():
+    kr = MemoryKeyring()
+    account = _account()
+    vault = TokenVault(account=account, backend=kr)
+    auth = _auth()
+    await vault.save(auth)
+    stored = kr.store[("hailuo-tui", account)]
+    assert AuthResult.from_json(stored).to_dict() == auth.to_dict()  # the whole AuthResult, one entry
+    fresh = TokenVault(account=account, backend=kr)
+    assert (await fresh.load()).to_dict() == auth.to_dict()
+    assert fresh.persistent and fresh.warning is None
+    await fresh.clear()
+    assert ("hailuo-tui", account) not in kr.store
+    await fresh.clear()  # clearing twice is fine
+
+    kr.store[("hailuo-tui", account)] = "not json {"
+    broken = TokenVault(account=account, backend=kr)
+    assert await broken.load() is None
+    assert broken.warning and "log in again" in broken.warning.lower()
+    assert broken.persistent  # the keyring itself works
+
+
+async def test_keyring_error_midway_falls_back():
+    from keyring.errors import KeyringError
+
+    class Flaky(MemoryKeyring):
+        def set_password(self, s, u, p):
+            raise KeyringError("boom")
+
+    vault = TokenVault(account=_account(), backend=Flaky())
+    auth = _auth()
+    await vault.save(auth)
+    assert vault.persistent is False and vault.warning
+    assert (await vault.load()).token == auth.token
+    assert auth.token not in vault.warning
+
+
+# --- (a) the real Secret Service ------------------------------------------------------
+
+
+def _secret_service_ready() -> str:
+    """'' if an unlocked Secret Service answers, else the reason to skip."""
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return "no D-Bus session (run pytest under dbus-run-session with an unlocked gnome-keyring)"
+    try:
+        from keyring.backends import SecretService
+
+        kr = SecretService.Keyring()
+        kr.get_password("hailuo-tui-probe", "probe")
+    except Exception as exc:
+        return f"Secret Service not usable: {type(exc).__name__}: {exc}"
+    return ""
+
+
+@pytest.mark.keyring
+async def test_real_secret_service_round_trip(restore_keyring):
+    reason = _secret_service_ready()
+    if reason:
+        pytest.skip(reason)
+    from keyring.backends import SecretService
+
+    keyring.set_keyring(SecretService.Keyring())
+    account = _account()
+    vault = TokenVault(account=account)
+    auth = _auth()
+    try:
+        await vault.save(auth)
+        assert vault.persistent and vault.warning is None
+        assert "SecretService" in vault.describe_backend()
+        raw = keyring.get_password("hailuo-tui", account)
+        assert raw is not None and AuthResult.from_json(raw).to_dict() == auth.to_dict()
+        again = TokenVault(account=account)
+        assert (await again.load()).to_dict() == auth.to_dict()
+        home = Path(os.environ["HOME"])
+        assert _files_containing(home, auth.token) == []
+        await again.clear()
+        assert keyring.get_password("hailuo-tui", account) is None
+        assert await TokenVault(account=account).load() is None
+    finally:
+        try:
+            keyring.delete_password("hailuo-tui", account)
+        except Exception:
+            pass
+
+
+# --- (a') and (c): in a private D-Bus session, as subprocesses ------------------------------
+
+_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, json, os, sys
+    from pathlib import Path
+    from hailuo_tui.provider.models import AuthResult
+    from hailuo_tui.store.vault import TokenVault
+
+    TOKEN = sys.argv[1]
+
+    async def main():
+        auth = AuthResult(token=TOKEN, path_and_query="/v4/api/chat/msg?unix=1", timestamp=1)
+        v = TokenVault(account="sub")
+        await v.save(auth)
+        loaded = await TokenVault(account="sub").load()
+        out = {"persistent": v.persistent, "warning": v.warning, "backend": v.describe_backend(),
+               "same_run": (await v.load()).token == TOKEN,
+               "other_vault": bool(loaded and loaded.token == TOKEN)}
+        if v.persistent:
+            import keyring
+            out["raw_ok"] = json.loads(keyring.get_password("hailuo-tui", "sub"))["token"] == TOKEN
+            await v.clear()
+            out["cleared"] = await TokenVault(account="sub").load() is None
+        print("RESULT" + json.dumps(out))
+
+    asyncio.run(main())
+    """
+)
+
+
+def _run_in_session(tmp_path: Path, *, unlock: bool, token: str) -> dict:
+    if not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")):
+        pytest.skip("needs dbus-run-session and gnome-keyring-daemon (apt install gnome-keyring dbus-x11)")
+    script = tmp_path / "vault_probe.py"
+    script.write_text(_SCRIPT)
+    home = tmp_path / "home"
+    home.mkdir()
+    inner = f'{sys.executable} {script} "$0"'
+    if unlock:
+        inner = "printf pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; " + inner
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "XDG_", "PYTHON_KEYRING"))}
+    env.update(HOME=str(home), PYTHONPATH=str(REPO), DISPLAY="")
+    env.pop("DISPLAY")
+    res = subprocess.run(
+        ["dbus-run-session", "--", "sh", "-c", inner, token],
+        capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL,
+    )
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT")]
+    assert lines, f"rc={res.returncode}\nstdout={res.stdout[-2000:]}\nstderr={res.stderr[-2000:]}"
+    import json
+
+    assert token not in res.stderr
+    files = _files_containing(home, token)
+    assert files == [], f"token in plain text in {files}"
+    return json.loads(lines[-1][len("RESULT"):])
+
+
+@pytest.mark.keyring
+def test_secret_service_in_private_session(tmp_path):
+    token = f"eyJ.sub-{uuid.uuid4().hex}.sig"
+    out = _run_in_session(tmp_path, unlock=True, token=token)
+    assert out["persistent"] is True, out
+    assert out["warning"] is None
+    assert "SecretService" in out["backend"]
+    assert out["other_vault"] and out["raw_ok"] and out["cleared"]
+    assert (tmp_path / "home" / ".local/share/keyrings").is_dir()  # gnome-keyring really stored it
+
+
+@pytest.mark.keyring
+def test_locked_keyring_falls_back_without_hanging(tmp_path):
+    import time
+
+    token = f"eyJ.locked-{uuid.uuid4().hex}.sig"
+    t0 = time.monotonic()
+    out = _run_in_session(tmp_path, unlock=False, token=token)
+    assert time.monotonic() - t0 < 45
+    assert out["persistent"] is False, out
+    assert "locked" in out["warning"] and "gnome-keyring" in out["warning"]
+    assert out["same_run"] is True  # kept in memory for this run
+    assert out["other_vault"] is False
+    assert "memory only" in out["backend"]
