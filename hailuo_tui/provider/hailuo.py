@@ -1,0 +1,380 @@
+"""The Hailuo AI provider: browser login and streaming chat over aiohttp.
+
+The surface follows the gpt4free provider (class attributes, ``on_auth_async``
+and ``create_authed`` as async iterators) so code written for one reads like
+the other; the behaviour is our own and documented in PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from hailuo_tui.provider.errors import (
+    AuthError,
+    BadRequest,
+    HailuoError,
+    NetworkError,
+    ProtocolChanged,
+    RateLimited,
+    ServerError,
+    ServiceError,
+    StreamInterrupted,
+)
+from hailuo_tui.provider.models import (
+    AuthResult,
+    ChatStarted,
+    Conversation,
+    LoginProgress,
+    LoginRequested,
+)
+from hailuo_tui.provider.signing import compact_json, sign_json, sign_message, unix_of
+from hailuo_tui.provider.sse import SSEDecoder, SSELineTooLong
+from hailuo_tui.provider.stream import EventMapper
+from hailuo_tui.sanitize import clean
+
+log = logging.getLogger(__name__)
+
+Message = Mapping[str, Any]
+
+
+def format_prompt(messages: Sequence[Message]) -> str:
+    """Fold a whole history into the one prompt a new chat sends (PROTOCOL.md §4.2).
+
+    A single message goes as it is; otherwise each non-empty message becomes
+    ``Role: content`` and ``Assistant:`` is appended for the model to continue.
+    """
+    useful = [m for m in messages if str(m.get("content") or "").strip()]
+    if len(useful) == 1:
+        return str(useful[0]["content"])
+    lines = [f"{str(m.get('role', 'user')).capitalize()}: {m['content']}" for m in useful]
+    return "\n".join(lines) + "\nAssistant:"
+
+
+def last_user_message(messages: Sequence[Message]) -> str:
+    """The trailing user messages, joined by newlines (what a continued chat sends)."""
+    tail: list[str] = []
+    for message in reversed(messages):
+        if message.get("role") != "user":
+            break
+        tail.append(str(message.get("content") or ""))
+    return "\n".join(reversed(tail))
+
+
+def _status_message(body: str) -> str:
+    """The server's ``statusInfo.message`` from an error body, cleaned for display."""
+    try:
+        info = json.loads(body).get("statusInfo") or {}
+        return clean(str(info.get("message") or "")).strip()[:300]
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def error_for_status(status: int, body: str, headers: Mapping[str, str] | None = None) -> HailuoError:
+    """Map an HTTP error response to the provider's error family."""
+    server = _status_message(body)
+    said = f" (Hailuo said: {server})" if server else ""
+    if status in (401, 403):
+        return AuthError(
+            f"Your Hailuo login was refused or has expired (HTTP {status}). Log in again.{said}",
+            detail=f"HTTP {status}",
+        )
+    if status == 400:
+        return BadRequest(
+            "Hailuo refused the request's signature or parameters (HTTP 400). "
+            f"Logging in again usually fixes this.{said}",
+            detail="HTTP 400",
+        )
+    if status in (402, 429):
+        wait = _retry_after((headers or {}).get("Retry-After"))
+        hint = f" Wait {wait:.0f} s, then retry." if wait else " Wait a little, then retry."
+        return RateLimited(f"Hailuo is limiting requests for this account (HTTP {status}).{hint}{said}", retry_after=wait)
+    if status >= 500:
+        return ServerError(f"Hailuo's server failed (HTTP {status}). Try again in a moment.{said}", status=status)
+    return HailuoError(f"Unexpected answer from Hailuo (HTTP {status}).{said}", detail=f"HTTP {status}")
+
+
+class HailuoAI:
+    """Hailuo AI (MiniMax) web chat, with a browser login and a streaming reply."""
+
+    label = "Hailuo AI"
+    url = "https://www.hailuo.ai"
+    working = True
+    use_nodriver = True
+    supports_stream = True
+    default_model = "MiniMax"
+    models = [default_model]
+
+    # --- login ----------------------------------------------------------------
+
+    @classmethod
+    async def on_auth_async(
+        cls,
+        proxy: str | None = None,
+        *,
+        base_url: str | None = None,
+        headless: bool = False,
+        browser_path: str | None = None,
+        profile_dir: Path | None = None,
+        timeout: float = 300.0,
+        **kwargs: Any,
+    ) -> AsyncIterator[LoginRequested | LoginProgress | AuthResult]:
+        """Log in through a real Chromium and yield progress, then the :class:`AuthResult`.
+
+        If ``G4F_LOGIN_URL`` is set, a :class:`LoginRequested` carrying it comes first.
+        """
+        from hailuo_tui.provider.login import browser_login  # nodriver is a heavy import
+
+        login_url = os.environ.get("G4F_LOGIN_URL")
+        if login_url:
+            yield LoginRequested(login_url)
+        progress: asyncio.Queue[str] = asyncio.Queue()
+        task = asyncio.ensure_future(
+            browser_login(
+                (base_url or cls.url).rstrip("/"),
+                profile_dir=profile_dir,
+                headless=headless,
+                browser_path=browser_path,
+                proxy=proxy,
+                timeout=timeout,
+                on_progress=progress.put_nowait,
+            )
+        )
+        try:
+            while not task.done() or not progress.empty():
+                getter = asyncio.ensure_future(progress.get())
+                await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+                if getter.done():
+                    yield LoginProgress(getter.result())
+                else:
+                    getter.cancel()
+            yield task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    # --- chat -----------------------------------------------------------------
+
+    @classmethod
+    async def create_authed(
+        cls,
+        model: str,
+        messages: Sequence[Message],
+        auth_result: AuthResult,
+        return_conversation: bool = False,
+        conversation: Conversation | None = None,
+        *,
+        base_url: str | None = None,
+        proxy: str | None = None,
+        web_search: bool = False,
+        session: aiohttp.ClientSession | None = None,
+        read_timeout: float = 60.0,
+        connect_timeout: float = 15.0,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """Send the conversation's new message and yield typed events as the answer streams.
+
+        Yields :class:`ChatStarted`, :class:`TitleGenerated`, the :class:`Conversation`
+        (when ``return_conversation``), :class:`TextDelta` pieces, optional
+        :class:`SearchSources`/:class:`FollowUps`, then :class:`Finished`.
+        Raises a :class:`HailuoError`; a failure mid-answer carries the text so far
+        in ``partial``.
+        """
+        if conversation is not None and conversation.token != auth_result.token:
+            conversation = None  # the chat belongs to another login: start a new one
+        if conversation is not None:
+            prompt, chat_id = last_user_message(messages), conversation.chatID
+            character_id = str(conversation.characterID)
+        else:
+            prompt, chat_id, character_id = format_prompt(messages), "0", "1"
+        if not prompt.strip():
+            raise HailuoError("There is no message to send.", partial="")
+
+        path_and_query = auth_result.path_and_query
+        unix = unix_of(auth_result.query) or str(auth_result.timestamp)
+        root = (base_url or auth_result.base_url or cls.url).rstrip("/")
+        headers = dict(auth_result.headers)
+        headers.update(
+            {
+                "token": auth_result.token,
+                "yy": sign_message(path_and_query, unix, character_id, prompt, chat_id),
+                "accept": "text/event-stream",
+            }
+        )
+        form = aiohttp.FormData(default_to_multipart=True)
+        form.add_field("characterID", character_id)
+        form.add_field("msgContent", prompt)
+        form.add_field("chatID", chat_id)
+        form.add_field("searchMode", "1" if web_search else "0")
+
+        own_session = session is None
+        if own_session:
+            session = aiohttp.ClientSession(
+                cookies=auth_result.cookies,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout, sock_read=read_timeout),
+            )
+        mapper = EventMapper()
+        try:
+            try:
+                response = await session.post(root + path_and_query, data=form, headers=headers, proxy=proxy)
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                raise NetworkError(
+                    f"Could not reach Hailuo at {root}: {type(exc).__name__}. Check your connection or proxy.",
+                    detail=repr(exc),
+                ) from None
+            async with response:
+                if response.status != 200:
+                    body = await response.text(errors="replace")
+                    raise error_for_status(response.status, body, response.headers)
+                content_type = response.headers.get("Content-Type", "")
+                if "event-stream" not in content_type:
+                    body = await response.text(errors="replace")
+                    raise cls._non_stream_error(body)
+                async for event in cls._read_events(response, mapper, read_timeout):
+                    yield event
+                    if return_conversation and isinstance(event, ChatStarted):
+                        yield Conversation(auth_result.token, event.chat_id, int(character_id))
+        finally:
+            if own_session:
+                await session.close()
+
+    @classmethod
+    async def _read_events(cls, response: aiohttp.ClientResponse, mapper: EventMapper, read_timeout: float) -> AsyncIterator[Any]:
+        decoder = SSEDecoder()
+        try:
+            async for chunk in response.content.iter_any():
+                for sse in decoder.feed(chunk):
+                    for event in mapper.feed(sse):
+                        yield event
+                    if mapper.closed:
+                        return
+            for sse in decoder.close():
+                for event in mapper.feed(sse):
+                    yield event
+        except SSELineTooLong as exc:
+            raise ProtocolChanged(str(exc), partial=mapper.text) from None
+        except asyncio.TimeoutError:
+            raise StreamInterrupted(
+                f"Hailuo stopped sending for {read_timeout:.0f} s; the answer so far was kept.",
+                partial=mapper.text,
+            ) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            if mapper.final:
+                return  # the whole answer arrived; only the closing marker was lost
+            raise StreamInterrupted(
+                "The connection to Hailuo dropped before the answer finished; the answer so far was kept.",
+                detail=repr(exc),
+                partial=mapper.text,
+            ) from None
+        if not mapper.final:
+            if not mapper.chat_id and mapper.skipped:
+                raise ProtocolChanged(
+                    "Hailuo's reply could not be understood; its protocol may have changed.",
+                    sample=mapper.last_skipped_sample,
+                    partial=mapper.text,
+                )
+            raise StreamInterrupted(
+                "Hailuo ended the answer before it was finished; the answer so far was kept.",
+                partial=mapper.text,
+            )
+
+    @staticmethod
+    def _non_stream_error(body: str) -> HailuoError:
+        try:
+            info = json.loads(body).get("statusInfo") or {}
+        except (ValueError, AttributeError):
+            info = None
+        if isinstance(info, dict) and info.get("code") not in (0, None):
+            return ServiceError(
+                clean(str(info.get("message") or f"error code {info.get('code')}"))[:300],
+                code=int(info["code"]) if str(info.get("code")).lstrip("-").isdigit() else -1,
+            )
+        return ProtocolChanged(
+            "Hailuo answered with something other than an event stream; its protocol may have changed.",
+            sample=body,
+        )
+
+    # --- other signed calls -------------------------------------------------
+
+    @classmethod
+    async def json_request(
+        cls,
+        method: str,
+        path: str,
+        auth_result: AuthResult,
+        body: Any = None,
+        *,
+        query: str | None = None,
+        base_url: str | None = None,
+        proxy: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = 15.0,
+    ) -> dict[str, Any]:
+        """A signed call to a JSON route; returns ``data`` or raises a :class:`HailuoError`."""
+        query = auth_result.query if query is None else query
+        path_and_query = f"{path}?{query}"
+        text = compact_json(body) if body is not None else None
+        headers = dict(auth_result.headers)
+        headers["token"] = auth_result.token
+        headers["yy"] = sign_json(path_and_query, unix_of(query) or str(auth_result.timestamp), text)
+        if text is not None:
+            headers["content-type"] = "application/json"
+        root = (base_url or auth_result.base_url or cls.url).rstrip("/")
+        own_session = session is None
+        if own_session:
+            session = aiohttp.ClientSession(cookies=auth_result.cookies, timeout=aiohttp.ClientTimeout(total=timeout))
+        try:
+            try:
+                async with session.request(method, root + path_and_query, data=text, headers=headers, proxy=proxy) as response:
+                    raw = await response.text(errors="replace")
+                    status = response.status
+                    response_headers = response.headers
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                raise NetworkError(
+                    f"Could not reach Hailuo at {root}: {type(exc).__name__}. Check your connection or proxy.",
+                    detail=repr(exc),
+                ) from None
+        finally:
+            if own_session:
+                await session.close()
+        if status != 200:
+            raise error_for_status(status, raw, response_headers)
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            raise ProtocolChanged("Hailuo answered with something that is not JSON.", sample=raw) from None
+        info = payload.get("statusInfo") if isinstance(payload, dict) else None
+        if not isinstance(info, dict):
+            raise ProtocolChanged("Hailuo's answer has no status.", sample=raw)
+        if info.get("code") not in (0, "0"):
+            message = clean(str(info.get("message") or "")) or f"error code {info.get('code')}"
+            raise ServiceError(message[:300], code=int(info["code"]) if str(info.get("code")).lstrip("-").isdigit() else -1)
+        data = payload.get("data")
+        return data if isinstance(data, dict) else {}
+
+    @classmethod
+    async def user_info(cls, auth_result: AuthResult, **kwargs: Any) -> dict[str, Any]:
+        """``GET /v1/api/user/info``: the account's profile (a cheap token check)."""
+        data = await cls.json_request("GET", "/v1/api/user/info", auth_result, **kwargs)
+        info = data.get("userInfo")
+        return info if isinstance(info, dict) else {}
+
+    @classmethod
+    async def delete_chat(cls, auth_result: AuthResult, chat_id: str, **kwargs: Any) -> None:
+        """``DELETE /v1/api/chat/history/<chatID>``: remove a chat on the server."""
+        await cls.json_request("DELETE", f"/v1/api/chat/history/{chat_id}", auth_result, **kwargs)
