@@ -17,6 +17,7 @@ from keyring.errors import PasswordDeleteError
 
 from hailuo_tui.provider.models import AuthResult
 from hailuo_tui.store.vault import TokenVault, VaultUnavailable, describe_backend
+from tests.helpers import secret_service_skip_reason
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -179,23 +180,9 @@ async def test_keyring_error_midway_falls_back():
 # --- (a) the real Secret Service ------------------------------------------------------
 
 
-def _secret_service_ready() -> str:
-    """'' if an unlocked Secret Service answers, else the reason to skip."""
-    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-        return "no D-Bus session (run pytest under dbus-run-session with an unlocked gnome-keyring)"
-    try:
-        from keyring.backends import SecretService
-
-        kr = SecretService.Keyring()
-        kr.get_password("hailuo-tui-probe", "probe")
-    except Exception as exc:
-        return f"Secret Service not usable: {type(exc).__name__}: {exc}"
-    return ""
-
-
 @pytest.mark.keyring
 async def test_real_secret_service_round_trip(restore_keyring):
-    reason = _secret_service_ready()
+    reason = secret_service_skip_reason()
     if reason:
         pytest.skip(reason)
     from keyring.backends import SecretService

@@ -1,0 +1,229 @@
+"""Command line: parse arguments, build the services, run the app or a one-shot command.
+
+Exit codes (for scripts): 0 success, 1 other error, 2 usage, 3 login needed or
+failed, 4 request refused, 5 rate limited, 6 server or service error,
+7 network error, 8 answer interrupted, 9 unexpected reply, 130 interrupted
+by Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+from hailuo_tui import __version__
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AUTH = 0, 1, 2, 3
+EXIT_CTRL_C = 130
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--demo", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="use the built-in Hailuo emulator with a demo account (no browser, separate data)")
+    parser.add_argument("--base-url", metavar="URL", default=default, help="Hailuo site to talk to (default https://www.hailuo.ai)")
+    parser.add_argument("--proxy", metavar="URL", default=default, help="HTTP proxy for the browser and the API")
+    parser.add_argument("--headless", action="store_const", const=True, default=default,
+                        help="run the login browser without a window (works once the profile is logged in)")
+    parser.add_argument("--browser", metavar="PATH", default=default, help="Chromium or Chrome executable for login")
+    parser.add_argument("--config", metavar="PATH", type=Path, default=default, help="config file (default: XDG config dir)")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="write a debug log (token and signature redacted)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hailuo-tui",
+        description="A keyboard-driven terminal chat client for Hailuo AI (MiniMax). "
+        "With no command it opens the full-screen app.",
+        epilog="Try it without an account: hailuo-tui --demo",
+    )
+    parser.add_argument("--version", action="version", version=f"hailuo-tui {__version__}")
+    _add_global_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    login = commands.add_parser("login", help="log in through Chromium (or --token) and store the login in the keyring")
+    _add_global_options(login, suppress=True)
+    login.add_argument("--token", action="store_true",
+                       help="paste the token from the web page's localStorage (_token) instead of opening a browser; "
+                       "read from a prompt or stdin, never from the command line")
+    logout = commands.add_parser("logout", help="forget the stored login")
+    _add_global_options(logout, suppress=True)
+    status = commands.add_parser("status", help="show whether you are logged in (never prints the token)")
+    _add_global_options(status, suppress=True)
+    ask = commands.add_parser("ask", help="ask one question and stream the answer to stdout (the title goes to stderr)")
+    _add_global_options(ask, suppress=True)
+    ask.add_argument("prompt", nargs="*", help="the question (read from stdin when omitted)")
+    ask.add_argument("--web-search", action="store_true", default=None, help="let Hailuo search the web for this question")
+    return parser
+
+
+def _options(args: argparse.Namespace):
+    from hailuo_tui.services import Options
+
+    return Options(
+        demo=args.demo,
+        base_url=args.base_url,
+        proxy=args.proxy,
+        headless=args.headless,
+        browser=args.browser,
+        config_path=args.config,
+        debug=args.debug,
+    )
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    options = _options(args)
+    if options.debug:
+        from hailuo_tui.logs import setup_debug_log
+
+        setup_debug_log(demo=options.demo)
+    if args.command is None:
+        return run_app(options)
+    runner = {"login": cmd_login, "logout": cmd_logout, "status": cmd_status, "ask": cmd_ask}[args.command]
+    try:
+        return asyncio.run(_with_services(options, runner, args))
+    except KeyboardInterrupt:
+        _err("Interrupted.")
+        return EXIT_CTRL_C
+
+
+async def _with_services(options, runner, args) -> int:
+    from hailuo_tui.config import ConfigError
+    from hailuo_tui.provider import HailuoError
+    from hailuo_tui.services import Services
+
+    try:
+        services = await Services.start(options)
+    except ConfigError as exc:
+        _err(f"Config error: {exc}")
+        return EXIT_USAGE
+    try:
+        return await runner(services, args)
+    except HailuoError as exc:
+        _err(f"{exc.title}: {exc.message}")
+        return exc.exit_code
+    finally:
+        await services.close()
+
+
+def run_app(options) -> int:
+    """Open the full-screen app."""
+    from hailuo_tui.app import run
+
+    return run(options)
+
+
+async def cmd_login(services, args) -> int:
+    if args.token:
+        if sys.stdin.isatty():
+            token = getpass.getpass("Paste the token (localStorage _token on the Hailuo page): ")
+        else:
+            token = sys.stdin.readline()
+        token = token.strip()
+        if not token:
+            _err("No token given.")
+            return EXIT_USAGE
+        await services.login_with_token(token)
+    else:
+        _err(f"Opening Chromium at {services.base_url}. Log in there; this window waits.")
+        await services.login_with_browser(on_progress=lambda text: _err(f"  {text}"))
+    _report_vault(services)
+    _err("Logged in.")
+    return EXIT_OK
+
+
+async def cmd_logout(services, args) -> int:
+    await services.logout()
+    _report_vault(services)
+    _err("Logged out.")
+    return EXIT_OK
+
+
+async def cmd_status(services, args) -> int:
+    import os
+
+    from hailuo_tui.provider import AuthError, HailuoError
+    from hailuo_tui.services import TOKEN_ENV
+
+    auth = await services.auth()
+    _report_vault(services)
+    print(f"Site:      {services.base_url}{'  (demo emulator)' if services.demo else ''}")
+    print(f"Keyring:   {services.vault.describe_backend()}")
+    if auth is None:
+        print("Login:     not logged in (run `hailuo-tui login`)")
+        return EXIT_AUTH
+    source = f"${TOKEN_ENV}" if os.environ.get(TOKEN_ENV) and not services.demo else "stored login"
+    try:
+        info = await services.check(auth)
+    except AuthError:
+        print(f"Login:     expired or refused ({source}); run `hailuo-tui login`")
+        return EXIT_AUTH
+    except HailuoError as exc:
+        print(f"Login:     {source}, not verified ({exc.title}: {exc.message})")
+        return exc.exit_code
+    from hailuo_tui.sanitize import clean
+
+    name = clean(str(info.get("name") or info.get("userName") or "")).strip()
+    print(f"Login:     logged in{f' as {name}' if name else ''} ({source})")
+    return EXIT_OK
+
+
+def _report_vault(services) -> None:
+    warning = services.vault.warning
+    if warning:
+        _err(f"Warning: {warning}")
+
+
+async def cmd_ask(services, args) -> int:
+    from hailuo_tui.provider import Finished, HailuoError, TextDelta, TitleGenerated
+    from hailuo_tui.sanitize import clean
+
+    prompt = " ".join(args.prompt).strip()
+    if not prompt and not sys.stdin.isatty():
+        prompt = sys.stdin.read().strip()
+    if not prompt:
+        _err("Nothing to ask: give a prompt as arguments or on stdin.")
+        return EXIT_USAGE
+    auth = await services.auth()
+    _report_vault(services)
+    if auth is None:
+        _err("Not logged in: run `hailuo-tui login` (or `hailuo-tui ask --demo …` to try the emulator).")
+        return EXIT_AUTH
+    out = sys.stdout
+    ended_with_newline = True
+    try:
+        async for event in services.chat([{"role": "user", "content": prompt}], auth, web_search=args.web_search):
+            if isinstance(event, TextDelta):
+                text = clean(event.text)
+                out.write(text)
+                out.flush()
+                if text:
+                    ended_with_newline = text.endswith("\n")
+            elif isinstance(event, TitleGenerated):
+                _err(f"# {clean(event.title)}")
+            elif isinstance(event, Finished):
+                pass
+    except HailuoError:
+        if not ended_with_newline:
+            out.write("\n")
+        out.flush()
+        raise
+    if not ended_with_newline:
+        out.write("\n")
+    out.flush()
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""Opt-in debug logging that never writes the token or the signature."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+#: Header names and JSON keys whose values are secrets.
+_SECRET = re.compile(
+    r"""(?ix)
+    (?P<key>["']?(?:token|_token|yy|access_token|cookie)["']?\s*[:=]\s*["']?)
+    (?P<value>[^"'\s,;&}]+)
+    """
+)
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+
+
+def redact(text: str) -> str:
+    """Hide secret values (``token``, ``yy``, cookies, anything JWT-shaped)."""
+    text = _SECRET.sub(lambda m: m.group("key") + "<redacted>", text)
+    return _JWT.sub("<redacted-jwt>", text)
+
+
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def setup_debug_log(*, demo: bool = False) -> str:
+    """Send the ``hailuo_tui`` and ``aiohttp`` loggers to a 0600 file; returns its path."""
+    from hailuo_tui.config import Paths
+
+    paths = Paths.default(demo=demo)
+    paths.ensure()
+    path = paths.log_file
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.chmod(path, 0o600)
+    handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("hailuo_tui", "aiohttp"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+    return str(path)

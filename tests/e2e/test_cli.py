@@ -1,0 +1,127 @@
+"""The command line as a user runs it: real subprocesses, the emulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+
+import pytest
+
+from hailuo_tui.emulator import Emulator
+from tests.helpers import secret_service_skip_reason
+
+
+def cli_env(tmp_path, **extra) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        # a keyring entry of its own, so a developer's real login is never touched
+        HAILUO_TUI_KEYRING_SERVICE=f"hailuo-tui-test-{uuid.uuid4().hex[:8]}",
+    )
+    env.pop("HAILUO_TOKEN", None)
+    env.update(extra)
+    return env
+
+
+async def run_cli(*args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60):
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hailuo_tui", *args,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None), timeout)
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_ask_demo_streams_a_markdown_answer(tmp_path):
+    code, out, err = await run_cli("ask", "--demo", "Show me some python code and a table", env=cli_env(tmp_path))
+    assert code == 0, err
+    assert "```python" in out and "|---" in out
+    assert err.splitlines()[-1].startswith("# Show me some python")  # the title goes to stderr
+    assert "Warning" not in err  # the demo never needs a keyring
+
+
+async def test_ask_reads_the_prompt_from_stdin(tmp_path):
+    code, out, err = await run_cli("--demo", "ask", env=cli_env(tmp_path), stdin="你好，介绍一下你自己\n")
+    assert code == 0, err
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in out)
+
+
+async def test_ask_without_a_prompt_is_a_usage_error(tmp_path):
+    code, out, err = await run_cli("ask", "--demo", env=cli_env(tmp_path), stdin="")
+    assert code == 2 and "Nothing to ask" in err
+
+
+async def test_not_logged_in_says_so_with_exit_code_3(tmp_path):
+    async with Emulator() as emu:
+        env = cli_env(tmp_path, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+        code, out, err = await run_cli("ask", "--base-url", emu.url, "hello", env=env)
+        assert code == 3 and "hailuo-tui login" in err
+        code, out, err = await run_cli("status", "--base-url", emu.url, env=env)
+        assert code == 3 and "not logged in" in out
+
+
+async def test_env_token_overrides_and_is_never_printed(tmp_path):
+    async with Emulator() as emu:
+        env = cli_env(tmp_path, HAILUO_TOKEN=emu.demo_token, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+        code, out, err = await run_cli("--base-url", emu.url, "status", env=env)
+        assert code == 0 and "logged in" in out and "$HAILUO_TOKEN" in out
+        assert emu.demo_token not in out + err
+        code, out, err = await run_cli("--base-url", emu.url, "ask", "hello", env=env)
+        assert code == 0 and "Turn 1" in out
+        assert emu.demo_token not in out + err
+
+
+async def test_error_exit_codes(tmp_path):
+    async with Emulator() as emu:
+        env = cli_env(tmp_path, HAILUO_TOKEN=emu.demo_token, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+        for status, expected in ((429, 5), (502, 6), (401, 3)):
+            emu.config.fail_next = [status]
+            code, out, err = await run_cli("--base-url", emu.url, "ask", "hello", env=env)
+            assert code == expected, (status, err)
+        emu.config.drop_before = "mid_answer"
+        code, out, err = await run_cli("--base-url", emu.url, "ask", "write a list", env=env)
+        assert code == 8 and out.strip(), err  # the partial answer was printed
+        assert "interrupted" in err.lower()
+
+
+async def test_malformed_config_is_reported_with_path_and_line(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('theme = "nord"\nread_timeout = \n')
+    code, out, err = await run_cli("--config", str(config), "ask", "--demo", "hi", env=cli_env(tmp_path))
+    assert code == 2
+    assert "bad.toml line 2" in err
+
+
+@pytest.mark.keyring
+async def test_login_token_status_logout_round_trip_through_the_keyring(tmp_path):
+    reason = secret_service_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    async with Emulator() as emu:
+        env = cli_env(tmp_path)
+        code, out, err = await run_cli("--base-url", emu.url, "login", "--token", env=env, stdin=emu.demo_token + "\n")
+        assert code == 0, err
+        code, out, err = await run_cli("--base-url", emu.url, "status", env=env)
+        assert code == 0 and "logged in as" in out, out + err
+        assert "SecretService" in out or "Secret" in out
+        code, out, err = await run_cli("--base-url", emu.url, "ask", "hello", env=env)
+        assert code == 0 and "Turn 1" in out
+        code, out, err = await run_cli("--base-url", emu.url, "logout", env=env)
+        assert code == 0
+        code, out, err = await run_cli("--base-url", emu.url, "status", env=env)
+        assert code == 3
+        for path in tmp_path.rglob("*"):
+            if path.is_file():
+                assert emu.demo_token.encode() not in path.read_bytes(), path
+
+
+async def test_help_lists_every_command(tmp_path):
+    code, out, err = await run_cli("--help", env=cli_env(tmp_path))
+    assert code == 0
+    for command in ("login", "logout", "status", "ask", "--demo", "--base-url", "--proxy", "--headless"):
+        assert command in out

@@ -1,0 +1,50 @@
+"""The core never imports textual or rich (STYLE.md rule 1), checked in a fresh interpreter."""
+
+import subprocess
+import sys
+
+import pytest
+
+CORE_MODULES = [
+    "hailuo_tui.provider",
+    "hailuo_tui.provider.hailuo",
+    "hailuo_tui.provider.login",
+    "hailuo_tui.provider.signing",
+    "hailuo_tui.provider.sse",
+    "hailuo_tui.provider.stream",
+    "hailuo_tui.emulator",
+    "hailuo_tui.emulator.server",
+    "hailuo_tui.store",
+    "hailuo_tui.store.db",
+    "hailuo_tui.store.vault",
+    "hailuo_tui.config",
+    "hailuo_tui.sanitize",
+    "hailuo_tui.services",
+    "hailuo_tui.history",
+    "hailuo_tui.markdown_blocks",
+    "hailuo_tui.logs",
+    "hailuo_tui.cli",
+]
+
+
+@pytest.mark.parametrize("module", CORE_MODULES)
+def test_core_module_does_not_import_textual_or_rich(module):
+    code = (
+        "import importlib, sys\n"
+        f"importlib.import_module({module!r})\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"{module} pulls in {result.stdout.strip()}"
+
+
+def test_importing_the_package_has_no_side_effects(tmp_path):
+    """Nothing happens at import time: no directories are created under HOME."""
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path / "c"),
+           "XDG_DATA_HOME": str(tmp_path / "d")}
+    code = "import hailuo_tui.app, hailuo_tui.cli, hailuo_tui.services, hailuo_tui.store, hailuo_tui.config"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert list(tmp_path.iterdir()) == []
