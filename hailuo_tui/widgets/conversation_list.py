@@ -1,0 +1,279 @@
+"""The sidebar: conversations as one virtual OptionList."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from textual import on
+from textual.content import Content
+from textual.css.styles import RulesMap
+from textual.message import Message
+from textual.strip import Strip
+from textual.style import Style
+from textual.timer import Timer
+from textual.visual import RenderOptions, Visual
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from hailuo_tui.sanitize import clean
+from hailuo_tui.widgets.timefmt import relative_time
+
+PLACEHOLDER_TITLE = "New conversation…"
+BUSY_MARKER = "● "
+
+
+class ConversationLike(Protocol):
+    """What the list needs from a row (store.ConversationRow fits)."""
+
+    id: Any
+    title: str | None
+    updated_at: float | int | str | datetime | None
+
+
+def fit_row(title: str, right: str, width: int) -> Content:
+    """Lay out one row: `title` cut to fit by cell width, `right` flush right.
+
+    Args:
+        title: The (plain) title; wide CJK characters count as two cells.
+        right: The right-hand text (a relative time).
+        width: The row width in cells.
+
+    Returns:
+        Content exactly `width` cells wide (when width allows).
+    """
+    right_width = Content(right).cell_length
+    room = max(0, width - right_width - (1 if right else 0))
+    left = Content(title)
+    if left.cell_length > room:
+        left = left.truncate(room, ellipsis=True)
+    gap = max(0, width - left.cell_length - right_width)
+    return Content.assemble(left, " " * gap, (right, "$text-muted"))
+
+
+class ConversationRowVisual(Visual):
+    """One sidebar row, laid out at render time for the real width."""
+
+    def __init__(self, title: str, when: str, busy: bool) -> None:
+        self.title = title
+        self.when = when
+        self.busy = busy
+
+    def _content(self, width: int) -> Content:
+        row = fit_row(self.title, self.when, width - (2 if self.busy else 0))
+        if self.busy:
+            row = Content.assemble((BUSY_MARKER, "$accent"), row)
+        return row
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        return self._content(width).render_strips(width, 1, style, options)
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return container_width
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return 1
+
+
+class ConversationList(OptionList):
+    """Conversations, newest first, one line each.
+
+    Rows are `Option`s whose id is `str(conversation_id)`; the original id
+    objects are kept so messages carry them unchanged.
+    """
+
+    DEFAULT_CSS = """
+    ConversationList {
+        height: 1fr;
+        border-title-align: left;
+    }
+    """
+
+    @dataclass
+    class Selected(Message):
+        """The user chose a conversation (Enter or click)."""
+
+        conversation_list: ConversationList
+        conversation_id: Any
+
+        @property
+        def control(self) -> ConversationList:
+            return self.conversation_list
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, markup=False)
+        self._rows: dict[str, ConversationLike] = {}
+        self._ids: dict[str, Any] = {}
+        self._busy: set[str] = set()
+        self._tick: Timer | None = None
+        self._total: int | None = None
+        self._label = "Conversations"
+
+    def on_mount(self) -> None:
+        self._update_title()
+        # Relative times age; refresh them once a minute.
+        self._tick = self.set_interval(60, self.refresh_times)
+
+    # -- public API -------------------------------------------------------
+
+    @property
+    def highlighted_id(self) -> Any:
+        """The id of the highlighted conversation, or None."""
+        option = self.highlighted_option
+        return None if option is None else self._ids.get(option.id or "")
+
+    def set_items(self, rows: Iterable[ConversationLike], *, total: int | None = None, label: str = "Conversations") -> None:
+        """Replace all rows, keeping the highlighted conversation if present.
+
+        Args:
+            rows: Conversations in display order (newest first).
+            total: The count shown in the border (default: the number of rows).
+            label: The border's word ("Conversations", or "Matches" while searching).
+        """
+        self._total = total
+        self._label = label
+        keep = self.highlighted_id
+        rows = list(rows)
+        self._rows = {str(row.id): row for row in rows}
+        self._ids = {str(row.id): row.id for row in rows}
+        self._busy &= set(self._rows)
+        now = time.time()
+        self.set_options(Option(self._visual(row, now), id=str(row.id)) for row in rows)
+        if keep is not None and str(keep) in self._rows:
+            self.highlighted = self.get_option_index(str(keep))
+        self._update_title()
+
+    def update_item(self, row: ConversationLike) -> None:
+        """Update (or add at the top) one row without moving the highlight.
+
+        Args:
+            row: The changed conversation.
+        """
+        key = str(row.id)
+        self._rows[key] = row
+        self._ids[key] = row.id
+        visual = self._visual(row, time.time())
+        if self._has(key):
+            self.replace_option_prompt(key, visual)
+        else:
+            self.set_items(
+                [row, *(self._rows[o.id] for o in self.options if o.id and o.id != key)]
+            )
+
+    def item_ids(self) -> list[Any]:
+        """The conversation ids in display order."""
+        return [self._ids[option.id] for option in self.options if option.id in self._ids]
+
+    def remove_item(self, conversation_id: Any) -> None:
+        """Remove a row if present.
+
+        Args:
+            conversation_id: The conversation to remove.
+        """
+        key = str(conversation_id)
+        if self._has(key):
+            self.remove_option(key)
+        self._rows.pop(key, None)
+        self._ids.pop(key, None)
+        self._busy.discard(key)
+        self._update_title()
+
+    def select_id(self, conversation_id: Any) -> None:
+        """Highlight a conversation (without posting `Selected`).
+
+        Args:
+            conversation_id: The conversation to highlight.
+        """
+        key = str(conversation_id)
+        if self._has(key):
+            self.highlighted = self.get_option_index(key)
+
+    def set_busy(self, conversation_id: Any, busy: bool) -> None:
+        """Show or hide the "answering" marker of a conversation.
+
+        Args:
+            conversation_id: The conversation.
+            busy: True while it is answering.
+        """
+        key = str(conversation_id)
+        if busy:
+            self._busy.add(key)
+        else:
+            self._busy.discard(key)
+        if key in self._rows and self._has(key):
+            self.replace_option_prompt(key, self._visual(self._rows[key], time.time()))
+
+    def refresh_times(self) -> None:
+        """Re-render every row's relative time."""
+        now = time.time()
+        for key, row in self._rows.items():
+            if self._has(key):
+                self.replace_option_prompt(key, self._visual(row, now))
+
+    # -- internals --------------------------------------------------------
+
+    def _has(self, key: str) -> bool:
+        try:
+            self.get_option(key)
+        except OptionDoesNotExist:
+            return False
+        return True
+
+    def _visual(self, row: ConversationLike, now: float) -> ConversationRowVisual:
+        title = clean(row.title or "").replace("\n", " ").replace("\t", " ").strip()
+        return ConversationRowVisual(
+            title or PLACEHOLDER_TITLE,
+            relative_time(row.updated_at, now),
+            str(row.id) in self._busy,
+        )
+
+    def _update_title(self) -> None:
+        count = self.option_count if self._total is None else max(self._total, self.option_count)
+        self.border_title = f"{self._label} ({count})"
+
+    @on(OptionList.OptionSelected)
+    def _post_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        key = event.option.id or ""
+        if key in self._ids:
+            self.post_message(self.Selected(self, self._ids[key]))
+
+
+class SidebarSearch(Input):
+    """The sidebar's filter box: posts `Changed(query)` after typing pauses."""
+
+    DEBOUNCE = 0.1
+    """Seconds of quiet before the query is posted."""
+
+    @dataclass
+    class QueryChanged(Message):
+        """The (debounced) search query changed."""
+
+        sidebar_search: SidebarSearch
+        query: str
+
+        @property
+        def control(self) -> SidebarSearch:
+            return self.sidebar_search
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(placeholder="Search conversations", id=id, classes=classes)
+        self._debounce: Timer | None = None
+
+    @on(Input.Changed)
+    def _debounce_changed(self, event: Input.Changed) -> None:
+        if event.input is not self:
+            return
+        event.stop()
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(self.DEBOUNCE, self._post_query)
+
+    def _post_query(self) -> None:
+        self._debounce = None
+        self.post_message(self.QueryChanged(self, self.value))

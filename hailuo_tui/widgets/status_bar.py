@@ -1,0 +1,88 @@
+"""The one-line status bar: account, activity, last error."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Static
+
+from hailuo_tui.sanitize import clean
+
+
+def _one_line(text: str) -> str:
+    return " ".join(clean(text).split())
+
+
+class StatusBar(Horizontal):
+    """Account state (left), what is answering (middle), last error (right).
+
+    All text is shown as plain Content: nothing set here is parsed as markup.
+    """
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        color: $text-muted;
+        & > Static { height: 1; width: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+        & > #status-account { width: auto; max-width: 40%; }
+        & > #status-activity { width: 1fr; content-align: center middle; color: $text-accent; }
+        & > #status-error { width: auto; max-width: 50%; color: $text-error; }
+        &.-error > #status-error { background: $error 15%; }
+    }
+    """
+
+    ERROR_HINT = "F1 help"
+    """Key hint shown after an error."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-account", markup=False)
+        yield Static(id="status-activity", markup=False)
+        yield Static(id="status-error", markup=False)
+
+    def set_account(self, text: str) -> None:
+        """Show the account state, e.g. "Signed in (demo)".
+
+        Args:
+            text: Plain text.
+        """
+        self.query_one("#status-account", Static).update(Content(_one_line(text)))
+
+    def set_activity(self, text: str) -> None:
+        """Show what is happening, e.g. "Answering in “Trip to Xi'an”".
+
+        Args:
+            text: Plain text ("" to clear).
+        """
+        self.query_one("#status-activity", Static).update(Content(_one_line(text)))
+
+    def set_error(self, title: str, message: str = "", hint: str | None = None) -> None:
+        """Show the last error in plain words.
+
+        Args:
+            title: Short title ("Signed out").
+            message: One-sentence explanation.
+            hint: Key hint; defaults to `ERROR_HINT`.
+        """
+        text = _one_line(title)
+        if message:
+            text = f"{text}: {_one_line(message)}"
+        hint = self.ERROR_HINT if hint is None else hint
+        self._error_text = text
+        content = Content(text)
+        if hint:
+            content = Content.assemble(content, ("  " + hint, "dim"))
+        self.query_one("#status-error", Static).update(content)
+        self.add_class("-error")
+
+    def clear_error(self) -> None:
+        """Remove the error."""
+        self._error_text = ""
+        self.query_one("#status-error", Static).update(Content(""))
+        self.remove_class("-error")
+
+    @property
+    def error_text(self) -> str:
+        """The error currently shown (plain), for tests and the help screen."""
+        return getattr(self, "_error_text", "")

@@ -1,0 +1,503 @@
+"""Widgets in a tiny host app."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownBlock, MarkdownFence
+from textual._xterm_parser import XTermParser
+
+from hailuo_tui.widgets import (
+    ChatView,
+    ConversationList,
+    MessageBubble,
+    PromptInput,
+    StatusBar,
+)
+from hailuo_tui.widgets.conversation_list import fit_row
+from hailuo_tui.widgets.kitty_parser import KittyParser, repair_leaked_text
+
+
+class Host(App):
+    """Mounts the given widgets and records the messages they post."""
+
+    def __init__(self, *widgets: Widget) -> None:
+        super().__init__()
+        self._widgets = widgets
+        self.seen: list[Message] = []
+
+    def compose(self) -> ComposeResult:
+        yield from self._widgets
+
+    def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        self.seen.append(message)
+
+    def on_conversation_list_selected(self, message: ConversationList.Selected) -> None:
+        self.seen.append(message)
+
+    def on_chat_view_older_requested(self, message: ChatView.OlderRequested) -> None:
+        self.seen.append(message)
+
+
+def blocks_of(markdown: Markdown) -> list[tuple[str, str]]:
+    """(block class, visible text) for every block, in document order."""
+    out = []
+    for block in markdown.query(MarkdownBlock):
+        text = block.code if isinstance(block, MarkdownFence) else block._content.plain
+        out.append((type(block).__name__, text))
+    return out
+
+
+# -- MessageBubble ------------------------------------------------------------
+
+
+async def test_bubble_streams_code_fence_split_across_deltas():
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(80, 30)) as pilot:
+        bubble = await view.add_message("assistant", status="streaming")
+        deltas = ["Here you go:\n\n```py", "thon\nprint('hi')\n", "x = 1\n``", "`\n\nDone", "."]
+        for delta in deltas:
+            await bubble.append(delta)
+            await pilot.pause(0.01)
+        await bubble.finish()
+        await pilot.pause()
+        source = "".join(deltas)
+        assert bubble.text == source
+        assert bubble.markdown.source == source
+        fences = bubble.query(MarkdownFence)
+        assert len(fences) == 1
+        assert fences.first().code == "print('hi')\nx = 1"
+        assert fences.first().lexer == "python"
+        assert bubble.code_blocks() == ["print('hi')\nx = 1"]
+        assert blocks_of(bubble.markdown)[-1] == ("MarkdownParagraph", "Done.")
+        assert not bubble.has_class("-streaming")
+        assert bubble.status == "complete"
+
+
+SAMPLE = """# Title
+
+Intro paragraph with **bold**, *em*, `code` and a [link](https://example.com).
+
+- one
+- two with `x`
+  - nested
+- three
+
+1. first
+2. second
+
+```python
+def f(x):
+    return x * 2
+```
+
+| a | b |
+|---|---|
+| 1 | 中文 |
+| 3 | 4 |
+
+> quoted text
+> more
+
+```
+plain fence
+```
+
+Last line.
+"""
+
+
+async def test_streamed_equals_one_shot():
+    one_shot = Markdown(SAMPLE, id="one-shot")
+    view = ChatView()
+    app = Host(one_shot, view)
+    rng = random.Random(7)
+    async with app.run_test(size=(100, 60)) as pilot:
+        for split in ("chars", "random"):
+            bubble = await view.add_message("assistant", status="streaming")
+            pos = 0
+            while pos < len(SAMPLE):
+                step = 1 if split == "chars" else rng.randint(1, 25)
+                await bubble.append(SAMPLE[pos : pos + step])
+                pos += step
+                if rng.random() < 0.1:
+                    await pilot.pause(0.04)  # let some flushes happen mid-way
+            await bubble.finish()
+            await pilot.pause()
+            assert bubble.markdown.source == SAMPLE
+            assert blocks_of(bubble.markdown) == blocks_of(one_shot)
+
+
+async def test_bubble_coalesces_appends():
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(80, 30)) as pilot:
+        bubble = await view.add_message("assistant", status="streaming")
+        calls = 0
+        original = bubble.markdown.append
+
+        def counting_append(markdown: str):
+            nonlocal calls
+            calls += 1
+            return original(markdown)
+
+        bubble.markdown.append = counting_append  # type: ignore[method-assign]
+        for i in range(500):
+            await bubble.append(f"word{i} ")
+        await bubble.finish()
+        await pilot.pause()
+        assert calls < 20, calls
+        assert bubble.markdown.source == "".join(f"word{i} " for i in range(500))
+
+
+async def test_bubble_sanitizes_stream():
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(80, 30)) as pilot:
+        bubble = await view.add_message("assistant", status="streaming")
+        for delta in ["a\x1b]52;c;aGVsbG8=", "\x07b\x1b[3", "1mc\u202ed\r", "\ne"]:
+            await bubble.append(delta)
+        await bubble.finish()
+        await pilot.pause()
+        assert bubble.text == "abcd\ne"
+
+
+async def test_markup_in_messages_is_literal_and_inert():
+    evil = "[@click=app.quit]hi[/] [bold red]x[/] [link=https://evil]y[/link]"
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await view.load([(1, "user", evil, "complete", None), (2, "assistant", evil, "failed", "[@click=app.quit]boom[/]")])
+        await pilot.pause()
+        for bubble in view.bubbles:
+            paragraph = bubble.markdown.query(MarkdownBlock).first()
+            assert paragraph._content.plain == evil
+            # Only Markdown's own autolink action ("link('...')") may appear.
+            actions = [
+                span.style.meta.get("@click")
+                for span in paragraph._content.spans
+                if hasattr(span.style, "meta")
+            ]
+            assert all(a is None or a.startswith("link(") for a in actions), actions
+        header = view.bubbles[1].query_one("#header")
+        assert "failed: [@click=app.quit]boom[/]" in str(header.render())
+        # Clicking the text must not quit.
+        await pilot.click(view.bubbles[1].markdown, offset=(3, 0))
+        await pilot.click(view.bubbles[0].markdown, offset=(3, 0))
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+
+
+async def test_bubble_statuses():
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(80, 30)) as pilot:
+        bubble = await view.add_message("assistant", status="streaming")
+        assert bubble.has_class("-streaming")
+        assert "answering…" in str(bubble.query_one("#header").render())
+        await bubble.append("partial")
+        await bubble.finish("interrupted")
+        assert bubble.has_class("-interrupted") and not bubble.has_class("-streaming")
+        assert "interrupted" in str(bubble.query_one("#header").render())
+        bubble.set_status("failed", "network down")
+        await pilot.pause()
+        assert bubble.has_class("-error")
+        assert "failed: network down" in str(bubble.query_one("#header").render())
+        assert "Hailuo" in str(bubble.query_one("#header").render())
+        user = await view.add_message("user", "hi")
+        assert "You" in str(user.query_one("#header").render())
+
+
+# -- ChatView ------------------------------------------------------------------
+
+
+def _messages(n: int, start: int = 0):
+    return [
+        (i, "user" if i % 2 == 0 else "assistant", f"message {i}", "complete", None)
+        for i in range(start, start + n)
+    ]
+
+
+async def test_chat_view_empty_state_and_follow():
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(60, 20)) as pilot:
+        assert view.query_one("#empty-state").display
+        await view.load(_messages(20))
+        await pilot.pause()
+        assert not view.query_one("#empty-state").display
+        assert view.scroll_y == view.max_scroll_y > 0
+        bubble = await view.add_message("assistant", status="streaming")
+        for i in range(30):
+            await bubble.append(f"line {i}\n\n")
+        await bubble.finish()
+        await pilot.pause()
+        assert view.scroll_y == view.max_scroll_y
+        assert view.last_bubble() is bubble
+        assert view.last_bubble("user").message_id == 18
+        await view.clear()
+        await pilot.pause()
+        assert view.query_one("#empty-state").display and not view.bubbles
+
+
+async def test_chat_view_loads_tail_of_long_conversation_and_prepends():
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(60, 20)) as pilot:
+        started = time.perf_counter()
+        await view.load(_messages(2000))
+        await pilot.pause()
+        assert time.perf_counter() - started < 5
+        assert len(view.bubbles) == ChatView.WINDOW
+        assert view.bubbles[0].message_id == 2000 - ChatView.WINDOW
+        assert view.bubbles[-1].message_id == 1999
+        assert view.held_count == 2000 - ChatView.WINDOW
+        # Scrolling to the top mounts the previous page, keeping the view still.
+        first_visible = view.bubbles[0]
+        view.scroll_home(animate=False, immediate=True)
+        await pilot.pause(0.1)
+        await pilot.pause()
+        assert len(view.bubbles) == ChatView.WINDOW + ChatView.PAGE
+        assert view.bubbles[0].message_id == 2000 - ChatView.WINDOW - ChatView.PAGE
+        assert view.scroll_y > 0
+        assert first_visible.region.y <= view.region.y + 2
+
+        # A window from the store: the view asks for older ones and gets them.
+        await view.load(_messages(50, start=100), has_older=True)
+        await pilot.pause()
+        view.scroll_home(animate=False, immediate=True)
+        await pilot.pause(0.1)
+        requests = [m for m in app.seen if isinstance(m, ChatView.OlderRequested)]
+        assert [m.before_id for m in requests] == [100]
+        await view.prepend(_messages(50, start=50), has_older=False)
+        await pilot.pause()
+        assert len(view.bubbles) == 100
+        assert view.bubbles[0].message_id == 50
+
+
+# -- ConversationList ------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    id: int
+    title: str | None
+    updated_at: float
+
+
+async def test_conversation_list_rename_keeps_highlight():
+    now = time.time()
+    rows = [Row(i, f"Chat {i}", now - i * 4000) for i in range(1, 8)]
+    sidebar = ConversationList()
+    app = Host(sidebar)
+    async with app.run_test(size=(40, 12)) as pilot:
+        sidebar.set_items(rows)
+        sidebar.select_id(5)
+        await pilot.pause()
+        assert sidebar.highlighted_id == 5
+        assert sidebar.border_title == "Conversations (7)"
+        sidebar.update_item(Row(5, "Renamed [b]five[/b]", now))
+        sidebar.update_item(Row(2, None, now))
+        await pilot.pause()
+        assert sidebar.highlighted_id == 5
+        line = sidebar.render_line(4).text
+        assert "Renamed [b]five[/b]" in line and line.rstrip().endswith("now")
+        assert "New conversation…" in sidebar.render_line(1).text
+        sidebar.set_busy(3, True)
+        await pilot.pause()
+        assert "●" in sidebar.render_line(2).text
+        sidebar.update_item(Row(99, "Brand new", now))
+        await pilot.pause()
+        assert sidebar.highlighted_id == 5
+        assert sidebar.border_title == "Conversations (8)"
+        sidebar.remove_item(1)
+        assert sidebar.border_title == "Conversations (7)"
+        sidebar.focus()
+        sidebar.select_id(4)
+        await pilot.press("enter")
+        await pilot.pause()
+        selected = [m for m in app.seen if isinstance(m, ConversationList.Selected)]
+        assert [m.conversation_id for m in selected] == [4]
+
+
+def test_fit_row_truncates_by_cell_width():
+    row = fit_row("你好世界你好世界你好世界", "5m", 12)
+    assert row.cell_length == 12
+    assert row.plain.endswith(" 5m")
+    assert "…" in row.plain
+    assert fit_row("短", "now", 10).plain == "短     now"
+    for width in range(4, 20):
+        assert fit_row("中文标题很长很长", "3h", width).cell_length == width
+
+
+async def test_conversation_list_cjk_rows_render_at_width():
+    sidebar = ConversationList()
+    app = Host(sidebar)
+    async with app.run_test(size=(24, 8)) as pilot:
+        sidebar.set_items([Row(1, "关于西安旅行的详细计划和预算", time.time() - 7200)])
+        await pilot.pause()
+        strip = sidebar.render_line(0)
+        assert strip.cell_length == sidebar.scrollable_content_region.width
+        assert strip.text.rstrip().endswith("2h")
+        assert "…" in strip.text
+
+
+# -- PromptInput -----------------------------------------------------------------
+
+
+async def test_prompt_enter_newlines_empty_busy():
+    prompt = PromptInput()
+    app = Host(prompt)
+    async with app.run_test(size=(60, 20)) as pilot:
+        prompt.focus()
+        await pilot.pause()
+        assert prompt.outer_size.height == 3  # one line + border
+        await pilot.press("enter", "space", "space", "enter")
+        assert not app.seen  # empty / whitespace refused quietly
+        prompt.clear()
+        await pilot.press(*"hi", "shift+enter", *"there", "ctrl+j", "x")
+        assert prompt.text == "hi\nthere\nx"
+        await pilot.pause()
+        assert prompt.outer_size.height == 3 + 2  # grew with its content (3 lines + border)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [m.text for m in app.seen] == ["hi\nthere\nx"]
+        assert prompt.text == ""
+        prompt.busy = True
+        await pilot.press(*"next", "enter")
+        await pilot.pause()
+        assert prompt.has_class("-busy")
+        assert len(app.seen) == 1 and prompt.text == "next"
+        assert "answering" in str(prompt.border_subtitle)
+        prompt.busy = False
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [m.text for m in app.seen] == ["hi\nthere\nx", "next"]
+
+
+async def test_prompt_grows_to_a_limit_and_wraps_wide_chars():
+    prompt = PromptInput()
+    app = Host(prompt)
+    async with app.run_test(size=(30, 30)) as pilot:
+        prompt.focus()
+        await pilot.pause()
+        base = prompt.size.height
+        prompt.insert("中文" * 40)
+        await pilot.pause()
+        width = prompt.content_size.width
+        wrapped = prompt.wrapped_document
+        assert wrapped.height > 1
+        from rich.cells import cell_len
+
+        sections = [section for line in wrapped.lines for section in line]
+        assert "".join(sections) == "中文" * 40
+        assert all(cell_len(section) <= width for section in sections)
+        assert prompt.size.height > base
+        prompt.insert("\nx" * 30)
+        await pilot.pause()
+        assert prompt.outer_size.height <= 10
+
+
+# -- kitty keyboard protocol: IME commits --------------------------------------
+
+
+def _keys(parser: XTermParser, *chunks: str, gap: float = 0.0):
+    events = []
+    for chunk in chunks:
+        events += list(parser.feed(chunk))
+        if gap:
+            time.sleep(gap)
+            events += list(parser.tick())
+    return events
+
+
+NIHAO = "\x1b[49;;20320:22909u"  # 你好 committed by an IME on key "1"
+PHRASE = "\x1b[49;;25105:20204:20170:22825:21435:35199:23433u"  # 我们今天去西安
+
+
+def test_stock_parser_finding():
+    """What Textual 8.2.8 does on its own (pins the finding in the report)."""
+    ok = _keys(XTermParser(), NIHAO)
+    assert "".join(e.character for e in ok) == "你好"
+    long = _keys(XTermParser(), PHRASE)
+    assert "".join(e.character or "" for e in long) != "我们今天去西安"  # garbage: ^[49;;2510...
+    split = _keys(XTermParser(), "\x1b", NIHAO[1:], gap=0.15)
+    assert split[0].key == "escape"
+
+
+def test_kitty_parser_delivers_text():
+    assert "".join(e.character for e in _keys(KittyParser(), PHRASE)) == "我们今天去西安"
+    assert "".join(e.character for e in _keys(KittyParser(), NIHAO)) == "你好"
+    # Split inside the sequence (read boundary, slow link): joined again.
+    split = _keys(KittyParser(), "ab\x1b[49;", ";20320:2", "2909u", gap=0.15)
+    assert [e.key for e in split] == ["a", "b", "你", "好"]
+    long_split = _keys(KittyParser(), PHRASE[:20], PHRASE[20:], gap=0.15)
+    assert "".join(e.character for e in long_split) == "我们今天去西安"
+    # CSI 0 ; 1 ; text u, as some terminals send IME text
+    assert "".join(e.character for e in _keys(KittyParser(), "\x1b[0;1;20013:25991u")) == "中文"
+    # Shortcuts and other keys are untouched.
+    assert [e.key for e in _keys(KittyParser(), "\x1b[106;5u")] == ["ctrl+j"]
+    assert [e.key for e in _keys(KittyParser(), "\x1b[13;2u")] == ["shift+enter"]
+    assert [e.key for e in _keys(KittyParser(), "\x1b[27u")] == ["escape"]
+    assert [e.key for e in _keys(KittyParser(), "\x1b[A")] == ["up"]
+
+
+def test_repair_leaked_text():
+    assert repair_leaked_text("abc[49;;20320:22909u") == (len("[49;;20320:22909u"), "你好")
+    assert repair_leaked_text("^[49;;20320:22909u")[1] == "你好"
+    assert repair_leaked_text("[49;5;20320u") is None  # ctrl: a shortcut, not text
+    assert repair_leaked_text("a normal sentence you") is None
+
+
+async def test_kitty_ime_bytes_arrive_as_text_in_prompt():
+    prompt = PromptInput()
+    app = Host(prompt)
+    async with app.run_test(size=(60, 12)) as pilot:
+        prompt.focus()
+        await pilot.pause()
+        for event in _keys(KittyParser(), NIHAO, PHRASE):
+            app.post_message(event)
+        await pilot.pause()
+        assert prompt.text == "你好我们今天去西安"
+
+        # If the ESC was lost on the way the sequence arrives as typed keys;
+        # the prompt repairs it when the final "u" lands.
+        prompt.clear()
+        for event in _keys(XTermParser(), "\x1b", NIHAO[1:], gap=0.15)[1:]:
+            app.post_message(event)
+        await pilot.pause()
+        assert prompt.text == "你好"
+
+        # Pasted text carrying a sequence is translated too.
+        prompt.clear()
+        app.post_message(events.Paste("a" + NIHAO + "b"))
+        await pilot.pause()
+        assert prompt.text == "a你好b"
+
+
+# -- StatusBar -------------------------------------------------------------------
+
+
+async def test_status_bar_plain_text():
+    bar = StatusBar()
+    app = Host(bar)
+    async with app.run_test(size=(100, 5)) as pilot:
+        bar.set_account("Signed in [b]demo[/b]")
+        bar.set_activity("Answering in “Trip”")
+        bar.set_error("Rate limited", "Try again in 30 s [@click=app.quit]x[/]\x1b]0;t\x07")
+        await pilot.pause()
+        assert bar.error_text == "Rate limited: Try again in 30 s [@click=app.quit]x[/]"
+        assert bar.has_class("-error")
+        rendered = str(bar.query_one("#status-account").render())
+        assert rendered == "Signed in [b]demo[/b]"
+        bar.clear_error()
+        assert not bar.has_class("-error") and bar.error_text == ""
