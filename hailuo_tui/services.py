@@ -43,13 +43,13 @@ class Options:
 class Services:
     """Config, paths, token vault and (in demo mode) the in-process emulator."""
 
-    def __init__(self, config: Config, paths: Paths, options: Options) -> None:
+    def __init__(self, config: Config, paths: Paths, options: Options, *, vault: "TokenVault | None" = None) -> None:
         self.config = config
         self.paths = paths
         self.options = options
         self.demo = options.demo
         self.emulator: Emulator | None = None
-        self._vault: TokenVault | None = None
+        self._vault: TokenVault | None = vault
         self._env_auth: AuthResult | None = None
         self.base_url = (options.base_url or config.base_url).rstrip("/")
         self.proxy = options.proxy if options.proxy is not None else config.proxy

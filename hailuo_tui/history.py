@@ -1,0 +1,61 @@
+"""Pure helpers that turn stored conversations into what the provider needs (no UI)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from hailuo_tui.provider import AuthResult, Conversation
+
+
+class _Message(Protocol):
+    role: str
+    content: str
+    status: str
+
+
+class _ConversationRow(Protocol):
+    chat_id: str | None
+    token_fp: str | None
+
+
+def provider_messages(rows: Iterable[_Message]) -> list[dict[str, Any]]:
+    """The history as provider messages: user turns, and assistant text that was shown.
+
+    Failed answers with no text are left out; interrupted ones keep their partial text
+    (it is what the user saw, and what the server holds for that turn).
+    """
+    out = []
+    for row in rows:
+        if row.role not in ("user", "assistant"):
+            continue
+        if row.role == "assistant" and not row.content.strip():
+            continue
+        out.append({"role": row.role, "content": row.content})
+    return out
+
+
+def server_conversation(row: _ConversationRow | None, auth: AuthResult, fingerprint: str) -> Conversation | None:
+    """The server chat to continue, or ``None`` to replay the history as a new chat.
+
+    A chat continues only under the login that created it (``fingerprint`` is the
+    current token's fingerprint; the store never holds the token itself).
+    """
+    if row is None or not row.chat_id or row.token_fp != fingerprint:
+        return None
+    return Conversation(auth.token, row.chat_id)
+
+
+def export_path(title: str | None, directory: Path, now: float | None = None) -> Path:
+    """A file name for an exported conversation that does not overwrite anything."""
+    slug = re.sub(r"[^\w]+", "-", (title or "conversation").strip().lower(), flags=re.UNICODE).strip("-")[:40]
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    path = directory / f"hailuo-{slug or 'conversation'}-{stamp}.md"
+    n = 2
+    while path.exists():
+        path = directory / f"hailuo-{slug or 'conversation'}-{stamp}-{n}.md"
+        n += 1
+    return path

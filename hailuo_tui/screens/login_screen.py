@@ -1,0 +1,132 @@
+"""Welcome and login: explains, runs the browser login in a worker, or takes a pasted token."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, LoadingIndicator, Static
+from textual.worker import WorkerState
+
+from hailuo_tui.provider import AuthResult, HailuoError
+
+WELCOME = (
+    "hailuo-tui talks to Hailuo AI with your own account. Log in once: hailuo-tui opens "
+    "Chromium at {site}, you log in there as usual, and the window closes by itself. "
+    "The login is kept in your system keyring, never in a plain file."
+)
+
+
+class LoginScreen(ModalScreen[AuthResult | None]):
+    """Returns the new login, or ``None`` if the user gave up."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="login.cancel"),
+        Binding("ctrl+t", "paste_token", "Paste a token", id="login.token", show=False),
+    ]
+    DEFAULT_CSS = """
+    LoginScreen { align: center middle; }
+    LoginScreen > Vertical { width: 76; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    LoginScreen #login-title { text-style: bold; margin-bottom: 1; }
+    LoginScreen #login-reason { color: $warning; margin-bottom: 1; }
+    LoginScreen #login-buttons { height: auto; margin-top: 1; }
+    LoginScreen #login-buttons Button { margin-right: 2; }
+    LoginScreen #login-progress { height: auto; margin-top: 1; color: $text-muted; }
+    LoginScreen #login-error { height: auto; margin-top: 1; color: $error; }
+    LoginScreen LoadingIndicator { height: 1; display: none; }
+    LoginScreen.-working LoadingIndicator { display: block; }
+    LoginScreen.-working #login-buttons { display: none; }
+    LoginScreen #token { display: none; margin-top: 1; }
+    LoginScreen.-token #token { display: block; }
+    """
+
+    def __init__(self, *, reason: str | None = None, welcome: bool = False) -> None:
+        super().__init__()
+        self._reason = reason
+        self._welcome = welcome
+        self._worker = None
+
+    def compose(self) -> ComposeResult:
+        site = self.app.services.base_url  # type: ignore[attr-defined]
+        with Vertical():
+            yield Label("Welcome to hailuo-tui" if self._welcome else "Log in to Hailuo", id="login-title")
+            if self._reason:
+                yield Static(self._reason, id="login-reason", markup=False)
+            yield Static(WELCOME.format(site=site), markup=False)
+            with Horizontal(id="login-buttons"):
+                yield Button("Log in with browser", id="browser", variant="primary")
+                yield Button("Paste a token", id="paste")
+                yield Button("Quit" if self._welcome else "Cancel", id="cancel")
+            yield Input(placeholder="Paste the _token value from the Hailuo page's localStorage, then Enter",
+                        password=True, id="token")
+            yield LoadingIndicator()
+            yield Static("", id="login-progress", markup=False)
+            yield Static("", id="login-error", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#browser", Button).focus()
+
+    def _progress(self, text: str) -> None:
+        self.query_one("#login-progress", Static).update(text)
+
+    def _error(self, text: str) -> None:
+        self.query_one("#login-error", Static).update(text)
+
+    @on(Button.Pressed, "#browser")
+    def start_browser_login(self) -> None:
+        self._error("")
+        self.add_class("-working")
+        self._progress("Starting Chromium… (Esc cancels)")
+        self._worker = self._browser_login()
+
+    @work(exclusive=True, group="login", exit_on_error=False)
+    async def _browser_login(self) -> None:
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            auth = await services.login_with_browser(on_progress=self._progress)
+        except HailuoError as exc:
+            self.remove_class("-working")
+            self._progress("")
+            self._error(f"{exc.title}: {exc.message}")
+            return
+        self.dismiss(auth)
+
+    @on(Button.Pressed, "#paste")
+    def action_paste_token(self) -> None:
+        self.add_class("-token")
+        self.query_one("#token", Input).focus()
+
+    @on(Input.Submitted, "#token")
+    def token_entered(self, event: Input.Submitted) -> None:
+        token = event.value.strip()
+        event.input.value = ""
+        if not token:
+            return
+        self._error("")
+        self.add_class("-working")
+        self._progress("Checking the token…")
+        self._worker = self._token_login(token)
+
+    @work(exclusive=True, group="login", exit_on_error=False)
+    async def _token_login(self, token: str) -> None:
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            auth = await services.login_with_token(token)
+        except HailuoError as exc:
+            self.remove_class("-working")
+            self._progress("")
+            self._error(f"{exc.title}: {exc.message}")
+            return
+        self.dismiss(auth)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        if self._worker is not None and self._worker.state in (WorkerState.PENDING, WorkerState.RUNNING):
+            self._worker.cancel()
+            self._worker = None
+            self.remove_class("-working")
+            self._progress("Login cancelled.")
+            return
+        self.dismiss(None)

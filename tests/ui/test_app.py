@@ -1,0 +1,315 @@
+"""The whole app with Pilot against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import os
+
+from hailuo_tui.screens.chat_screen import ChatScreen
+from hailuo_tui.screens.login_screen import LoginScreen
+from hailuo_tui.widgets.chat_view import ChatView
+from hailuo_tui.widgets.conversation_list import ConversationList
+from hailuo_tui.widgets.prompt_input import PromptInput
+from hailuo_tui.widgets.status_bar import StatusBar
+from tests.ui.conftest import type_text, wait_until
+
+SIZE = (110, 36)
+
+
+def chat(app) -> ChatScreen:
+    screen = app.screen
+    assert isinstance(screen, ChatScreen), screen
+    return screen
+
+
+async def wait_idle(pilot, timeout: float = 20.0) -> None:
+    await wait_until(pilot, lambda: not chat(pilot.app).replies, timeout, "the answer to finish")
+    await pilot.pause()
+
+
+async def send(pilot, text: str, *, wait: bool = True) -> None:
+    await type_text(pilot, text)
+    await pilot.press("enter")
+    if wait:
+        await wait_until(pilot, lambda: chat(pilot.app).replies or True)
+        await wait_idle(pilot)
+
+
+async def ready(pilot) -> ChatScreen:
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen), what="the chat screen")
+    await pilot.pause()
+    return chat(pilot.app)
+
+
+async def test_send_streams_the_answer_and_the_title_names_the_conversation(make_app, emu):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press(*"show me code")  # typed key by key, as a terminal sends it
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        store = app.store
+        [row] = await store.list_conversations()
+        assert row.title == emu.chats[row.chat_id].title == "show me code"
+        messages = await store.messages(row.id)
+        assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "complete")]
+        bubble = screen.query_one(ChatView).last_bubble("assistant")
+        assert bubble.text == messages[1].content and "```python" in bubble.text
+        assert screen.sub_title == "show me code"
+        assert screen.query_one(ConversationList).item_ids() == [row.id]
+        assert emu.requests[-1].form["msgContent"] == "show me code"
+
+
+async def test_new_conversation_shows_a_placeholder_until_the_title_arrives(make_app, emu):
+    emu.config.headers_delay = 1.0
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "tell me about tea", wait=False)
+        sidebar = screen.query_one(ConversationList)
+        await wait_until(pilot, lambda: sidebar.option_count == 1, what="the new row")
+        assert sidebar.get_option_at_index(0).prompt.title.startswith("New conversation")
+        row = (await app.store.list_conversations())[0]
+        assert row.title is None
+        await wait_idle(pilot)
+        row = (await app.store.list_conversations())[0]
+        assert row.title == "tell me about tea"
+        assert sidebar.get_option_at_index(0).prompt.title == "tell me about tea"
+
+
+async def test_restart_reloads_and_continues_the_server_chat(make_app, emu, tmp_path):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "My name is Ada")
+        [row] = await app.store.list_conversations()
+        chat_id = row.chat_id
+    app2 = await make_app()
+    async with app2.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        assert screen.current_id == row.id  # the newest conversation opens
+        assert len(screen.query_one(ChatView).bubbles) == 2
+        await send(pilot, "What is my name?")
+        record = emu.requests[-1]
+        assert record.form["chatID"] == chat_id
+        assert record.form["msgContent"] == "What is my name?"
+        answer = (await app2.store.last_message(row.id, role="assistant")).content
+        assert "My name is Ada" in answer  # the server remembered the first turn
+
+
+async def test_a_new_token_replays_the_history_as_a_new_chat(make_app, emu, tmp_path):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "first question")
+    app2 = await make_app()
+    other = emu.issue_token("Someone else")
+    from hailuo_tui.provider.login import token_login
+
+    await app2.services.vault.save(await token_login(other, emu.url))
+    async with app2.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "second question")
+        record = emu.requests[-1]
+        assert record.form["chatID"] == "0"
+        assert record.form["msgContent"].startswith("User: first question\nAssistant: ")
+        assert record.form["msgContent"].endswith("User: second question\nAssistant:")
+
+
+async def test_switching_conversations_while_one_is_answering(make_app, emu):
+    emu.config.event_delay = 0.02
+    emu.config.chunk_chars = 10
+    emu.config.answer_text = "\n\n".join(f"Paragraph {i}: " + "some words " * 20 for i in range(10))
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "first conversation", wait=False)
+        await wait_until(pilot, lambda: screen.replies and next(iter(screen.replies.values())).text, what="first text")
+        first_id = screen.current_id
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert screen.current_id is None
+        await send(pilot, "second conversation", wait=False)
+        await wait_until(pilot, lambda: len(screen.replies) == 2, what="two answers at once")
+        await pilot.press("alt+down")  # back to the first (older) conversation
+        await wait_until(pilot, lambda: screen.current_id == first_id, what="switch back")
+        bubble = screen.query_one(ChatView).last_bubble("assistant")
+        assert bubble.text  # what streamed while we were away is shown
+        await wait_idle(pilot, 60)
+        for row in await app.store.list_conversations():
+            last = await app.store.last_message(row.id)
+            assert last.role == "assistant" and last.status == "complete" and last.content
+        assert screen.query_one(ChatView).last_bubble("assistant").text == (await app.store.last_message(first_id)).content
+
+
+async def test_escape_stops_and_keeps_the_partial_answer(make_app, emu):
+    emu.config.event_delay = 0.05
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "long answer please", wait=False)
+        await wait_until(pilot, lambda: screen.replies and len(next(iter(screen.replies.values())).text) > 20)
+        await pilot.press("escape")
+        await wait_idle(pilot)
+        last = await app.store.last_message(screen.current_id)
+        assert last.status == "interrupted" and last.error == "Stopped."
+        assert 20 < len(last.content) < 20000
+        bubble = screen.query_one(ChatView).last_bubble("assistant")
+        assert bubble.text == last.content and bubble.has_class("-interrupted")
+        assert not screen.query_one(PromptInput).busy
+
+
+async def test_rename_is_kept_over_server_titles(make_app, emu):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "hello")
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press(*"My title", "enter")
+        await pilot.pause()
+        row = (await app.store.list_conversations())[0]
+        assert row.title == "My title" and row.title_locked
+        assert screen.sub_title == "My title"
+        await send(pilot, "again")
+        assert (await app.store.get_conversation(row.id)).title == "My title"
+
+
+async def test_delete_after_confirmation(make_app, emu):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "one")
+        await pilot.press("ctrl+n")
+        await send(pilot, "two")
+        doomed = screen.current_id
+        await pilot.press("f8")
+        await pilot.pause()
+        await pilot.press("n")  # cancelled: nothing happens
+        await pilot.pause()
+        assert await app.store.get_conversation(doomed) is not None
+        await pilot.press("f8")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_until(pilot, lambda: screen.current_id != doomed, what="the next conversation")
+        assert await app.store.get_conversation(doomed) is None
+        assert screen.query_one(ConversationList).item_ids() == [screen.current_id]
+        await wait_until(pilot, lambda: not any(c for c in emu.chats.values() if c.title == "two"), what="server delete")
+
+
+async def test_search_filters_the_sidebar(make_app, emu):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "pancakes recipe")
+        await pilot.press("ctrl+n")
+        await send(pilot, "quantum physics")
+        sidebar = screen.query_one(ConversationList)
+        assert sidebar.option_count == 2
+        await pilot.press("ctrl+f", *"pancak")
+        await wait_until(pilot, lambda: sidebar.option_count == 1, what="the filter")
+        [only] = sidebar.item_ids()
+        assert (await app.store.get_conversation(only)).title == "pancakes recipe"
+        await pilot.press("escape")  # clears the search
+        await wait_until(pilot, lambda: sidebar.option_count == 2, what="the full list again")
+
+
+async def test_export_writes_markdown_without_secrets(make_app, emu, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "export me")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    [path] = list(tmp_path.glob("hailuo-*.md"))
+    text = path.read_text()
+    assert "export me" in text and "Turn 1" in text
+    assert emu.demo_token not in text
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+async def test_regenerate_replaces_the_last_answer(make_app, emu):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "hello")
+        before = len(emu.requests)
+        first = await app.store.last_message(screen.current_id)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(emu.requests) > before, what="the new request")
+        await wait_idle(pilot)
+        messages = await app.store.messages(screen.current_id)
+        assert [m.role for m in messages] == ["user", "assistant"]
+        assert messages[1].status == "complete" and "Turn 2" in messages[1].content and "Turn 1" in first.content
+        assert emu.requests[-1].form["msgContent"] == "hello"
+        assert len(screen.query_one(ChatView).bubbles) == 2
+
+
+async def test_edit_and_resend_the_last_message(make_app, emu):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "what is 2+2")
+        await send(pilot, "and times tree")
+        await pilot.press("ctrl+up")
+        await pilot.pause()
+        prompt = screen.query_one(PromptInput)
+        assert prompt.text == "and times tree"
+        prompt.clear()
+        prompt.insert("and times three")
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        messages = await app.store.messages(screen.current_id)
+        assert [m.content for m in messages if m.role == "user"] == ["what is 2+2", "and times three"]
+        record = emu.requests[-1]
+        assert record.form["chatID"] == "0"  # a new server chat with the edited history
+        assert record.form["msgContent"].endswith("User: and times three\nAssistant:")
+
+
+async def test_expired_login_asks_to_log_in_and_retries(make_app, emu):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        emu.config.fail_next = [401]
+        await send(pilot, "are you there", wait=False)
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
+        await pilot.click("#paste")
+        await pilot.pause()
+        app.screen.query_one("#token").value = emu.demo_token
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="back to the chat")
+        await wait_idle(pilot)
+        screen = chat(app)
+        last = await app.store.last_message(screen.current_id)
+        assert last.status == "complete" and "Turn 1" in last.content
+        assert [r.status for r in emu.requests if r.path.startswith("/v4")][-2:] == [401, 200]
+
+
+async def test_server_error_is_shown_in_plain_words_and_retry_works(make_app, emu):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        emu.config.fail_next = [503]
+        await send(pilot, "hello")
+        bar = screen.query_one(StatusBar)
+        assert "Server error" in bar.error_text and "503" in bar.error_text
+        last = await app.store.last_message(screen.current_id)
+        assert last.status == "failed" and "503" in last.error
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(screen.replies) == 1 or True)
+        await wait_idle(pilot)
+        last = await app.store.last_message(screen.current_id)
+        assert last.status == "complete"
+        assert [m.role for m in await app.store.messages(screen.current_id)] == ["user", "assistant"]
+
+
+async def test_no_login_shows_the_welcome_screen(make_app, emu):
+    app = await make_app(logged_in=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the welcome screen")
+        assert "Welcome" in str(app.screen.query_one("#login-title").render())
+        await pilot.click("#paste")
+        app.screen.query_one("#token").value = emu.demo_token
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat screen")
+        assert app.auth is not None and app.auth.token == emu.demo_token
