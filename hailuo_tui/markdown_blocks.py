@@ -1,37 +1,24 @@
-"""Find fenced code blocks in Markdown text (pure; for "copy code block")."""
+"""Find fenced code blocks in Markdown text (for "copy code block").
+
+Uses markdown-it (the parser Textual's Markdown widget uses), so what is
+offered for copying is exactly what is shown as a code block.
+"""
 
 from __future__ import annotations
 
-import re
+from markdown_it import MarkdownIt
 
-_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)$")
+_PARSER = None
 
 
 def code_blocks(markdown: str) -> list[tuple[str, str]]:
-    """Return ``(language, code)`` for each fenced code block, in order.
-
-    Follows CommonMark's fence rules closely enough for chat answers: a block
-    closes at a fence of the same character at least as long; an unclosed
-    block runs to the end (as a streaming answer would show it).
-    """
-    blocks: list[tuple[str, str]] = []
-    lines = markdown.split("\n")
-    i = 0
-    while i < len(lines):
-        match = _FENCE.match(lines[i])
-        if not match:
-            i += 1
-            continue
-        fence = match.group("fence")
-        language = match.group("info").strip().split(" ")[0] if match.group("info").strip() else ""
-        body: list[str] = []
-        i += 1
-        while i < len(lines):
-            stripped = lines[i].strip()
-            if stripped.startswith(fence[0] * len(fence)) and set(stripped) == {fence[0]}:
-                break
-            body.append(lines[i])
-            i += 1
-        blocks.append((language, "\n".join(body)))
-        i += 1
+    """Return ``(language, code)`` for each fenced or indented code block, in order."""
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = MarkdownIt("gfm-like")
+    blocks = []
+    for token in _PARSER.parse(markdown):
+        if token.type in ("fence", "code_block"):
+            language = (token.info or "").strip().split(" ")[0]
+            blocks.append((language, token.content.rstrip("\n")))
     return blocks
