@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_global_options(logout, suppress=True)
     status = commands.add_parser("status", help="show whether you are logged in (never prints the token)")
     _add_global_options(status, suppress=True)
+    config = commands.add_parser("config", help="show the config file's path and check it (--init writes a default one)")
+    _add_global_options(config, suppress=True)
+    config.add_argument("--init", action="store_true", help="write a commented default config file if there is none")
     ask = commands.add_parser("ask", help="ask one question and stream the answer to stdout (the title goes to stderr)")
     _add_global_options(ask, suppress=True)
     ask.add_argument("prompt", nargs="*", help="the question (read from stdin when omitted)")
@@ -90,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         setup_debug_log(demo=options.demo)
     if args.command is None:
         return run_app(options)
+    if args.command == "config":
+        return cmd_config(options, args)
     runner = {"login": cmd_login, "logout": cmd_logout, "status": cmd_status, "ask": cmd_ask}[args.command]
     try:
         return asyncio.run(_with_services(options, runner, args))
@@ -122,6 +127,32 @@ def run_app(options) -> int:
     from hailuo_tui.app import run
 
     return run(options)
+
+
+def cmd_config(options, args) -> int:
+    """Print the config path, check the file, and with --init write the default one."""
+    import os
+
+    from hailuo_tui.config import ConfigError, Paths, default_config_text, load_config
+
+    path = options.config_path or Paths.default().config_file
+    if args.init:
+        if path.exists():
+            _err(f"{path} already exists; not overwritten.")
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(default_config_text())
+            _err(f"Wrote {path}")
+    print(f"Config file: {path}{'' if path.exists() else '  (not there: defaults are used)'}")
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        print(f"Config error: {exc}")
+        return EXIT_USAGE
+    print("It loads fine.")
+    return EXIT_OK
 
 
 async def cmd_login(services, args) -> int:

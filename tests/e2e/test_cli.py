@@ -125,3 +125,16 @@ async def test_help_lists_every_command(tmp_path):
     assert code == 0
     for command in ("login", "logout", "status", "ask", "--demo", "--base-url", "--proxy", "--headless"):
         assert command in out
+
+
+async def test_config_init_writes_a_private_default_that_loads(tmp_path):
+    env = cli_env(tmp_path)
+    code, out, err = await run_cli("config", "--init", env=env)
+    assert code == 0 and "It loads fine" in out
+    path = tmp_path / "config" / "hailuo-tui" / "config.toml"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    code, out, err = await run_cli("config", "--init", env=env)
+    assert code == 0 and "not overwritten" in err
+    path.write_text("read_timeout = 'soon'\n")
+    code, out, err = await run_cli("config", env=env)
+    assert code == 2 and "read_timeout" in out
