@@ -271,7 +271,10 @@ class ChatScreen(Screen):
     async def _finish_reply(self, reply: Reply, status: str, error: str | None) -> None:
         if reply.closing:
             error = "Stopped when hailuo-tui was closed."
-        await self.store.update_message(reply.message_id, content=reply.text, status=status, error=error)
+        try:
+            await self.store.update_message(reply.message_id, content=reply.text, status=status, error=error)
+        except Exception as exc:  # the store closed under us (app shutting down): the last batch stands
+            self.log.error(f"could not save the final answer: {exc!r}")
         if reply.bubble is not None and reply.bubble.is_attached:
             await reply.bubble.finish(status, error)
         if not self.is_attached:
