@@ -1,0 +1,291 @@
+"""The browser side of the login: one Chromium started through nodriver, watched and shut down cleanly.
+
+Profile preparation, the liveness checks (browser gone, tab closed), the polls
+for a loaded page and for ``localStorage._token``, the cookie read through
+DevTools, and a close that reaps the process in this loop.
+
+Nothing here prints, logs or puts the token into an exception text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+from typing import Any
+
+from .errors import LoginError
+from .page_session import _READ_SESSION_JS, _fix_ua, _ua_metadata
+
+#: Chromium flags (ENVIRONMENT.md §3); nodriver adds its own defaults.
+BROWSER_FLAGS = [
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-default-apps",
+    "--mute-audio",
+]
+
+_POLL_INTERVAL = 0.25
+_JS_CALL_TIMEOUT = 10.0
+_READY_TIMEOUT = 30.0
+
+
+# --- the browser side ----------------------------------------------------------
+
+
+def _prepare_profile(profile_dir: Path) -> Path:
+    profile_dir = Path(profile_dir).expanduser()
+    if not profile_dir.exists():
+        profile_dir.mkdir(mode=0o700, parents=True)
+    with contextlib.suppress(OSError):
+        if stat.S_IMODE(profile_dir.stat().st_mode) & 0o077:
+            profile_dir.chmod(0o700)
+    return profile_dir
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+class _BrowserGone(Exception):
+    """The Chromium process has exited."""
+
+    def __init__(self, returncode: int | None) -> None:
+        super().__init__(returncode)
+        self.returncode = returncode
+
+
+class _TabClosed(Exception):
+    """The login tab was closed while the browser lives on."""
+
+
+class BrowserSession:
+    """One Chromium started through nodriver, and its clean shutdown."""
+
+    def __init__(self, executable: str, profile: Path, *, headless: bool, proxy: str | None) -> None:
+        self.executable = executable
+        self.profile = profile
+        self.headless = headless
+        self.proxy = proxy
+        self.browser: Any = None
+        self.proc: asyncio.subprocess.Process | None = None
+        self.tab: Any = None
+        self.target_id: str | None = None
+        self._drains: list[asyncio.Task] = []
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
+
+    # -- start ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        import nodriver as uc
+        from nodriver.core.browser import Browser
+
+        args = list(BROWSER_FLAGS)
+        if self.proxy:
+            args.append(f"--proxy-server={self.proxy}")
+        config = uc.Config(
+            user_data_dir=str(self.profile),
+            headless=self.headless,
+            browser_executable_path=self.executable,
+            browser_args=args,
+            sandbox=not _is_root(),
+        )
+        self.browser = Browser(config)
+        try:
+            await self.browser.start()
+        except Exception as exc:
+            self.proc = self.browser._process
+            raise LoginError(
+                "Chromium could not be started for the login. If another login window is open, close it "
+                "first; otherwise check that the browser works (try running it by hand).",
+                detail=f"{self.executable}: {exc!s}".strip()[:500] + self._tail(),
+            ) from None
+        finally:
+            self.proc = self.browser._process
+            self._start_drains()
+
+    def _start_drains(self) -> None:
+        """Keep reading Chromium's output so a long session never blocks on a full pipe."""
+        if self.proc is None or self._drains:
+            return
+        for stream, keep in ((self.proc.stdout, False), (self.proc.stderr, True)):
+            if stream is not None:
+                self._drains.append(asyncio.ensure_future(self._drain(stream, keep)))
+
+    async def _drain(self, stream: asyncio.StreamReader, keep: bool) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                line = await stream.readline()
+                if not line:
+                    return
+                if keep:
+                    self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
+
+    def _tail(self) -> str:
+        return ("\n" + "\n".join(self.stderr_tail)) if self.stderr_tail else ""
+
+    # -- liveness ---------------------------------------------------------------
+
+    def check_alive(self) -> None:
+        if self.proc is not None and self.proc.returncode is not None:
+            raise _BrowserGone(self.proc.returncode)
+
+    async def check_tab(self) -> None:
+        """Raise _TabClosed if our tab is gone (the browser itself still answering)."""
+        from nodriver import cdp
+
+        self.check_alive()
+        try:
+            targets = await asyncio.wait_for(self.browser.send(cdp.target.get_targets()), _JS_CALL_TIMEOUT)
+        except Exception:
+            await asyncio.sleep(0.2)
+            self.check_alive()
+            return  # unknown: let the caller retry
+        if self.target_id and not any(t.target_id == self.target_id for t in targets):
+            raise _TabClosed()
+
+    async def js(self, expr: str) -> Any:
+        """Evaluate ``expr`` in the tab, JSON round trip (ENVIRONMENT.md §3)."""
+        res = await asyncio.wait_for(self.tab.evaluate(f"JSON.stringify({expr})"), _JS_CALL_TIMEOUT)
+        if not isinstance(res, str):
+            raise RuntimeError("JavaScript evaluation failed")
+        return None if res == "undefined" else json.loads(res)
+
+    # -- the steps ----------------------------------------------------------------
+
+    async def open(self, url: str) -> None:
+        from nodriver import cdp
+
+        tab = self.browser.main_tab
+        self.tab = tab
+        self.target_id = tab.target.target_id
+        if self.headless and os.environ.get("HAILUO_NO_UA_OVERRIDE") is None:
+            # The page would otherwise see "HeadlessChrome" in navigator.userAgent.
+            with contextlib.suppress(Exception):
+                ua = _fix_ua(str((self.browser.info or {}).get("User-Agent") or ""))
+                if ua:
+                    await asyncio.wait_for(
+                        tab.send(
+                            cdp.emulation.set_user_agent_override(
+                                user_agent=ua, user_agent_metadata=_ua_metadata(ua, self.executable)
+                            )
+                        ),
+                        _JS_CALL_TIMEOUT,
+                    )
+        self.tab = await asyncio.wait_for(self.browser.get(url), _READY_TIMEOUT)
+        self.target_id = self.tab.target.target_id
+
+    async def wait_ready(self, deadline: float) -> None:
+        """Wait for a loaded http(s) document (not ``tab.select``: ENVIRONMENT.md §3 pitfall 1)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            self.check_alive()
+            try:
+                href, state = await self.js("[location.href, document.readyState]")
+            except Exception:
+                await self.check_tab()
+            else:
+                if isinstance(href, str) and href.startswith("chrome-error://"):
+                    raise LoginError(
+                        "The login page could not be loaded. Check your network connection"
+                        " (and the proxy setting, if you use one), then try again.",
+                        detail=href,
+                    )
+                if isinstance(href, str) and href.startswith(("http://", "https://")) and state == "complete":
+                    return
+            if loop.time() >= deadline:
+                return  # slow page: keep going, the token poll decides
+            await asyncio.sleep(0.1)
+
+    async def wait_for_session(self, deadline: float) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        while True:
+            self.check_alive()
+            try:
+                session = await self.js(_READ_SESSION_JS)
+            except Exception:
+                session = None
+                await self.check_tab()
+            if isinstance(session, dict) and session.get("token"):
+                return session
+            if loop.time() >= deadline:
+                raise asyncio.TimeoutError
+            await asyncio.sleep(_POLL_INTERVAL)
+
+    async def cookies(self, url: str) -> dict[str, str]:
+        from nodriver import cdp
+
+        cookies = await asyncio.wait_for(self.tab.send(cdp.network.get_cookies(urls=[url + "/"])), _JS_CALL_TIMEOUT)
+        return {c.name: c.value for c in cookies}
+
+    # -- close ----------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close every connection, stop Chromium and reap it in this loop (no ResourceWarnings)."""
+        browser, proc = self.browser, self.proc
+        if browser is not None:
+            for t in list(getattr(browser, "targets", []) or []):
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(t.aclose(), 3)
+            if proc is not None and proc.returncode is None:
+                # Ask politely first so the profile (cookies, localStorage) is flushed to disk.
+                with contextlib.suppress(Exception):
+                    from nodriver import cdp
+
+                    await asyncio.wait_for(browser.send(cdp.browser.close()), 3)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(browser.aclose(), 3)
+            if proc is not None and proc.returncode is None:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 5)
+            with contextlib.suppress(Exception):
+                browser.stop()  # sync terminate(); also clears browser._process
+            with contextlib.suppress(Exception):
+                from nodriver.core import util
+
+                util.get_registered_instances().discard(browser)
+        if proc is not None:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except asyncio.TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+        for task in self._drains:
+            task.cancel()
+        for task in self._drains:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._drains.clear()
+        await asyncio.sleep(0)
+
+
+async def _close_shielded(session: BrowserSession) -> None:
+    """Close even when the caller is being cancelled (a second cancel waits for it too)."""
+    task = asyncio.ensure_future(session.close())
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+
+
+async def _remove_dir(path: Path) -> None:
+    for _ in range(5):
+        await asyncio.to_thread(shutil.rmtree, path, True)
+        if not path.exists():
+            return
+        await asyncio.sleep(0.2)  # Chromium helpers may still be writing (ENVIRONMENT.md §3 pitfall 5)
