@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import sys
 from pathlib import Path
 
@@ -83,11 +82,21 @@ def _err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _config_wants_debug_log(options) -> bool:
+    """The config's ``debug_log = true`` (a broken config is reported later, by the command)."""
+    from hailuo_tui.config import ConfigError, load_config
+
+    try:
+        return load_config(options.config_path).debug_log
+    except ConfigError:
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     options = _options(args)
-    if options.debug:
+    if options.debug or _config_wants_debug_log(options):
         from hailuo_tui.logs import setup_debug_log
 
         setup_debug_log(demo=options.demo)

@@ -10,6 +10,8 @@ import time
 import uuid as uuid_mod
 from typing import Any
 
+from hailuo_tui.provider.signing import compact_json, now_ms
+
 MESSAGE_PATH = "/v4/api/chat/msg"
 REGISTER_PATH = "/v1/api/user/device/register"
 USER_INFO_PATH = "/v1/api/user/info"
@@ -43,19 +45,11 @@ _CLOUDFLARE_PAGE = ("<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a mom
                     "<script>window._cf_chl_opt={cType:'managed'};</script></body></html>")
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def _status_info(code: int, message: str) -> dict[str, Any]:
     info: dict[str, Any] = {"code": code, "message": message}
     if code != 0:
         info.update(serviceTime=int(time.time()), requestID=str(uuid_mod.uuid4()), debugInfo=str(code))
     return info
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def _escape_json_text(text: str) -> str:
@@ -64,3 +58,8 @@ def _escape_json_text(text: str) -> str:
     if "\u2028" in s or "\u2029" in s or "\x85" in s:
         s = s.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\x85", "\\u0085")
     return s
+
+
+# Compact JSON and the clock come from the signer, so client and server agree on both.
+_dumps = compact_json
+_now_ms = now_ms

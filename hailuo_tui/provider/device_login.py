@@ -5,13 +5,12 @@ Nothing here prints, logs or puts the token into an exception text.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
 
 from . import signing
-from .errors import AuthError, BadRequest, HailuoError, NetworkError, ProtocolChanged, RateLimited, ServerError
+from .errors import AuthError, NetworkError, ProtocolChanged, ServiceError
 from .models import MESSAGE_PATH, AuthResult
 
 DEVICE_REGISTER_PATH = "/v1/api/user/device/register"
@@ -67,70 +66,36 @@ async def token_login(
     """
     import aiohttp
 
+    from .hailuo import HailuoAI
+
     token = _clean_token(token)
     base_url = base_url.rstrip("/")
     uuid = signing.new_uuid()
     unix = signing.now_ms()
-    register_pq = f"{DEVICE_REGISTER_PATH}?{signing.build_query(uuid, None, unix)}"
-    body = signing.compact_json({"uuid": uuid})
     headers = _default_headers(base_url)
-    request_headers = {
-        **headers,
-        "content-type": "application/json",
-        "token": token,
-        "yy": signing.sign_json(register_pq, unix, body),
-    }
+    # The register call is signed like any JSON call, with a query that has no device_id yet.
+    provisional = AuthResult(token, f"{MESSAGE_PATH}?{signing.build_query(uuid, None, unix)}", unix, {}, headers, base_url)
     factory = session_factory or aiohttp.ClientSession
     try:
         async with factory(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
-            async with http.post(
-                base_url + register_pq, data=body.encode("utf-8"), headers=request_headers, proxy=proxy
-            ) as resp:
-                status = resp.status
-                text = await resp.text(errors="replace")
-    except HailuoError:
-        raise
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-        raise NetworkError(
-            f"Could not reach {base_url} to check the token. Check your network connection"
-            " (and the proxy setting, if you use one).",
-            detail=f"{type(exc).__name__}: {exc!s}"[:500],
-        ) from None
-
-    try:
-        payload = json.loads(text)
-    except ValueError:
-        payload = None
-    info = payload.get("statusInfo") if isinstance(payload, dict) else None
-    server_message = str(info.get("message") or "") if isinstance(info, dict) else ""
-    if status in (401, 403):
+            data = await HailuoAI.json_request(
+                "POST", DEVICE_REGISTER_PATH, provisional, {"uuid": uuid}, proxy=proxy, session=http
+            )
+    except (AuthError, ServiceError) as exc:
         raise AuthError(
             "That token was refused by Hailuo. It may have expired: log in again in the browser "
             "and copy a fresh token.",
-            detail=f"HTTP {status} {server_message}".strip(),
-        )
-    if status == 429:
-        raise RateLimited("Too many requests while checking the token. Wait a moment and try again.")
-    if status >= 500:
-        raise ServerError(f"Hailuo had a server error (HTTP {status}) while checking the token.", status=status)
-    if status == 400:
-        raise BadRequest(
-            "Hailuo refused the device registration request.", detail=f"HTTP 400 {server_message}".strip()
-        )
-    if not isinstance(payload, dict):
-        raise ProtocolChanged("Unexpected reply to the device registration.", sample=text)
-    code = info.get("code") if isinstance(info, dict) else None
-    if code not in (0, "0", None):
-        raise AuthError(
-            "That token was refused by Hailuo"
-            + (f" ({server_message})" if server_message else "")
-            + ". Log in again in the browser and copy a fresh token.",
-            detail=f"statusInfo.code={code}",
-        )
-    data = payload.get("data")
-    device_id = data.get("deviceIDStr") if isinstance(data, dict) else None
+            detail=exc.detail or exc.message,
+        ) from None
+    except NetworkError as exc:
+        raise NetworkError(
+            f"Could not reach {base_url} to check the token. Check your network connection"
+            " (and the proxy setting, if you use one).",
+            detail=exc.detail,
+        ) from None
+    device_id = data.get("deviceIDStr")
     if not device_id:
-        raise ProtocolChanged("The device registration reply has no deviceIDStr.", sample=text)
+        raise ProtocolChanged("The device registration reply has no deviceIDStr.", sample=json.dumps(data)[:500])
 
     final_unix = signing.now_ms()
     query = signing.build_query(uuid, str(device_id), final_unix)
