@@ -33,8 +33,8 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical { width: 90; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
-    HelpScreen Label { margin: 1 0; }
-    HelpScreen DataTable { height: 1fr; }
+    HelpScreen Label { margin: 1 0 0 0; }
+    HelpScreen DataTable { height: 1fr; margin-top: 1; }
     """
 
     def compose(self) -> ComposeResult:

@@ -28,7 +28,7 @@ class StatusBar(Horizontal):
         & > Static { height: 1; width: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
         & > #status-account { width: auto; max-width: 40%; }
         & > #status-activity { width: 1fr; content-align: center middle; color: $text-accent; }
-        & > #status-error { width: auto; max-width: 50%; color: $text-error; }
+        & > #status-error { width: auto; max-width: 75%; color: $text-error; }
         &.-error > #status-error { background: $error 15%; }
     }
     """
