@@ -108,6 +108,23 @@ def error_for_status(status: int, body: str, headers: Mapping[str, str] | None =
     return HailuoError(f"Unexpected answer from Hailuo (HTTP {status}).{said}", detail=f"HTTP {status}")
 
 
+def _unread(content: Any) -> list[bytes]:
+    """Bytes an aiohttp ``StreamReader`` holds but can no longer return (its read methods raise once the
+    connection broke). Best effort: ``[]`` if aiohttp's internals differ."""
+    buffer = getattr(content, "_buffer", None)
+    if not buffer:
+        return []
+    try:
+        chunks = [bytes(chunk) for chunk in buffer]
+        offset = int(getattr(content, "_buffer_offset", 0) or 0)
+        buffer.clear()
+    except (TypeError, ValueError):
+        return []
+    if chunks and offset:
+        chunks[0] = chunks[0][offset:]
+    return chunks
+
+
 class HailuoAI:
     """Hailuo AI (MiniMax) web chat, with a browser login and a streaming reply."""
 
@@ -230,16 +247,21 @@ class HailuoAI:
             )
         mapper = EventMapper()
         try:
+            log.debug("POST %s (chat %s, %d characters, search %s)", path_and_query.partition("?")[0], chat_id,
+                      len(prompt), "on" if web_search else "off")
             try:
                 response = await session.post(root + path_and_query, data=form, headers=headers, proxy=proxy)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                log.debug("POST failed: %r", exc)
                 raise NetworkError(
                     f"Could not reach Hailuo at {root}: {type(exc).__name__}. Check your connection or proxy.",
                     detail=repr(exc),
                 ) from None
             async with response:
+                log.debug("HTTP %s %s", response.status, response.headers.get("Content-Type", ""))
                 if response.status != 200:
                     body = await response.text(errors="replace")
+                    log.debug("error body: %s", body[:500])
                     raise error_for_status(response.status, body, response.headers)
                 content_type = response.headers.get("Content-Type", "")
                 if "event-stream" not in content_type:
@@ -249,7 +271,12 @@ class HailuoAI:
                     yield event
                     if return_conversation and isinstance(event, ChatStarted):
                         yield Conversation(auth_result.token, event.chat_id, int(character_id))
+        except HailuoError as exc:
+            log.debug("chat failed: %s: %s (%s)", type(exc).__name__, exc.message, exc.detail or "")
+            raise
         finally:
+            log.debug("stream ended: chat %s, %d characters, final %s, closed %s, %d skipped events",
+                      mapper.chat_id or "-", len(mapper.text), mapper.final, mapper.closed, mapper.skipped)
             if own_session:
                 await session.close()
 
@@ -270,10 +297,19 @@ class HailuoAI:
             raise ProtocolChanged(str(exc), partial=mapper.text) from None
         except asyncio.TimeoutError:
             raise StreamInterrupted(
-                f"Hailuo stopped sending for {read_timeout:.0f} s; the answer so far was kept.",
+                f"Hailuo stopped sending for {read_timeout:g} s; the answer so far was kept.",
                 partial=mapper.text,
             ) from None
         except (aiohttp.ClientError, OSError) as exc:
+            # aiohttp discards bytes it received but had not handed out yet when the
+            # connection breaks: read them, so no text that arrived is lost.
+            try:
+                for chunk in _unread(response.content):
+                    for sse in decoder.feed(chunk):
+                        for event in mapper.feed(sse):
+                            yield event
+            except SSELineTooLong:
+                pass
             if mapper.final:
                 return  # the whole answer arrived; only the closing marker was lost
             raise StreamInterrupted(
@@ -352,6 +388,7 @@ class HailuoAI:
         finally:
             if own_session:
                 await session.close()
+        log.debug("%s %s: HTTP %s", method, path, status)
         if status != 200:
             raise error_for_status(status, raw, response_headers)
         try:
