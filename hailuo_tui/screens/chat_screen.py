@@ -28,6 +28,7 @@ from hailuo_tui.provider import (
     TextDelta,
     TitleGenerated,
 )
+from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.reply import Reply
 from hailuo_tui.store import token_fingerprint
 from hailuo_tui.widgets.chat_view import ChatView
@@ -104,6 +105,7 @@ class ChatScreen(Screen):
         self.query_one(StatusBar).set_activity(text)
 
     def _set_title(self, title: str | None) -> None:
+        title = " ".join(clean(title).split()) if title else ""  # server text: never escapes in the header
         self.sub_title = title or ("New conversation" if self.current_id is not None else "")
 
     async def refresh_sidebar(self) -> list[Any]:
@@ -137,8 +139,9 @@ class ChatScreen(Screen):
             prompt.busy = False
             self._update_activity()
             return
-        rows = await self.store.messages(conversation_id, limit=INITIAL_MESSAGES)
+        # Take the live reply before reading: one that ends during the read leaves a stale "streaming" row.
         reply = self.replies.get(conversation_id)
+        rows = await self.store.messages(conversation_id, limit=INITIAL_MESSAGES)
         shown = ""
         items = []
         for message in rows:
@@ -157,6 +160,15 @@ class ChatScreen(Screen):
                 reply.bubble = bubble
                 if missed:
                     await bubble.append(missed)
+        elif reply is not None:
+            # It ended while the view loaded: _finish_reply saved the final text and status first.
+            bubble = view.bubble_for(reply.message_id)
+            saved = await self.store.messages(conversation_id, limit=INITIAL_MESSAGES) if bubble is not None else []
+            final = next((m for m in saved if m.id == reply.message_id), None)
+            if bubble is not None and final is not None:
+                if reply.text[len(shown):]:
+                    await bubble.append(reply.text[len(shown):])
+                await bubble.finish(final.status, final.error)
         if self.current_id != conversation_id:
             return  # the user moved on while this one loaded
         # Read the title after loading: it may have arrived meanwhile.
@@ -174,6 +186,8 @@ class ChatScreen(Screen):
         if self.current_id is not None and self.current_id in self.replies:
             self.notify("This conversation is still answering. Press Esc to stop it.", severity="warning")
             return
+        # Sending in the open conversation only adds two bubbles; reloading it all made each send O(length).
+        in_place = self.editing is None and self.current_id is not None
         if self.editing is not None:
             user_id, assistant_id = self.editing
             self.editing = None
@@ -188,10 +202,28 @@ class ChatScreen(Screen):
             self.current_id = row.id
         conversation_id = self.current_id
         # Saved before it is sent: a crash or a network error never loses it.
-        await self.store.add_message(conversation_id, "user", text)
-        await self._start_reply(conversation_id)
-        await self.open_conversation(conversation_id)
+        user = await self.store.add_message(conversation_id, "user", text)
+        reply = await self._start_reply(conversation_id)
+        if not (in_place and await self._show_new_turn(user, reply)):
+            await self.open_conversation(conversation_id)
         await self.refresh_sidebar()
+
+    async def _show_new_turn(self, user: Any, reply: Reply) -> bool:
+        """Mount the new question and its answer's bubble in the open view. False: reload the view instead."""
+        async with self._open_lock:
+            if self.current_id != reply.conversation_id:
+                return False
+            view = self.query_one(ChatView)
+            await view.add_message("user", user.content, "complete", user.id)
+            bubble = await view.add_message("assistant", "", "streaming", reply.message_id)
+            if self.replies.get(reply.conversation_id) is not reply or self.current_id != reply.conversation_id:
+                return False  # it already ended (or the user moved on): a reload shows the final state
+            reply.bubble = bubble
+            if reply.text:
+                await bubble.append(reply.text)
+            self.query_one(PromptInput).busy = True
+            self._update_activity()
+            return True
 
     async def _start_reply(self, conversation_id: int) -> Reply:
         assistant = await self.store.add_message(conversation_id, "assistant", "", status="streaming")
@@ -289,6 +321,9 @@ class ChatScreen(Screen):
         self._update_activity()
 
     async def _apply_title(self, conversation_id: int, title: str) -> None:
+        title = " ".join(clean(title).split())  # untrusted: no escapes or controls in the store, sidebar, exports
+        if not title:
+            return
         if await self.store.apply_server_title(conversation_id, title):
             row = await self.store.get_conversation(conversation_id)
             if row is not None:

@@ -584,14 +584,18 @@ class ChatStore:
         conv = self.get_conversation(conversation_id)
         if conv is None:
             raise KeyError(f"no conversation {conversation_id}")
-        parts = [f"# {conv.title or 'Untitled conversation'}", ""]
+        # The text came from the server: an export must not act on the terminal it is printed in.
+        from hailuo_tui.sanitize import clean
+
+        title = " ".join(clean(conv.title or "").split())
+        parts = [f"# {title or 'Untitled conversation'}", ""]
         for m in self.messages(conversation_id):
             parts += ["## You" if m.role == "user" else "## Hailuo", ""]
             if m.content:
-                parts += [m.content.rstrip("\n"), ""]
+                parts += [clean(m.content).rstrip("\n"), ""]
             if m.status != "complete":
                 note = f"_({m.status}"
-                note += f": {m.error})_" if m.error else ")_"
+                note += f": {clean(m.error)})_" if m.error else ")_"
                 parts += [note, ""]
         return "\n".join(parts).rstrip("\n") + "\n"
 
