@@ -33,7 +33,6 @@ class HailuoApp(App[int]):
 
     async def on_mount(self) -> None:
         from hailuo_tui.config import load_config
-        from hailuo_tui.screens.chat_screen import ChatScreen
         from hailuo_tui.store import StoreError
 
         if self.services is None:
@@ -44,8 +43,45 @@ class HailuoApp(App[int]):
         try:
             self.store = await self.services.open_store()
         except StoreError as exc:
-            self.exit(return_code=1, message=f"{exc.title}: {exc.message}")
+            if exc.kind == "corrupt":
+                self._offer_fresh_store(exc)
+            else:
+                self.exit(return_code=1, message=f"{exc.title}: {exc.message}")
             return
+        await self._open_chat()
+
+    def _offer_fresh_store(self, exc: Any) -> None:
+        """A damaged database: keep it under a new name and start a new one, or quit leaving it as it is."""
+        from hailuo_tui.screens.confirm_screen import ConfirmScreen
+        from hailuo_tui.store import ChatStore, StoreError
+
+        path = exc.path
+
+        async def answer(fresh: bool | None) -> None:
+            if not fresh:
+                self.exit(return_code=1, message=f"{exc.title}: {exc.message} Nothing was changed.")
+                return
+            try:
+                kept = ChatStore.backup_corrupt(path)
+                self.store = await self.services.open_store()
+            except (OSError, StoreError) as error:
+                self.exit(return_code=1, message=f"{exc.title}: {exc.message} Starting a new one failed: {error}")
+                return
+            await self._open_chat()
+            self.notify(f"The damaged database was kept as {kept}; this is a new one.", severity="warning", timeout=20)
+
+        self.push_screen(
+            ConfirmScreen(
+                f"{exc.message}\n\nKeep the damaged file as {path}.corrupt-<time> and start a new, empty database?",
+                confirm="Keep it and start fresh",
+                note="Nothing is deleted. Cancel quits and leaves the file as it is.",
+            ),
+            answer,
+        )
+
+    async def _open_chat(self) -> None:
+        from hailuo_tui.screens.chat_screen import ChatScreen
+
         await self.store.recover_interrupted()
         try:
             self.auth = await self.services.auth()

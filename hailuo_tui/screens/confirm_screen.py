@@ -24,15 +24,16 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen Button { margin-left: 2; }
     """
 
-    def __init__(self, question: str, *, confirm: str = "Yes") -> None:
+    def __init__(self, question: str, *, confirm: str = "Yes", note: str = "This cannot be undone.") -> None:
         super().__init__()
         self._question = question
         self._confirm = confirm
+        self._note = note
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self._question, markup=False)
-            yield Label("This cannot be undone.  (y to confirm, n or Esc to cancel)")
+            yield Label(f"{self._note}  (y to confirm, n or Esc to cancel)", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button(self._confirm, id="confirm", variant="error")
