@@ -1,0 +1,235 @@
+"""The fault matrix through the whole app: Pilot + the emulator over real HTTP.
+
+For every fault switch of the emulator: the app stays up, the status bar and
+the bubble say what happened in plain words, the user's message and any
+partial answer are in the database with the right status, and Ctrl+R
+regenerates successfully once the fault is switched off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from hailuo_tui.emulator import EmulatorConfig
+from hailuo_tui.screens.chat_screen import ChatScreen
+from hailuo_tui.screens.login_screen import LoginScreen
+from hailuo_tui.widgets.chat_view import ChatView
+from hailuo_tui.widgets.conversation_list import ConversationList
+from hailuo_tui.widgets.status_bar import StatusBar
+from tests.ui.conftest import type_text, wait_until
+
+SIZE = (110, 36)
+#: A fixed answer with CJK and emoji so fffd splits and mid-answer cuts have multi-byte text to cut.
+ANSWER = " ".join(f"Part {i}: tea 茶 café ☕ and more words here." for i in range(12))
+
+
+def chat(app) -> ChatScreen:
+    screen = app.screen
+    assert isinstance(screen, ChatScreen), screen
+    return screen
+
+
+async def ready(pilot) -> ChatScreen:
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen), what="the chat screen")
+    await pilot.pause()
+    return chat(pilot.app)
+
+
+async def wait_idle(pilot, timeout: float = 20.0) -> None:
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen) and not chat(pilot.app).replies,
+                     timeout, "the answer to finish")
+    await pilot.pause()
+
+
+async def send(pilot, text: str) -> None:
+    await type_text(pilot, text)
+    await pilot.press("enter")
+
+
+@dataclass
+class Fault:
+    switches: dict[str, Any]
+    status: str  # the assistant message's status in the database after the fault
+    says: tuple[str, ...] = ()  # plain words expected in the status bar
+    partial: bool | None = None  # True: some text must be kept; False: none; None: either
+    config: dict[str, Any] = field(default_factory=dict)  # app Config overrides
+
+
+FAULTS: dict[str, Fault] = {
+    "drop-before-send_result": Fault({"drop_before": "send_result"}, "interrupted",
+                                     ("Answer interrupted", "connection", "dropped"), partial=False),
+    "drop-after-send_result": Fault({"drop_before": "after_send_result"}, "interrupted",
+                                    ("Answer interrupted", "dropped"), partial=False),
+    "drop-mid-answer": Fault({"drop_before": "mid_answer"}, "interrupted",
+                             ("Answer interrupted", "answer so far was kept"), partial=True),
+    # The whole answer arrived; only the closing marker was lost: that is a complete answer.
+    "drop-before-close_chunk": Fault({"drop_before": "close_chunk"}, "complete"),
+    "disconnect-after-1500-bytes": Fault({"disconnect_after_bytes": 1500}, "interrupted",
+                                         ("Answer interrupted",), partial=True),
+    "stall-longer-than-read-timeout": Fault({"stall_after_events": 2, "stall_seconds": 4}, "interrupted",
+                                            ("Answer interrupted", "stopped sending"), partial=True,
+                                            config={"read_timeout": 1.0}),
+    "slow-but-alive": Fault({"event_delay": 0.3, "num_events": 5, "first_event_delay": 0.3}, "complete",
+                            config={"read_timeout": 1.0}),
+    "http-400": Fault({"fail_next": [400]}, "failed", ("Request refused", "HTTP 400", "signature")),
+    "http-429": Fault({"fail_next": [429], "retry_after": 7}, "failed", ("Rate limited", "HTTP 429", "Wait 7 s")),
+    "http-500": Fault({"fail_next": [500]}, "failed", ("Server error", "HTTP 500", "Try again")),
+    "http-502-nginx-page": Fault({"fail_next": [502]}, "failed", ("Server error", "HTTP 502")),
+    "http-503": Fault({"fail_next": [503]}, "failed", ("Server error", "HTTP 503")),
+    "in-stream-error-mid-answer": Fault({"stream_error": 3, "stream_error_message": "The model is overloaded (test)"},
+                                        "interrupted", ("Hailuo reported an error", "The model is overloaded (test)"),
+                                        partial=True),
+    "in-stream-error-at-start": Fault({"stream_error": 0}, "failed",
+                                      ("Hailuo reported an error", "server is having a hiccup"), partial=False),
+    "heartbeats-with-nonzero-codes": Fault({"heartbeats": True, "heartbeat_every": 1}, "complete"),
+    "malformed-json-lines": Fault({"malformed_lines": True}, "complete"),
+    "oversized-line-300k": Fault({"oversized_line": 300_000}, "complete"),
+    "fffd-splits": Fault({"fffd_splits": True, "num_events": 150}, "complete"),
+    "unknown-event": Fault({"unknown_event": True}, "complete"),
+    "compact-fields": Fault({"compact_fields": True}, "complete"),
+    "no-final-message": Fault({"no_final": True}, "interrupted", ("Answer interrupted", "before it was finished"),
+                              partial=True),
+}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+async def test_fault_is_survived_reported_and_retried(make_app, emu, name):
+    fault = FAULTS[name]
+    emu.config = EmulatorConfig(seed=3, answer_text=ANSWER, chunk_chars=12, **fault.switches)
+    app = await make_app(**fault.config)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, f"question for {name}")
+        await wait_until(pilot, lambda: len([r for r in emu.requests if r.path.startswith("/v4")]) >= 1,
+                         what="the request")
+        await wait_idle(pilot)
+        assert app.is_running and isinstance(app.screen, ChatScreen)
+
+        conversation_id = screen.current_id
+        messages = await app.store.messages(conversation_id)
+        assert [m.role for m in messages] == ["user", "assistant"]
+        user, answer = messages
+        assert user.content == f"question for {name}" and user.status == "complete"
+        assert answer.status == fault.status, (answer.status, answer.error)
+        assert "\ufffd" not in answer.content
+        bar = screen.query_one(StatusBar)
+        bubble = screen.query_one(ChatView).last_bubble("assistant")
+        assert bubble.status == fault.status
+        if fault.status == "complete":
+            assert answer.content == ANSWER
+            assert not bar.error_text
+        else:
+            assert ANSWER.startswith(answer.content)  # what was kept is exactly what arrived
+            assert bubble.text == answer.content
+            if fault.partial is True:
+                assert answer.content
+            elif fault.partial is False:
+                assert not answer.content
+            for words in fault.says:
+                assert words.lower() in bar.error_text.lower(), bar.error_text
+                assert words.lower() in (answer.error or "").lower() + bar.error_text.lower()
+            assert answer.error
+            if fault.status == "failed":
+                assert bubble.has_class("-error")
+            else:
+                assert bubble.has_class("-interrupted")
+
+        # Switch the fault off and regenerate with one key.
+        emu.config = EmulatorConfig(seed=3, answer_text=ANSWER)
+        before = len(emu.requests)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(emu.requests) > before, what="the retried request")
+        await wait_idle(pilot)
+        messages = await app.store.messages(conversation_id)
+        assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "complete")]
+        assert messages[1].content == ANSWER
+        assert not bar.error_text
+        assert screen.query_one(ChatView).last_bubble("assistant").text == ANSWER
+
+
+@pytest.mark.parametrize("status, cloudflare", [(403, False), (403, True), (401, False)],
+                         ids=["403-json", "403-cloudflare-page", "401"])
+async def test_refused_login_asks_to_log_in_then_retries(make_app, emu, status, cloudflare):
+    emu.config = EmulatorConfig(seed=3, answer_text=ANSWER, fail_next=[status], fail_403_cloudflare=cloudflare)
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "are you there")
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
+        assert str(status) in str(app.screen.query_one("#login-reason").render()) if app.screen.query("#login-reason") else True
+        await pilot.click("#paste")
+        await pilot.pause()
+        app.screen.query_one("#token").value = emu.demo_token
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="back to the chat")
+        await wait_idle(pilot)
+        screen = chat(app)
+        messages = await app.store.messages(screen.current_id)
+        assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "complete")]
+        assert messages[1].content == ANSWER
+        assert [r.status for r in emu.requests if r.path.startswith("/v4")][-2:] == [status, 200]
+
+
+async def test_refused_login_then_cancelled_keeps_the_message_and_ctrl_r_retries(make_app, emu):
+    emu.config = EmulatorConfig(seed=3, answer_text=ANSWER, fail_next=[401])
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "still there?")
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="back to the chat")
+        await wait_idle(pilot)
+        screen = chat(app)
+        user, answer = await app.store.messages(screen.current_id)
+        assert user.content == "still there?" and answer.status == "failed" and "Log in" in answer.error
+        assert "Login needed" in screen.query_one(StatusBar).error_text
+        before = len(emu.requests)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(emu.requests) > before, what="the retried request")
+        await wait_idle(pilot)
+        assert [m.status for m in await app.store.messages(screen.current_id)] == ["complete", "complete"]
+
+
+@pytest.mark.parametrize("how", ["http", "stream"])
+async def test_a_second_concurrent_stream_refused_says_busy_and_retries(make_app, emu, how):
+    """The one-stream-per-account limit: the second conversation is refused in plain words."""
+    emu.config = EmulatorConfig(seed=3, answer_text=ANSWER, chunk_chars=12, event_delay=0.04,
+                                one_stream_per_token=True, one_stream_error=how)
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "first, long")
+        await wait_until(pilot, lambda: screen.replies and next(iter(screen.replies.values())).text, what="streaming")
+        first_id = screen.current_id
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await send(pilot, "second at the same time")
+        await wait_until(pilot, lambda: screen.current_id not in (first_id, None), what="the second conversation")
+        second_id = screen.current_id
+
+        async def refused() -> bool:
+            last = await app.store.last_message(second_id)
+            return last is not None and last.role == "assistant" and last.status == "failed"
+
+        await wait_until(pilot, refused, what="the refusal")
+        await wait_until(pilot, lambda: second_id not in screen.replies, what="the refused reply to end")
+        bar = screen.query_one(StatusBar)
+        assert "still being generated" in bar.error_text  # the server's reason, in plain words
+        if how == "http":
+            assert "Rate limited" in bar.error_text and "Wait 2 s" in bar.error_text
+        _, refused = await app.store.messages(second_id)
+        assert refused.status == "failed" and "still being generated" in refused.error
+        await wait_idle(pilot, 30)  # the first one still finishes
+        first = await app.store.last_message(first_id)
+        assert first.status == "complete" and first.content == ANSWER
+        before = len(emu.requests)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(emu.requests) > before, what="the retried request")
+        await wait_idle(pilot, 30)
+        messages = await app.store.messages(second_id)
+        assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "complete")]
+        assert screen.query_one(ConversationList).item_ids()[:2] in ([second_id, first_id], [first_id, second_id])
