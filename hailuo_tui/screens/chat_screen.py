@@ -67,7 +67,7 @@ class ChatScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
-        with Horizontal(id="body"):
+        with Horizontal(id="layout"):
             with Vertical(id="sidebar"):
                 yield Input(placeholder="Search conversations…", id="search")
                 yield ConversationList(id="conversations")
