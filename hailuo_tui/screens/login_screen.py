@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -79,13 +81,14 @@ class LoginScreen(ModalScreen[AuthResult | None]):
         self._error("")
         self.add_class("-working")
         self._progress("Starting Chromium… (Esc cancels)")
-        self._worker = self._browser_login()
+        services = self.app.services  # type: ignore[attr-defined]
+        self._worker = self._login(services.login_with_browser(on_progress=self._progress))
 
     @work(exclusive=True, group="login", exit_on_error=False)
-    async def _browser_login(self) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
+    async def _login(self, login: Awaitable[AuthResult]) -> None:
+        """Wait for a login; dismiss with it, or show why it failed and offer the choices again."""
         try:
-            auth = await services.login_with_browser(on_progress=self._progress)
+            auth = await login
         except HailuoError as exc:
             self.remove_class("-working")
             self._progress("")
@@ -107,19 +110,8 @@ class LoginScreen(ModalScreen[AuthResult | None]):
         self._error("")
         self.add_class("-working")
         self._progress("Checking the token…")
-        self._worker = self._token_login(token)
-
-    @work(exclusive=True, group="login", exit_on_error=False)
-    async def _token_login(self, token: str) -> None:
         services = self.app.services  # type: ignore[attr-defined]
-        try:
-            auth = await services.login_with_token(token)
-        except HailuoError as exc:
-            self.remove_class("-working")
-            self._progress("")
-            self._error(f"{exc.title}: {exc.message}")
-            return
-        self.dismiss(auth)
+        self._worker = self._login(services.login_with_token(token))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
