@@ -25,6 +25,18 @@ in one go is cut into the same runs as the same message streamed: both
 render the same blocks and the same lines (tests/ui/test_stream_equivalence).
 A resize re-wraps frozen runs like any widget (they are real Markdown
 widgets); nothing is ever re-rendered as a whole at the end of a stream.
+The body widgets live in `markdown_body` (names re-exported here).
+
+Huge messages (issue 5 and "untrusted input")
+---------------------------------------------
+Past the sizes in `plain_body.plain_reason` (32,000 characters, 2,000 lines,
+or 20,000 characters without a blank line) Markdown layout takes seconds to
+minutes, so the bubble shows the text as plain, soft-wrapped text in a
+`PlainBody`, which draws only the visible rows, and says so in its header
+("shown as plain text: 1.2 MB"). A streamed answer switches over at the
+flush where its text crosses a limit (the limits only grow with the text,
+so it ends up shown as it would be when loaded); `text`, the store and the
+exports always hold the whole text.
 """
 
 from __future__ import annotations
@@ -51,6 +63,7 @@ from hailuo_tui.widgets.markdown_body import (
     split_runs,
     top_level_blocks,
 )
+from hailuo_tui.widgets.plain_body import PlainBody, format_size, plain_reason
 
 Role = Literal["user", "assistant"]
 
@@ -78,7 +91,7 @@ class MessageBubble(Vertical):
             height: 1;
             color: $text-muted;
         }
-        & > MarkdownBody {
+        & > MarkdownBody, & > PlainBody {
             height: auto;
             margin: 0;
         }
@@ -141,11 +154,20 @@ class MessageBubble(Vertical):
         self._status = status
         self._error = error
         self._initial_text = text
+        #: The plain-text body, once the message is too big for Markdown (see `plain_body`).
+        self._plain: PlainBody | None = None
+        self._plain_bytes = 0
+        if text and plain_reason(text):
+            self._plain = PlainBody(text, id="plain-body")
+            self._plain_bytes = len(text.encode("utf-8", "surrogatepass"))
         self.add_class(f"-{role}")
 
     def compose(self) -> ComposeResult:
         yield Static(self._header_content(), id="header", markup=False)
-        yield MarkdownBody(self._initial_text, id="md-body")
+        if self._plain is not None:
+            yield self._plain
+        else:
+            yield MarkdownBody(self._initial_text, id="md-body")
         self._initial_text = ""
 
     def on_mount(self) -> None:
@@ -173,8 +195,24 @@ class MessageBubble(Vertical):
 
     @property
     def markdown(self) -> MarkdownBody:
-        """The Markdown body (`source`, and every `MarkdownBlock` in order)."""
+        """The Markdown body (`source`, and every `MarkdownBlock` in order).
+
+        For a message shown as plain text (`is_plain`), the `PlainBody`, which has
+        the same `source` and no blocks.
+        """
+        if self._plain is not None:
+            return self._plain  # type: ignore[return-value]
         return self.query_one("#md-body", MarkdownBody)
+
+    @property
+    def body(self) -> MarkdownBody | PlainBody:
+        """The widget showing the text: a `MarkdownBody`, or a `PlainBody` when huge."""
+        return self.markdown
+
+    @property
+    def is_plain(self) -> bool:
+        """True when the message is too big for Markdown and is shown as plain text."""
+        return self._plain is not None
 
     async def append(self, delta: str) -> None:
         """Stream more text into the body.
@@ -243,6 +281,8 @@ class MessageBubble(Vertical):
 
     def _flush_interval(self) -> float:
         live = self._pending_length
+        if self._plain is not None:
+            return self.FLUSH_INTERVAL
         if self.is_mounted:
             live += len(self.markdown._live_text)
         return min(
@@ -261,11 +301,40 @@ class MessageBubble(Vertical):
         fragment = "".join(self._pending)
         self._pending.clear()
         self._pending_length = 0
+        if self._plain is not None:
+            self._append_plain(fragment)
+            return
+        if fragment and plain_reason(self.text):
+            await self._switch_to_plain()
+            return
         body = self.markdown
         if fragment:
             await body.append(fragment)
         if final:
             await body.finish()
+
+    def _append_plain(self, fragment: str) -> None:
+        assert self._plain is not None
+        if fragment:
+            self._plain.append(fragment)
+            self._plain_bytes += len(fragment.encode("utf-8", "surrogatepass"))
+            self.query_one("#header", Static).update(self._header_content())
+
+    async def _switch_to_plain(self) -> None:
+        """The text got too big for Markdown: show all of it as plain text from now on.
+
+        Runs synchronously up to the first await, so a flush that overlaps it
+        appends to the plain body (which already holds the whole text).
+        """
+        text = self.text  # everything received: the pending deltas were just taken
+        plain = PlainBody(text, id="plain-body")
+        self._plain = plain
+        self._plain_bytes = len(text.encode("utf-8", "surrogatepass"))
+        markdown = self.query_one("#md-body", MarkdownBody)
+        header = self.query_one("#header", Static)
+        header.update(self._header_content())
+        await self.mount(plain, after=header)
+        await markdown.remove()
 
     def _header_content(self) -> Content:
         label = ROLE_LABELS.get(self.role, self.role.title())
@@ -273,6 +342,8 @@ class MessageBubble(Vertical):
         badge, style = self._badge()
         if badge:
             parts += ["  ", (badge, style)]
+        if self._plain is not None:
+            parts += ["  ", (f"shown as plain text: {format_size(self._plain_bytes)}", "italic")]
         return Content.assemble(*parts)
 
     def _badge(self) -> tuple[str, str]:
@@ -305,6 +376,7 @@ __all__ = [
     "MarkdownBody",
     "MarkdownRun",
     "MessageBubble",
+    "PlainBody",
     "capture_lines",
     "seal_offset",
     "split_runs",

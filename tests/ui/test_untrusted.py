@@ -6,7 +6,6 @@ tests/e2e/test_terminal.py; here: markup shown literally, size limits, wrapping.
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -68,6 +67,21 @@ async def test_markup_in_server_text_is_shown_literally(make_app, emu):
         assert app.is_running
 
 
+async def responds_to_a_key(pilot, screen, within: float = 1.0) -> float:
+    """Press ctrl+n (new chat) and return how long the app took to process it."""
+    started = time.monotonic()
+    await pilot.press("ctrl+n")
+    await wait_until(pilot, lambda: screen.current_id is None, 10, "the key press")
+    took = time.monotonic() - started
+    assert took < within, f"a key press took {took:.2f} s"
+    return took
+
+
+def shown_rows(body) -> list[str]:
+    """Every row a PlainBody draws (not only the visible ones)."""
+    return [body.render_line(y).text for y in range(body.line_count)]
+
+
 async def test_a_one_megabyte_paste_is_sent_without_freezing(make_app, emu):
     emu.config = EmulatorConfig(seed=3, answer_text="Got it.")
     big = ("粘贴 paste ✂️ " * 8 + "\n") * 11_000  # ~1 MB of UTF-8
@@ -89,12 +103,21 @@ async def test_a_one_megabyte_paste_is_sent_without_freezing(make_app, emu):
         user, answer = await app.store.messages(screen.current_id)
         assert user.content.strip() == big.strip() and answer.content == "Got it."
         assert emu.requests[-1].form["msgContent"].strip() == big.strip()
-        assert pasted < 20 and total < 40, (pasted, total)
-        print(f"1 MB paste: inserted in {pasted:.1f} s, sent and answered in {total:.1f} s")
+        view = screen.query_one(ChatView)
+        bubble = view.last_bubble("user")
+        assert bubble.is_plain and bubble.markdown.source.strip() == big.strip()
+        header = str(bubble.query_one("#header").render())
+        assert f"shown as plain text: {len(big.encode()) / 1e6:.1f} MB" in header, header
+        width = bubble.markdown.size.width
+        rows = shown_rows(bubble.markdown)
+        assert all(cell_len(row.rstrip()) <= width for row in rows)
+        assert "".join("".join(rows).split()) == "".join(big.split())  # nothing lost at a wrap
+        assert not view.last_bubble("assistant").is_plain
+        key = await responds_to_a_key(pilot, screen)
+        assert pasted < 10 and total < 15, (pasted, total)
+        print(f"1 MB paste: inserted in {pasted:.1f} s, sent and answered in {total:.1f} s, key {key:.2f} s")
 
 
-@pytest.mark.skipif(not os.environ.get("HAILUO_SLOW_TESTS"), reason="takes > 90 s today (rendering one 100,000-line "
-                    "paragraph is quadratic in MessageBubble); set HAILUO_SLOW_TESTS=1 to run")
 async def test_a_100000_line_answer_streams_in_bounded_time(make_app, emu):
     answer = "\n".join(f"line {i}" for i in range(100_000))
     emu.config = EmulatorConfig(seed=3, answer_text=answer, num_events=200, record_events=False)
@@ -104,17 +127,18 @@ async def test_a_100000_line_answer_streams_in_bounded_time(make_app, emu):
         started = time.monotonic()
         await type_text(pilot, "a very long list")
         await pilot.press("enter")
-        await answered(pilot, screen, timeout=90)
+        await answered(pilot, screen, timeout=30)
         took = time.monotonic() - started
         last = await app.store.last_message(screen.current_id)
         assert last.status == "complete" and last.content == answer
         bubble = screen.query_one(ChatView).last_bubble("assistant")
-        assert bubble.text == answer
-        await pilot.press("ctrl+n")  # the app still responds
-        await pilot.pause()
-        assert screen.current_id is None
-        print(f"100,000-line answer ({len(answer):,} characters): {took:.1f} s")
-        assert took < 60, took
+        assert bubble.text == answer and bubble.is_plain  # switched to plain text while streaming
+        assert bubble.markdown.source == answer
+        assert bubble.markdown.line_count == 100_000
+        assert "shown as plain text" in str(bubble.query_one("#header").render())
+        key = await responds_to_a_key(pilot, screen)  # the app still responds, at once
+        print(f"100,000-line answer ({len(answer):,} characters): {took:.1f} s, key {key:.2f} s")
+        assert took < 15, took
 
 
 async def test_cjk_emoji_and_combining_text_wraps_inside_the_bubble(make_app, emu):

@@ -23,6 +23,7 @@ from hailuo_tui.widgets import (
     StatusBar,
 )
 from hailuo_tui.widgets.conversation_list import fit_row
+from hailuo_tui.widgets.plain_body import PLAIN_CHARS, PLAIN_LINES, plain_reason, wrap_line
 from hailuo_tui.widgets.kitty_parser import KittyParser, repair_leaked_text
 
 
@@ -195,6 +196,48 @@ async def test_markup_in_messages_is_literal_and_inert():
         await pilot.click(view.bubbles[0].markdown, offset=(3, 0))
         await pilot.pause()
         assert app.is_running and app.return_code is None
+
+
+def test_plain_wrap_keeps_wide_and_combining_characters_whole():
+    from rich.cells import cell_len
+
+    line = ("中文句子👍🏽e\u0301👨\u200d👩\u200d👧 a\u0308 " * 30).rstrip()
+    for width in (7, 20, 41):  # at least one grapheme cluster (👍🏽 is 4 cells to Rich) wide
+        cuts = [0, *wrap_line(line, width), len(line)]
+        rows = [line[a:b] for a, b in zip(cuts, cuts[1:])]
+        assert "".join(rows) == line
+        for row in rows:
+            assert cell_len(row.rstrip()) <= width, (width, row)
+            assert not row or not (row[0] in "\u0301\u0308\u200d\U0001f3fd"), (width, row)
+
+
+def test_plain_reason_thresholds():
+    assert not plain_reason("short\n\n" * 100)
+    assert plain_reason("x" * (PLAIN_CHARS + 1))
+    assert plain_reason("a\n" * PLAIN_LINES)
+    assert plain_reason("word " * 5_000)  # one 25,000-character paragraph
+
+
+async def test_huge_message_streamed_switches_to_plain_text_like_loaded():
+    text = "".join(f"line {i} 中文 👍🏽 e\u0301\n" for i in range(PLAIN_LINES + 500))
+    loaded = MessageBubble("assistant", text)
+    streamed = MessageBubble("assistant", status="streaming")
+    app = Host(loaded, streamed)
+    async with app.run_test(size=(60, 20)) as pilot:
+        assert loaded.is_plain and loaded.markdown.source == text
+        pos = 0
+        while pos < len(text):
+            await streamed.append(text[pos : pos + 997])
+            pos += 997
+        await streamed.finish()
+        await pilot.pause()
+        assert streamed.is_plain and streamed.text == text and streamed.markdown.source == text
+        assert not streamed.query("MarkdownBody")
+        await pilot.pause()
+        rows = [loaded.markdown.render_line(y).text for y in range(loaded.markdown.line_count)]
+        again = [streamed.markdown.render_line(y).text for y in range(streamed.markdown.line_count)]
+        assert rows == again and len(rows) >= PLAIN_LINES
+        assert "shown as plain text" in str(streamed.query_one("#header").render())
 
 
 async def test_bubble_statuses():
