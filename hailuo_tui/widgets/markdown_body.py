@@ -343,6 +343,11 @@ class MarkdownBody(Vertical):
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
 
+    def on_unmount(self) -> None:
+        # The signal's stored callback holds this body: without this, every removed
+        # bubble stays in memory with its pieces and render caches.
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def _theme_changed(self, _theme: object) -> None:
         for run in self.runs:
             if run.frozen is not None:
