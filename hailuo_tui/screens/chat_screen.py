@@ -206,7 +206,17 @@ class ChatScreen(Screen):
         reply = await self._start_reply(conversation_id)
         if not (in_place and await self._show_new_turn(user, reply)):
             await self.open_conversation(conversation_id)
-        await self.refresh_sidebar()
+        await self._bump_in_sidebar(conversation_id)
+
+    async def _bump_in_sidebar(self, conversation_id: int) -> None:
+        """Show a conversation that just got a message: a row update, not a reload of the whole sidebar."""
+        sidebar = self.query_one(ConversationList)
+        ids = sidebar.item_ids()
+        row = await self.store.get_conversation(conversation_id)
+        if row is not None and ids and ids[0] == conversation_id and not self.query_one("#search", Input).value.strip():
+            sidebar.update_item(row)  # already the newest: refresh its time in place
+        else:
+            await self.refresh_sidebar()  # it moves to the top, is new, or a search is on
 
     async def _show_new_turn(self, user: Any, reply: Reply) -> bool:
         """Mount the new question and its answer's bubble in the open view. False: reload the view instead."""
@@ -216,8 +226,17 @@ class ChatScreen(Screen):
             view = self.query_one(ChatView)
             await view.add_message("user", user.content, "complete", user.id)
             bubble = await view.add_message("assistant", "", "streaming", reply.message_id)
-            if self.replies.get(reply.conversation_id) is not reply or self.current_id != reply.conversation_id:
-                return False  # it already ended (or the user moved on): a reload shows the final state
+            if self.current_id != reply.conversation_id:
+                return False  # the user moved on: a reload shows the final state
+            if reply.final is not None:
+                # It ended while the bubbles mounted (a short answer, a quick error): _finish_reply saved
+                # the final text and status, and the view shows them without reloading the conversation.
+                if reply.text:
+                    await bubble.append(reply.text)
+                await bubble.finish(*reply.final)
+                return True
+            if self.replies.get(reply.conversation_id) is not reply:
+                return False
             reply.bubble = bubble
             if reply.text:
                 await bubble.append(reply.text)
@@ -303,6 +322,7 @@ class ChatScreen(Screen):
     async def _finish_reply(self, reply: Reply, status: str, error: str | None) -> None:
         if reply.closing:
             error = "Stopped when hailuo-tui was closed."
+        reply.final = (status, error)
         try:
             await self.store.update_message(reply.message_id, content=reply.text, status=status, error=error)
         except Exception as exc:  # the store closed under us (app shutting down): the last batch stands

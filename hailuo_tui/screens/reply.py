@@ -27,3 +27,5 @@ class Reply:
     #: Set when the app quits while it streams.
     closing: bool = False
     sources: list[tuple[str, str]] = field(default_factory=list)
+    #: The final status and error, set (and saved) when it ended; None while it runs.
+    final: tuple[str, str | None] | None = None

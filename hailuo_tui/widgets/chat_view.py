@@ -27,6 +27,11 @@ class ChatView(VerticalScroll):
     that `load` received but did not mount are kept here; when none are left
     and the caller said there are more (`has_older=True`), the view posts
     `ChatView.OlderRequested` and the screen answers with `prepend`.
+
+    `add_message` keeps the window bounded while the view follows the
+    bottom: past `WINDOW + TRIM_SLACK` bubbles it unmounts the oldest down to
+    `WINDOW` (every mounted bubble costs layout time on each new message).
+    They come back from the store through `OlderRequested` on scroll-up.
     """
 
     DEFAULT_CSS = """
@@ -46,6 +51,8 @@ class ChatView(VerticalScroll):
     """How many messages `load` mounts."""
     PAGE = 30
     """How many older messages are mounted per scroll to the top."""
+    TRIM_SLACK = 10
+    """Bubbles allowed beyond `WINDOW` before `add_message` unmounts the oldest (in batches, not one per message)."""
 
     @dataclass
     class OlderRequested(Message):
@@ -146,9 +153,29 @@ class ChatView(VerticalScroll):
             The mounted bubble (stream into it with `append`/`finish`).
         """
         bubble = MessageBubble(role, text, status, message_id, error=error)
+        following = self._following
         await self.mount(bubble)
         self._update_empty()
+        if following:
+            await self._trim()
         return bubble
+
+    async def _trim(self) -> None:
+        """Unmount the oldest bubbles beyond the window (the store keeps them; scroll-up reloads them)."""
+        bubbles = self.bubbles
+        if len(bubbles) <= self.WINDOW + self.TRIM_SLACK:
+            return
+        # Held messages are older than the ones unmounted here: drop them too, the store has all of them.
+        self._held = []
+        self._has_older = True
+        self._older_requested = False
+        await self.remove_children(bubbles[: len(bubbles) - self.WINDOW])
+        self.anchor()
+
+    @property
+    def _following(self) -> bool:
+        """True while the view sticks to the bottom (the reader is not looking at older messages)."""
+        return (self.is_anchored and not self._anchor_released) or self.is_vertical_scroll_end
 
     def last_bubble(self, role: str | None = None) -> MessageBubble | None:
         """The newest bubble, optionally of one role.
