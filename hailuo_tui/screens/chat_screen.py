@@ -98,8 +98,9 @@ class ChatScreen(Screen):
         if not count:
             self.query_one(StatusBar).set_activity("web search on" if self.web_search else "")
             return
-        here = self.current_id in self.replies
-        text = "answering…" if here and count == 1 else f"{count} answering" if count > 1 else "answering in another conversation"
+        sidebar = self.query_one(ConversationList)
+        names = [f"“{sidebar.title_of(cid) or 'New conversation'}”" for cid in self.replies]
+        text = f"answering: {', '.join(names[:2])}" + (f" and {count - 2} more" if count > 2 else "")
         if self.web_search:
             text += " · web search on"
         self.query_one(StatusBar).set_activity(text)

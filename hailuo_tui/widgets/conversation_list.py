@@ -165,6 +165,12 @@ class ConversationList(OptionList):
                 [row, *(self._rows[o.id] for o in self.options if o.id and o.id != key)]
             )
 
+    def title_of(self, conversation_id: Any) -> str | None:
+        """The (cleaned) title shown for a conversation, or None if it has none or is not listed."""
+        row = self._rows.get(str(conversation_id))
+        title = " ".join(clean(row.title).split()) if row is not None and row.title else ""
+        return title or None
+
     def item_ids(self) -> list[Any]:
         """The conversation ids in display order."""
         return [self._ids[option.id] for option in self.options if option.id in self._ids]

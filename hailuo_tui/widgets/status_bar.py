@@ -55,7 +55,13 @@ class StatusBar(Horizontal):
         Args:
             text: Plain text ("" to clear).
         """
-        self.query_one("#status-activity", Static).update(Content(_one_line(text)))
+        self._activity_text = _one_line(text)
+        self.query_one("#status-activity", Static).update(Content(self._activity_text))
+
+    @property
+    def activity_text(self) -> str:
+        """The activity shown now, as plain text."""
+        return getattr(self, "_activity_text", "")
 
     def set_error(self, title: str, message: str = "", hint: str | None = None) -> None:
         """Show the last error in plain words.

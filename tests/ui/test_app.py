@@ -130,6 +130,9 @@ async def test_switching_conversations_while_one_is_answering(make_app, emu):
         assert screen.current_id is None
         await send(pilot, "second conversation", wait=False)
         await wait_until(pilot, lambda: len(screen.replies) == 2, what="two answers at once")
+        await wait_until(pilot, lambda: "second conversation" in screen.query_one(StatusBar).activity_text,
+                         what="the status bar to name the answering conversations")
+        assert "first conversation" in screen.query_one(StatusBar).activity_text
         await pilot.press("alt+down")  # back to the first (older) conversation
         await wait_until(pilot, lambda: screen.current_id == first_id, what="switch back")
         bubble = screen.query_one(ChatView).last_bubble("assistant")
