@@ -37,6 +37,18 @@ class Paths:
     False when ``HAILUO_TUI_CONFIG`` points somewhere else."""
 
     @classmethod
+    def under(cls, root: Path) -> Paths:
+        """Config and data all under one folder (tests, screenshots, a portable setup)."""
+        data = root / "data"
+        return cls(
+            config_file=root / "config.toml",
+            data_dir=data,
+            db_path=data / "hailuo.sqlite3",
+            profile_dir=data / "browser-profile",
+            log_file=data / "hailuo-tui.log",
+        )
+
+    @classmethod
     def default(cls, demo: bool = False) -> Paths:
         """The platform's places (XDG on Linux); ``demo=True`` keeps data apart under ``demo/``.
 

@@ -462,12 +462,16 @@ class ChatScreen(Screen):
     def search_submitted(self) -> None:
         self.query_one(ConversationList).focus()
 
-    async def action_regenerate(self) -> None:
-        conversation_id = self.current_id
-        if conversation_id is None:
-            return
-        if conversation_id in self.replies:
+    def _idle_conversation(self) -> int | None:
+        """The open conversation, unless there is none or it is still answering (then say so)."""
+        if self.current_id is not None and self.current_id in self.replies:
             self.notify("Still answering. Press Esc to stop first.", severity="warning")
+            return None
+        return self.current_id
+
+    async def action_regenerate(self) -> None:
+        conversation_id = self._idle_conversation()
+        if conversation_id is None:
             return
         last = await self.store.last_message(conversation_id)
         if last is None:
@@ -478,11 +482,8 @@ class ChatScreen(Screen):
         await self.open_conversation(conversation_id)
 
     async def action_edit_last(self) -> None:
-        conversation_id = self.current_id
+        conversation_id = self._idle_conversation()
         if conversation_id is None:
-            return
-        if conversation_id in self.replies:
-            self.notify("Still answering. Press Esc to stop first.", severity="warning")
             return
         user = await self.store.last_message(conversation_id, role="user")
         if user is None:

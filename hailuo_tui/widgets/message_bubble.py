@@ -1,31 +1,7 @@
 """One chat message: a header line (who, status badge) and a Markdown body.
 
-The streaming path (issue 5, "Speed and scale")
------------------------------------------------
-Textual re-arranges a container's children whenever the container changes
-size, so a single `Markdown` widget that grows a little every frame costs
-frames x document size: a 20,000-character answer streamed over 20 s spent
-tens of CPU seconds in `Compositor.reflow`. Here the body is a sequence of
-small `Markdown` widgets ("runs"), each holding at most `RUN_BLOCKS`
-top-level Markdown blocks:
-
-* every run but the last is *frozen*: it is never written to again, so its
-  size never changes and Textual's arrangement cache answers for it in O(1);
-* only the last run is *live*: deltas are coalesced to the frame rate and
-  appended to it with `Markdown.append`, which re-parses only its open
-  (last) block, so a frame costs the few blocks of the live run (plus what
-  is on screen), whatever the answer's length;
-* as soon as the live run holds more than `RUN_BLOCKS` blocks and the next
-  block's first line is complete, the first `RUN_BLOCKS` blocks are sealed
-  (the live run is fed exactly up to the next block's start and frozen) and
-  a new live run starts with the open block.
-
-The split points depend only on the text (`split_runs`), so a message loaded
-in one go is cut into the same runs as the same message streamed: both
-render the same blocks and the same lines (tests/ui/test_stream_equivalence).
-A resize re-wraps frozen runs like any widget (they are real Markdown
-widgets); nothing is ever re-rendered as a whole at the end of a stream.
-The body widgets live in `markdown_body` (names re-exported here).
+How an answer streams without re-laying out the whole message is described in
+`markdown_body`. The body widgets live in `markdown_body` (names re-exported here).
 
 Huge messages (issue 5 and "untrusted input")
 ---------------------------------------------

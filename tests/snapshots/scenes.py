@@ -112,14 +112,7 @@ def frozen_clock(now: float = FIXED_NOW) -> Iterator[None]:
 
 def scene_paths(root: Path) -> Paths:
     """Config and data of one scene, all under ``root``."""
-    data = root / "data"
-    return Paths(
-        config_file=root / "config.toml",
-        data_dir=data,
-        db_path=data / "hailuo.sqlite3",
-        profile_dir=data / "browser-profile",
-        log_file=data / "hailuo-tui.log",
-    )
+    return Paths.under(root)
 
 
 def seed_database(path: Path, seeds: Sequence[Seed], now: float = FIXED_NOW) -> None:

@@ -17,14 +17,7 @@ from hailuo_tui.store.vault import TokenVault
 
 
 def paths_under(root: Path) -> Paths:
-    data = root / "data"
-    return Paths(
-        config_file=root / "config.toml",
-        data_dir=data,
-        db_path=data / "hailuo.sqlite3",
-        profile_dir=data / "browser-profile",
-        log_file=data / "hailuo-tui.log",
-    )
+    return Paths.under(root)
 
 
 @pytest.fixture
