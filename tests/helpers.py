@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 
 def secret_service_skip_reason() -> str:
@@ -16,3 +18,19 @@ def secret_service_skip_reason() -> str:
     except Exception as exc:
         return f"Secret Service not usable: {type(exc).__name__}: {exc}"
     return ""
+
+
+@asynccontextmanager
+async def serve(app) -> AsyncIterator[str]:
+    """Run an aiohttp application on 127.0.0.1 (a free port) and yield its base URL."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()

@@ -66,3 +66,15 @@ async def type_text(pilot, text: str) -> None:
     await pilot.pause()
     prompt.insert(text)
     await pilot.pause()
+
+
+async def paste_token_on_login_screen(pilot, token: str) -> None:
+    """On the login screen: choose "Paste a token", enter ``token``, and wait for the chat screen."""
+    from hailuo_tui.screens.chat_screen import ChatScreen
+
+    app = pilot.app
+    await pilot.click("#paste")
+    await pilot.pause()
+    app.screen.query_one("#token").value = token
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat screen after login")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.screens.login_screen import LoginScreen
@@ -10,7 +9,7 @@ from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.prompt_input import PromptInput
 from hailuo_tui.widgets.status_bar import StatusBar
-from tests.ui.conftest import type_text, wait_until
+from tests.ui.conftest import paste_token_on_login_screen, type_text, wait_until
 
 SIZE = (110, 36)
 
@@ -276,11 +275,7 @@ async def test_expired_login_asks_to_log_in_and_retries(make_app, emu):
         emu.config.fail_next = [401]
         await send(pilot, "are you there", wait=False)
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
-        await pilot.click("#paste")
-        await pilot.pause()
-        app.screen.query_one("#token").value = emu.demo_token
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="back to the chat")
+        await paste_token_on_login_screen(pilot, emu.demo_token)
         await wait_idle(pilot)
         screen = chat(app)
         last = await app.store.last_message(screen.current_id)
@@ -311,8 +306,5 @@ async def test_no_login_shows_the_welcome_screen(make_app, emu):
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the welcome screen")
         assert "Welcome" in str(app.screen.query_one("#login-title").render())
-        await pilot.click("#paste")
-        app.screen.query_one("#token").value = emu.demo_token
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat screen")
+        await paste_token_on_login_screen(pilot, emu.demo_token)
         assert app.auth is not None and app.auth.token == emu.demo_token

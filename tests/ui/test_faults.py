@@ -19,7 +19,7 @@ from hailuo_tui.screens.login_screen import LoginScreen
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.status_bar import StatusBar
-from tests.ui.conftest import type_text, wait_until
+from tests.ui.conftest import paste_token_on_login_screen, type_text, wait_until
 
 SIZE = (110, 36)
 #: A fixed answer with CJK and emoji so fffd splits and mid-answer cuts have multi-byte text to cut.
@@ -160,11 +160,7 @@ async def test_refused_login_asks_to_log_in_then_retries(make_app, emu, status, 
         await send(pilot, "are you there")
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
         assert str(status) in str(app.screen.query_one("#login-reason").render()) if app.screen.query("#login-reason") else True
-        await pilot.click("#paste")
-        await pilot.pause()
-        app.screen.query_one("#token").value = emu.demo_token
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="back to the chat")
+        await paste_token_on_login_screen(pilot, emu.demo_token)
         await wait_idle(pilot)
         screen = chat(app)
         messages = await app.store.messages(screen.current_id)

@@ -18,6 +18,7 @@ from aiohttp import web
 from hailuo_tui.provider.errors import BrowserNotFound, LoginCancelled, LoginError, LoginTimeout
 from hailuo_tui.provider.login import browser_login, find_browser
 from hailuo_tui.provider.signing import QUERY_ORDER
+from tests.helpers import serve
 
 try:
     BROWSER = find_browser()
@@ -66,15 +67,8 @@ async def site():
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    s = web.TCPSite(runner, "127.0.0.1", 0)
-    await s.start()
-    port = s._server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve(app) as url:
+        yield url
 
 
 def _check_auth(auth, url: str, *, device_id: str = DEVICE_ID, uuid: str = UUID) -> dict[str, str]:

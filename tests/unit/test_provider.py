@@ -26,6 +26,7 @@ from hailuo_tui.provider import (
     TitleGenerated,
 )
 from hailuo_tui.provider.login import token_login
+from tests.helpers import serve
 
 
 @pytest.fixture
@@ -270,15 +271,8 @@ async def test_non_stream_answer_is_protocol_changed():
 
     app = web.Application()
     app.router.add_post("/v4/api/chat/msg", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        auth = AuthResult("t", "/v4/api/chat/msg?unix=1", 1, base_url=f"http://127.0.0.1:{port}")
+    async with serve(app) as url:
+        auth = AuthResult("t", "/v4/api/chat/msg?unix=1", 1, base_url=url)
         with pytest.raises(ProtocolChanged) as info:
             await collect([{"role": "user", "content": "hi"}], auth)
         assert "maintenance" in info.value.sample
-    finally:
-        await runner.cleanup()
