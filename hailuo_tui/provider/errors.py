@@ -74,6 +74,19 @@ class ServiceError(HailuoError):
         super().__init__(message, **kw)
         self.code = code
 
+    @classmethod
+    def from_status(cls, info: dict, *, partial: str = "") -> "ServiceError":
+        """The error a non-zero ``statusInfo`` stands for (its message is server text: cleaned)."""
+        from hailuo_tui.sanitize import clean
+
+        code = info.get("code")
+        try:
+            code_int = int(code)
+        except (TypeError, ValueError):
+            code_int = -1
+        message = clean(str(info.get("message") or "")).strip() or f"error code {code}"
+        return cls(message[:300], code=code_int, partial=partial)
+
 
 class NetworkError(HailuoError):
     """The server could not be reached at all (nothing was sent)."""

@@ -336,10 +336,7 @@ class HailuoAI:
         except (ValueError, AttributeError):
             info = None
         if isinstance(info, dict) and info.get("code") not in (0, None):
-            return ServiceError(
-                clean(str(info.get("message") or f"error code {info.get('code')}"))[:300],
-                code=int(info["code"]) if str(info.get("code")).lstrip("-").isdigit() else -1,
-            )
+            return ServiceError.from_status(info)
         return ProtocolChanged(
             "Hailuo answered with something other than an event stream; its protocol may have changed.",
             sample=body,
@@ -399,8 +396,7 @@ class HailuoAI:
         if not isinstance(info, dict):
             raise ProtocolChanged("Hailuo's answer has no status.", sample=raw)
         if info.get("code") not in (0, "0"):
-            message = clean(str(info.get("message") or "")) or f"error code {info.get('code')}"
-            raise ServiceError(message[:300], code=int(info["code"]) if str(info.get("code")).lstrip("-").isdigit() else -1)
+            raise ServiceError.from_status(info)
         data = payload.get("data")
         return data if isinstance(data, dict) else {}
 

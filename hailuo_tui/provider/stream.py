@@ -115,14 +115,8 @@ class EventMapper:
             return
         if not isinstance(status, dict):
             raise self._changed(event, "a malformed status")
-        code = status.get("code", 0)
-        if code not in (0, "0", None):
-            message = str(status.get("message") or "").strip() or f"error code {code}"
-            try:
-                code_int = int(code)
-            except (TypeError, ValueError):
-                code_int = -1
-            raise ServiceError(message, code=code_int, partial=self.text)
+        if status.get("code", 0) not in (0, "0", None):
+            raise ServiceError.from_status(status, partial=self.text)
 
     def _send_result(self, data: dict[str, Any], event: SSEEvent) -> list[Any]:
         result = data.get("sendResult")
