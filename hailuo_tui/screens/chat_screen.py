@@ -153,23 +153,10 @@ class ChatScreen(Screen):
             items.append((message.id, message.role, content, status, message.error))
         count = await self.store.count_messages(conversation_id)
         await view.load(items, has_older=count > len(rows))
-        if reply is not None and self.replies.get(conversation_id) is reply:
+        if reply is not None:
             bubble = view.bubble_for(reply.message_id)
             if bubble is not None:
-                # Text that arrived while the view loaded, then live deltas.
-                missed = reply.text[len(shown):]
-                reply.bubble = bubble
-                if missed:
-                    await bubble.append(missed)
-        elif reply is not None:
-            # It ended while the view loaded: _finish_reply saved the final text and status first.
-            bubble = view.bubble_for(reply.message_id)
-            saved = await self.store.messages(conversation_id, limit=INITIAL_MESSAGES) if bubble is not None else []
-            final = next((m for m in saved if m.id == reply.message_id), None)
-            if bubble is not None and final is not None:
-                if reply.text[len(shown):]:
-                    await bubble.append(reply.text[len(shown):])
-                await bubble.finish(final.status, final.error)
+                await self._catch_up(reply, bubble, shown)
         if self.current_id != conversation_id:
             return  # the user moved on while this one loaded
         # Read the title after loading: it may have arrived meanwhile.
@@ -209,6 +196,21 @@ class ChatScreen(Screen):
             await self.open_conversation(conversation_id)
         await self._bump_in_sidebar(conversation_id)
 
+    async def _catch_up(self, reply: Reply, bubble: Any, shown: str) -> None:
+        """Bring a bubble that shows ``shown`` of a reply up to date.
+
+        Text that arrived while the view was busy is appended; then the bubble either
+        receives the live deltas, or (the reply ended meanwhile: a short answer, a quick
+        error) shows the final status that _finish_reply saved.
+        """
+        missed = reply.text[len(shown):]
+        if reply.final is None:
+            reply.bubble = bubble
+        if missed:
+            await bubble.append(missed)
+        if reply.final is not None:
+            await bubble.finish(*reply.final)
+
     async def _bump_in_sidebar(self, conversation_id: int) -> None:
         """Show a conversation that just got a message: a row update, not a reload of the whole sidebar."""
         sidebar = self.query_one(ConversationList)
@@ -229,18 +231,11 @@ class ChatScreen(Screen):
             bubble = await view.add_message("assistant", "", "streaming", reply.message_id)
             if self.current_id != reply.conversation_id:
                 return False  # the user moved on: a reload shows the final state
-            if reply.final is not None:
-                # It ended while the bubbles mounted (a short answer, a quick error): _finish_reply saved
-                # the final text and status, and the view shows them without reloading the conversation.
-                if reply.text:
-                    await bubble.append(reply.text)
-                await bubble.finish(*reply.final)
-                return True
-            if self.replies.get(reply.conversation_id) is not reply:
+            if reply.final is None and self.replies.get(reply.conversation_id) is not reply:
                 return False
-            reply.bubble = bubble
-            if reply.text:
-                await bubble.append(reply.text)
+            await self._catch_up(reply, bubble, "")
+            if reply.final is not None:
+                return True
             self.query_one(PromptInput).busy = True
             self._update_activity()
             return True
