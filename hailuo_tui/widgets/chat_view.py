@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from hailuo_tui.widgets.message_bubble import MessageBubble
+from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 
 MessageTuple = tuple[Any, str, str, str, "str | None"]
 """(message_id, role, content, status, error)."""
@@ -19,7 +20,7 @@ MessageTuple = tuple[Any, str, str, str, "str | None"]
 EMPTY_TEXT = "Start the conversation: type below and press Enter"
 
 
-class ChatView(VerticalScroll):
+class ChatView(KeepLinesOnGrow, VerticalScroll):
     """A VerticalScroll of MessageBubbles that follows the bottom.
 
     Only the last `WINDOW` messages are mounted by `load`; older ones are
@@ -32,6 +33,12 @@ class ChatView(VerticalScroll):
     bottom: past `WINDOW + TRIM_SLACK` bubbles it unmounts the oldest down to
     `WINDOW` (every mounted bubble costs layout time on each new message).
     They come back from the store through `OlderRequested` on scroll-up.
+
+    Reading upwards keeps the window bounded too: past `MOUNTED_MAX` bubbles,
+    the newest are unmounted (their messages are kept here) and mounted again
+    a page at a time when the reader scrolls back down; a new message brings
+    the newest messages back first. Bubbles of an answer still streaming are
+    never unmounted this way.
     """
 
     DEFAULT_CSS = """
@@ -44,8 +51,41 @@ class ChatView(VerticalScroll):
             content-align: center middle;
             color: $text-muted;
         }
+        & > .md--h1 { color: $markdown-h1-color; background: $markdown-h1-background; text-style: $markdown-h1-text-style; }
+        & > .md--h2 { color: $markdown-h2-color; background: $markdown-h2-background; text-style: $markdown-h2-text-style; }
+        & > .md--h3 { color: $markdown-h3-color; background: $markdown-h3-background; text-style: $markdown-h3-text-style; }
+        & > .md--h4 { color: $markdown-h4-color; background: $markdown-h4-background; text-style: $markdown-h4-text-style; }
+        & > .md--h5 { color: $markdown-h5-color; background: $markdown-h5-background; text-style: $markdown-h5-text-style; }
+        & > .md--h6 { color: $markdown-h6-color; background: $markdown-h6-background; text-style: $markdown-h6-text-style; }
+        & > .md--em { text-style: italic; }
+        & > .md--strong { text-style: bold; }
+        & > .md--s { text-style: strike; }
+        & > .md--link { color: $text-accent; text-style: underline; }
+        &:dark > .md--code-inline { background: $warning 10%; color: $text-warning 95%; }
+        &:light > .md--code-inline { background: $error 5%; color: $text-error 95%; }
+        &:dark > .md--code-block { background: black 25%; }
+        &:light > .md--code-block { background: white 40%; }
+        & > .md--code-label { color: $text-muted; background: black 25%; text-style: italic; }
+        &:light > .md--code-label { background: white 40%; }
+        & > .md--bullet { color: $text-primary; }
+        & > .md--quote-bar { color: $text-primary 50%; }
+        & > .md--rule { color: $secondary; }
+        & > .md--table-border { color: $primary 60%; }
+        & > .md--table-header { text-style: bold; color: $text-primary; }
+        &:ansi > .md--code-inline { background: ansi_default; }
+        &:ansi > .md--code-block { background: ansi_default; }
+        &:ansi > .md--code-label { background: ansi_default; }
     }
     """
+
+    # The styles of message text (see md_render.BlockPainter): declared here once
+    # rather than on each message, which made every mounted message resolve them.
+    COMPONENT_CLASSES = {
+        "md--h1", "md--h2", "md--h3", "md--h4", "md--h5", "md--h6",
+        "md--em", "md--strong", "md--s", "md--link", "md--code-inline",
+        "md--code-block", "md--code-label", "md--bullet", "md--quote-bar",
+        "md--rule", "md--table-border", "md--table-header",
+    }
 
     WINDOW = 50
     """How many messages `load` mounts."""
@@ -53,6 +93,8 @@ class ChatView(VerticalScroll):
     """How many older messages are mounted per scroll to the top."""
     TRIM_SLACK = 10
     """Bubbles allowed beyond `WINDOW` before `add_message` unmounts the oldest (in batches, not one per message)."""
+    MOUNTED_MAX = WINDOW + PAGE
+    """Most bubbles mounted while the reader scrolls up or back down."""
 
     @dataclass
     class OlderRequested(Message):
@@ -69,6 +111,8 @@ class ChatView(VerticalScroll):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._held: list[MessageTuple] = []
+        #: Newer messages unmounted while the reader looks at older ones (oldest first).
+        self._below: list[MessageTuple] = []
         self._has_older = False
         self._older_requested = False
 
@@ -97,6 +141,11 @@ class ChatView(VerticalScroll):
         """How many loaded messages are not mounted yet."""
         return len(self._held)
 
+    @property
+    def below_count(self) -> int:
+        """How many newer messages are unmounted while the reader looks at older ones."""
+        return len(self._below)
+
     async def load(
         self, messages: Sequence[MessageTuple], *, has_older: bool = False
     ) -> None:
@@ -107,6 +156,7 @@ class ChatView(VerticalScroll):
             has_older: True when the store holds messages older than these.
         """
         messages = list(messages)
+        self._below = []
         self._held = messages[: -self.WINDOW] if len(messages) > self.WINDOW else []
         tail = messages[-self.WINDOW :]
         self._has_older = has_older
@@ -152,6 +202,8 @@ class ChatView(VerticalScroll):
         Returns:
             The mounted bubble (stream into it with `append`/`finish`).
         """
+        if self._below:
+            await self._show_newest()
         bubble = MessageBubble(role, text, status, message_id, error=error)
         following = self._following
         await self.mount(bubble)
@@ -194,6 +246,7 @@ class ChatView(VerticalScroll):
     async def clear(self) -> None:
         """Remove every message and show the empty state."""
         self._held = []
+        self._below = []
         self._has_older = False
         await self.remove_children(MessageBubble)
         self._update_empty()
@@ -205,6 +258,20 @@ class ChatView(VerticalScroll):
         super().watch_scroll_y(old_value, new_value)
         if new_value <= 0 < old_value or (new_value <= 0 and self.max_scroll_y > 0):
             self._at_top()
+        elif self._below and new_value >= self.max_scroll_y > 0:
+            self.run_worker(self._mount_below(), group="chat-view-newer", exclusive=True)
+
+    def scroll_end(self, *args: Any, **kwargs: Any) -> None:
+        """End: the newest message (bringing back those unmounted while reading up)."""
+        if self._below:
+            self.run_worker(self._show_newest(), group="chat-view-newer", exclusive=True)
+            return
+        super().scroll_end(*args, **kwargs)
+
+    def _check_anchor(self) -> None:
+        # At the bottom of the window is not at the newest message while some wait below.
+        if not self._below:
+            super()._check_anchor()
 
     def _at_top(self) -> None:
         if self._held:
@@ -227,19 +294,69 @@ class ChatView(VerticalScroll):
             return
         first = next(iter(self.bubbles), None)
         bubbles = [self._make_bubble(m) for m in messages]
-        old_height = self.virtual_size.height
+        old_top = first.virtual_region.y if first is not None else 0
         old_y = self.scroll_y
-        if first is None:
-            await self.mount_all(bubbles)
-        else:
-            await self.mount_all(bubbles, before=first)
+        with self.app.batch_update():  # one layout for the mount and the trim
+            if first is None:
+                await self.mount_all(bubbles)
+            else:
+                await self.mount_all(bubbles, before=first)
+            await self._trim_bottom()
         self._update_empty()
 
         def keep_position() -> None:
-            grown = self.virtual_size.height - old_height
+            # The previously first bubble moved down by the height of what was mounted above it.
+            grown = first.virtual_region.y - old_top if first is not None and first.is_attached else 0
             self.scroll_to(y=old_y + max(grown, 0), animate=False, immediate=True)
 
         self.call_after_refresh(keep_position)
+
+    async def _trim_bottom(self) -> None:
+        """Unmount the newest bubbles beyond `MOUNTED_MAX`, keeping their messages in `_below`."""
+        bubbles = self.bubbles
+        excess = len(bubbles) - self.MOUNTED_MAX
+        if excess <= 0 or any(b.status in ("streaming", "pending") for b in bubbles):
+            return
+        gone = bubbles[-excess:]
+        self.release_anchor()
+        self._below[:0] = [self._tuple_of(bubble) for bubble in gone]
+        await self.remove_children(gone)
+
+    async def _mount_below(self) -> None:
+        """The reader reached the bottom of the window: mount the next newer page, unmount the oldest."""
+        if not self._below:
+            return
+        page = self._below[: self.PAGE]
+        del self._below[: self.PAGE]
+        bubbles = self.bubbles
+        excess = len(bubbles) + len(page) - self.MOUNTED_MAX
+        gone = bubbles[:excess] if excess > 0 else []
+        keep = bubbles[len(gone)] if len(gone) < len(bubbles) else None
+        old_top = keep.virtual_region.y if keep is not None else 0
+        old_y = self.scroll_y
+        with self.app.batch_update():  # one layout for the mount and the trim
+            await self.mount_all([self._make_bubble(m) for m in page])
+            if gone:
+                self._held.extend(self._tuple_of(bubble) for bubble in gone)
+                await self.remove_children(gone)
+        if gone and keep is not None:
+
+            def keep_position() -> None:
+                shrunk = old_top - keep.virtual_region.y if keep.is_attached else 0  # type: ignore[union-attr]
+                self.scroll_to(y=max(0, old_y - shrunk), animate=False, immediate=True)
+
+            self.call_after_refresh(keep_position)
+        if not self._below:
+            self.anchor()
+
+    async def _show_newest(self) -> None:
+        """Bring the newest messages back (a new message is about to be added)."""
+        messages = [*self._held, *(self._tuple_of(b) for b in self.bubbles), *self._below]
+        await self.load(messages, has_older=self._has_older)
+
+    @staticmethod
+    def _tuple_of(bubble: MessageBubble) -> MessageTuple:
+        return (bubble.message_id, bubble.role, bubble.text, bubble.status, bubble.error)
 
     @staticmethod
     def _make_bubble(message: MessageTuple) -> MessageBubble:

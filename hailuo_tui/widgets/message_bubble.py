@@ -27,19 +27,11 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from hailuo_tui.sanitize import StreamSanitizer, clean
-from hailuo_tui.widgets.markdown_body import (
-    RUN_BLOCKS,
-    RUN_STARTS,
-    FrozenRun,
-    MarkdownBody,
-    MarkdownRun,
-    _parser,
-    capture_lines,
-    seal_offset,
-    split_runs,
-    top_level_blocks,
-)
+from hailuo_tui.markdown_blocks import code_blocks
+from hailuo_tui.widgets.markdown_body import MarkdownBody
+from hailuo_tui.widgets.md_render import split_all
 from hailuo_tui.widgets.plain_body import PlainBody, format_size, plain_reason
+from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 
 Role = Literal["user", "assistant"]
 
@@ -49,7 +41,7 @@ ROLE_LABELS: dict[str, str] = {"user": "You", "assistant": "Hailuo"}
 STATUS_CLASSES = ("-streaming", "-interrupted", "-error")
 
 
-class MessageBubble(Vertical):
+class MessageBubble(KeepLinesOnGrow, Vertical):
     """A single message, streamed into a Markdown body when it is an answer.
 
     Deltas are sanitized, buffered and written at most `FLUSH_INTERVAL`
@@ -84,7 +76,7 @@ class MessageBubble(Vertical):
     }
     """
 
-    FLUSH_INTERVAL = 1 / 15
+    FLUSH_INTERVAL = 1 / 10
     """Least seconds between two writes to the live run while streaming. Each
     write costs a layout and, as the view follows the bottom, a repaint of
     the whole screen (about 10-30 ms here), so this sets the CPU cost."""
@@ -170,6 +162,11 @@ class MessageBubble(Vertical):
         return self._status
 
     @property
+    def error(self) -> str | None:
+        """The reason shown with a "failed" status."""
+        return self._error
+
+    @property
     def markdown(self) -> MarkdownBody:
         """The Markdown body (`source`, and every `MarkdownBlock` in order).
 
@@ -246,12 +243,7 @@ class MessageBubble(Vertical):
         Returns:
             Code block texts in document order, without the fences.
         """
-        tokens = _parser().parse(self.text)
-        return [
-            token.content.rstrip("\n")
-            for token in tokens
-            if token.type in ("fence", "code_block")
-        ]
+        return [code for _language, code in code_blocks(self.text)]
 
     # -- internals --------------------------------------------------------
 
@@ -260,7 +252,7 @@ class MessageBubble(Vertical):
         if self._plain is not None:
             return self.FLUSH_INTERVAL
         if self.is_mounted:
-            live += len(self.markdown._live_text)
+            live += len(self.markdown.open_text)
         return min(
             self.FLUSH_INTERVAL_MAX,
             self.FLUSH_INTERVAL + live / self.FLUSH_CHARS_PER_SECOND,
@@ -345,16 +337,4 @@ class MessageBubble(Vertical):
         self.query_one("#header", Static).update(self._header_content())
 
 
-__all__ = [
-    "RUN_BLOCKS",
-    "RUN_STARTS",
-    "FrozenRun",
-    "MarkdownBody",
-    "MarkdownRun",
-    "MessageBubble",
-    "PlainBody",
-    "capture_lines",
-    "seal_offset",
-    "split_runs",
-    "top_level_blocks",
-]
+__all__ = ["MarkdownBody", "MessageBubble", "PlainBody", "split_all"]

@@ -1,9 +1,11 @@
 """A streamed answer renders exactly like the same text rendered in one go.
 
-The MessageBubble streams into a column of small Markdown runs and freezes
-each full run (issue 5); this checks that nothing of that is visible: same
-blocks, same text, same rendered lines (text and styles), also after the
-terminal is resized once the runs are frozen.
+A MessageBubble streams into a `MarkdownBody` that cuts the text into
+top-level blocks, renders each finished block once into lines, re-renders
+only the open tail, and repaints only the lines that changed (issue 5). This
+checks that none of it is visible: same blocks, same lines, same screen (text
+and styles) as a one-shot render, mid-stream and at the end, and after a
+resize.
 """
 
 from __future__ import annotations
@@ -11,11 +13,9 @@ from __future__ import annotations
 import random
 
 from textual.app import App, ComposeResult
-from textual.widgets import Markdown
-from textual.widgets._markdown import MarkdownBlock, MarkdownFence
 
 from hailuo_tui.widgets import ChatView
-from hailuo_tui.widgets.message_bubble import MarkdownBody, split_runs
+from hailuo_tui.widgets.md_render import split_all, split_blocks
 
 
 def long_answer() -> str:
@@ -61,14 +61,6 @@ def deltas_of(text: str, count: int, seed: int = 5) -> list[str]:
     return [text[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
-def blocks_of(widget) -> list[tuple[str, str]]:
-    out = []
-    for block in widget.query(MarkdownBlock):
-        text = block.code if isinstance(block, MarkdownFence) else block._content.plain
-        out.append((type(block).__name__, text))
-    return out
-
-
 def screen_lines(app: App) -> list[tuple[str, tuple]]:
     """Every rendered line of the screen: its text and its styled segments."""
     update = app.screen._compositor.render_full_update(simplify=True)
@@ -95,13 +87,13 @@ async def settle(pilot) -> None:
         await pilot.pause(0.05)
 
 
-async def render_one_shot(text: str, size: tuple[int, int]) -> tuple[list, list]:
+async def render_one_shot(text: str, size: tuple[int, int], status: str = "complete") -> tuple[list, list]:
     app = Host()
     async with app.run_test(size=size) as pilot:
         view = app.query_one(ChatView)
-        await view.load([(1, "assistant", text, "complete", None)])
+        await view.load([(1, "assistant", text, status, None)])
         await settle(pilot)
-        return blocks_of(view.bubbles[0].markdown), screen_lines(app)
+        return view.bubbles[0].markdown.lines_text(), screen_lines(app)
 
 
 async def test_streamed_answer_renders_like_one_shot():
@@ -109,8 +101,10 @@ async def test_streamed_answer_renders_like_one_shot():
     assert 19_500 < len(text) < 21_000
     deltas = deltas_of(text, 4000)
     assert len(deltas) >= 4000
-    expected_blocks, expected_lines = await render_one_shot(text, SIZE)
-    narrow_blocks, narrow_lines = await render_one_shot(text, (72, SIZE[1]))
+    expected_lines, expected_screen = await render_one_shot(text, SIZE)
+    narrow_lines, narrow_screen = await render_one_shot(text, (72, SIZE[1]))
+    checkpoints = {1000, 2200, 3100}
+    partial: dict[int, tuple[str, list]] = {}
 
     app = Host()
     async with app.run_test(size=SIZE) as pilot:
@@ -120,51 +114,72 @@ async def test_streamed_answer_renders_like_one_shot():
             await bubble.append(delta)
             if i % 150 == 0:
                 await pilot.pause(0.01)  # let frames and timed flushes happen
+            if i in checkpoints:
+                await bubble._flush()
+                await settle(pilot)
+                partial[i] = (bubble.text, screen_lines(app))
         await bubble.finish()
         await settle(pilot)
         assert bubble.text == text
-        assert bubble.markdown.source == text
-        # The runs are cut where a one-shot split cuts them, and frozen.
-        runs = bubble.markdown.runs
-        assert [run.source for run in runs] == split_runs(text)
-        assert len(runs) > 10
-        if MarkdownBody.FREEZE:  # every run drawn from captured lines
-            assert all(run.frozen is not None and not run.display for run in runs)
-        streamed_blocks = blocks_of(bubble.markdown)
-        assert streamed_blocks == expected_blocks
-        assert sum(1 for kind, _ in streamed_blocks if kind == "MarkdownFence") == 10
+        body = bubble.markdown
+        assert body.source == text
+        # Cut where a one-shot render cuts, and every block finished.
+        assert body.blocks == split_all(text) and body.open_text == ""
+        assert len(body.blocks) > 50
+        assert body.lines_text() == expected_lines
+        assert sum(1 for line in expected_lines if line.startswith(" python") or line.startswith(" js")) == 10
         assert bubble.code_blocks()[1].startswith("x_0 = compute(1, 0)")
-        assert screen_lines(app) == expected_lines
+        assert screen_lines(app) == expected_screen
 
-        # A resize after the runs froze re-wraps them like a fresh render.
+        # A resize re-wraps every block like a fresh render.
         await pilot.resize_terminal(72, SIZE[1])
         await settle(pilot)
-        assert blocks_of(bubble.markdown) == narrow_blocks
-        assert screen_lines(app) == narrow_lines
+        assert body.lines_text() == narrow_lines
+        assert screen_lines(app) == narrow_screen
+
+    # Mid-stream, the screen (repainted only where lines changed) is the one-shot
+    # render of the text received so far.
+    for i, (so_far, lines) in partial.items():
+        _, one_shot = await render_one_shot(so_far, SIZE, status="streaming")
+        assert lines == one_shot, f"mid-stream screen differs after delta {i}"
 
 
-async def test_runs_match_a_single_markdown_widget():
-    """Same blocks, text and lines as Textual's own one-document Markdown widget."""
-    text = long_answer()
+TRICKY = [
+    "para one\nstill para\n\n",
+    "Setext heading\n===\n\n",
+    "para\n| a | b |\n|---|---|\n| 1 | 2 |\n\n",
+    "- item\n- item two\n  lazy continuation\n\n  loose para\n\n",
+    "1. one\n2. two\n\n3. three\n",
+    "```py\ncode ``` not the end\n\n# not a heading\n```\n",
+    "> quote\n> > nested\n\nafter\n",
+    "<div>\nhtml block\n</div>\n\n",
+    "[ref]: https://example.com\n\nuses [ref]\n",
+    "    indented code\n\n",
+    "***\n",
+    "para\n---\n",
+    "term\n- list interrupts\n",
+    "~~~\nunclosed tilde fence\n",
+]
 
-    class Plain(App):
-        CSS = "Markdown { padding: 0 1; }"
 
-        def __init__(self, widget) -> None:
-            super().__init__()
-            self.widget = widget
-
-        def compose(self) -> ComposeResult:
-            yield self.widget
-
-    results = []
-    for widget in (Markdown(text), MarkdownBody(text)):
-        app = Plain(widget)
-        async with app.run_test(size=(100, 700)) as pilot:
-            await pilot.pause()
-            await pilot.pause()
-            results.append((blocks_of(widget), screen_lines(app)))
-    (plain_blocks, plain_lines), (body_blocks, body_lines) = results
-    assert len(MarkdownBody(text)._frozen) > 10  # really cut into runs
-    assert body_blocks == plain_blocks
-    assert body_lines == plain_lines
+def test_block_cuts_do_not_depend_on_how_the_text_arrives():
+    """Feeding any text in random pieces cuts it into the same blocks as one pass."""
+    rng = random.Random(11)
+    for trial in range(300):
+        text = "".join(rng.choice(TRICKY) for _ in range(rng.randint(1, 8)))
+        blocks: list[str] = []
+        open_text = ""
+        pos = 0
+        while pos < len(text):
+            step = rng.randint(1, 12)
+            fragment = text[pos : pos + step]
+            pos += step
+            open_text += fragment
+            if "\n" in fragment:
+                done, open_text = split_blocks(open_text, final=False)
+                blocks += done
+        done, rest = split_blocks(open_text, final=True)
+        blocks += done
+        assert rest == ""
+        assert "".join(blocks) == text
+        assert blocks == split_all(text), (trial, text)

@@ -12,7 +12,6 @@ import pytest
 
 from rich.cells import cell_len
 from textual import events
-from textual.widgets import Markdown
 
 from hailuo_tui.emulator import EmulatorConfig
 from hailuo_tui.screens.chat_screen import ChatScreen
@@ -36,15 +35,13 @@ async def answered(pilot, screen, timeout: float = 60.0) -> None:
 
 
 def rendered_lines(bubble, width: int) -> list[str]:
-    """The text lines the bubble's Markdown blocks render at ``width`` cells."""
+    """The text lines the bubble's Markdown body draws (each checked to fit its width)."""
+    body = bubble.markdown
     lines: list[str] = []
-    for block in bubble.query("MarkdownBlock"):
-        if block.parent is None or not isinstance(block.parent, Markdown):
-            continue
-        region = block.content_region
-        for strip in block.render_lines(region.reset_offset) if region.width else []:
-            assert strip.cell_length <= max(region.width, 1) + 0, (strip.text, region.width)
-            lines.append(strip.text)
+    for y in range(body.line_count):
+        strip = body.render_line(y)
+        assert strip.cell_length <= body.size.width, (strip.text, body.size.width)
+        lines.append(strip.text)
     return lines
 
 
@@ -158,7 +155,7 @@ async def test_cjk_emoji_and_combining_text_wraps_inside_the_bubble(make_app, em
         bubble = screen.query_one(ChatView).last_bubble("assistant")
         assert bubble.text == text
         lines = rendered_lines(bubble, SIZE[0])
-        width = max(b.content_region.width for b in bubble.query("MarkdownBlock"))
+        width = bubble.markdown.size.width
         assert lines and all(cell_len(line) <= width for line in lines)
         flat = "".join("".join(lines).split())
         assert "".join(cjk.split()) in flat  # every CJK character, in order, none lost at a wrap

@@ -11,8 +11,6 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Markdown
-from textual.widgets._markdown import MarkdownBlock, MarkdownFence
 from textual._xterm_parser import XTermParser
 
 from hailuo_tui.widgets import (
@@ -23,6 +21,8 @@ from hailuo_tui.widgets import (
     StatusBar,
 )
 from hailuo_tui.widgets.conversation_list import fit_row
+from hailuo_tui.widgets.markdown_body import MarkdownBody
+from hailuo_tui.widgets.md_render import split_all
 from hailuo_tui.widgets.plain_body import PLAIN_CHARS, PLAIN_LINES, plain_reason, wrap_line
 from hailuo_tui.widgets.kitty_parser import KittyParser, repair_leaked_text
 
@@ -48,13 +48,15 @@ class Host(App):
         self.seen.append(message)
 
 
-def blocks_of(markdown: Markdown) -> list[tuple[str, str]]:
-    """(block class, visible text) for every block, in document order."""
-    out = []
-    for block in markdown.query(MarkdownBlock):
-        text = block.code if isinstance(block, MarkdownFence) else block._content.plain
-        out.append((type(block).__name__, text))
-    return out
+def click_actions(body: MarkdownBody) -> list[str]:
+    """Every click action in the lines a Markdown body draws."""
+    actions = []
+    for y in range(body.line_count):
+        for segment in body.render_line(y):
+            meta = segment.style.meta if segment.style is not None else {}
+            if meta.get("@click"):
+                actions.append(meta["@click"])
+    return actions
 
 
 # -- MessageBubble ------------------------------------------------------------
@@ -74,12 +76,11 @@ async def test_bubble_streams_code_fence_split_across_deltas():
         source = "".join(deltas)
         assert bubble.text == source
         assert bubble.markdown.source == source
-        fences = bubble.query(MarkdownFence)
-        assert len(fences) == 1
-        assert fences.first().code == "print('hi')\nx = 1"
-        assert fences.first().lexer == "python"
+        body = bubble.markdown
+        assert body.blocks == ["Here you go:\n\n", "```python\nprint('hi')\nx = 1\n```\n\n", "Done."]
+        lines = [line.rstrip() for line in body.lines_text()]
+        assert lines == ["Here you go:", "", " python", " print('hi')", " x = 1", "", "", "Done."]
         assert bubble.code_blocks() == ["print('hi')\nx = 1"]
-        assert blocks_of(bubble.markdown)[-1] == ("MarkdownParagraph", "Done.")
         assert not bubble.has_class("-streaming")
         assert bubble.status == "complete"
 
@@ -118,7 +119,7 @@ Last line.
 
 
 async def test_streamed_equals_one_shot():
-    one_shot = Markdown(SAMPLE, id="one-shot")
+    one_shot = MarkdownBody(SAMPLE, id="one-shot")
     view = ChatView()
     app = Host(one_shot, view)
     rng = random.Random(7)
@@ -135,7 +136,11 @@ async def test_streamed_equals_one_shot():
             await bubble.finish()
             await pilot.pause()
             assert bubble.markdown.source == SAMPLE
-            assert blocks_of(bubble.markdown) == blocks_of(one_shot)
+            assert bubble.markdown.blocks == split_all(SAMPLE) == one_shot.blocks
+            # Same lines (the one-shot body is wider: it is not in a bubble).
+            streamed = [line.rstrip() for line in bubble.markdown.lines_text()]
+            assert streamed == [line.rstrip() for line in one_shot.lines_text()]
+            assert any(line.startswith("• two with x") for line in streamed)
 
 
 async def test_bubble_coalesces_appends():
@@ -180,15 +185,10 @@ async def test_markup_in_messages_is_literal_and_inert():
         await view.load([(1, "user", evil, "complete", None), (2, "assistant", evil, "failed", "[@click=app.quit]boom[/]")])
         await pilot.pause()
         for bubble in view.bubbles:
-            paragraph = bubble.markdown.query(MarkdownBlock).first()
-            assert paragraph._content.plain == evil
-            # Only Markdown's own autolink action ("link('...')") may appear.
-            actions = [
-                span.style.meta.get("@click")
-                for span in paragraph._content.spans
-                if hasattr(span.style, "meta")
-            ]
-            assert all(a is None or a.startswith("link(") for a in actions), actions
+            assert evil in " ".join(line.strip() for line in bubble.markdown.lines_text())
+            # Only the body's own link action may appear (none here: no Markdown link).
+            actions = click_actions(bubble.markdown)
+            assert all(a.startswith("link(") for a in actions), actions
         header = view.bubbles[1].query_one("#header")
         assert "failed: [@click=app.quit]boom[/]" in str(header.render())
         # Clicking the text must not quit.
@@ -323,8 +323,67 @@ async def test_chat_view_loads_tail_of_long_conversation_and_prepends():
         assert [m.before_id for m in requests] == [100]
         await view.prepend(_messages(50, start=50), has_older=False)
         await pilot.pause()
-        assert len(view.bubbles) == 100
-        assert view.bubbles[0].message_id == 50
+        # At most MOUNTED_MAX stay mounted: the newest 20 wait below, in memory.
+        assert len(view.bubbles) == ChatView.MOUNTED_MAX == 80
+        assert view.bubbles[0].message_id == 50 and view.bubbles[-1].message_id == 129
+        assert view.below_count == 20
+
+
+async def test_chat_view_reading_up_and_down_keeps_the_window_bounded():
+    """Scroll through 400 messages to the top and back: never more than MOUNTED_MAX
+    bubbles, every message seen once in order, and a new message brings the tail back."""
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await view.load(_messages(400))
+        await pilot.pause()
+        seen = {bubble.message_id for bubble in view.bubbles}
+        for _ in range(200):
+            if view.bubbles[0].message_id == 0:
+                break
+            view.scroll_home(animate=False, immediate=True)
+            await pilot.pause(0.02)
+            await pilot.pause()
+            assert len(view.bubbles) <= ChatView.MOUNTED_MAX
+            ids = [bubble.message_id for bubble in view.bubbles]
+            assert ids == list(range(ids[0], ids[0] + len(ids)))  # contiguous, in order
+            seen.update(ids)
+        assert view.bubbles[0].message_id == 0 and len(seen) == 400
+        assert view.below_count == 400 - ChatView.MOUNTED_MAX
+        for _ in range(200):
+            if not view.below_count:
+                break
+            view.scroll_to(y=view.max_scroll_y, animate=False, immediate=True)  # as the wheel or PageDown
+            await pilot.pause(0.02)
+            await pilot.pause()
+            assert len(view.bubbles) <= ChatView.MOUNTED_MAX
+            ids = [bubble.message_id for bubble in view.bubbles]
+            assert ids == list(range(ids[0], ids[0] + len(ids)))
+        assert view.below_count == 0 and view.bubbles[-1].message_id == 399
+        # Up again a little; End brings the newest back at once.
+        for _ in range(3):
+            view.scroll_home(animate=False, immediate=True)
+            await pilot.pause(0.02)
+            await pilot.pause()
+        assert view.below_count
+        view.scroll_end(animate=False)
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not view.below_count and view.scroll_y == view.max_scroll_y:
+                break
+        assert view.below_count == 0 and view.bubbles[-1].message_id == 399
+        assert view.scroll_y == view.max_scroll_y
+        # Up again, then a new message: the newest come back first.
+        for _ in range(3):
+            view.scroll_home(animate=False, immediate=True)
+            await pilot.pause(0.02)
+            await pilot.pause()
+        assert view.below_count
+        bubble = await view.add_message("user", "new", message_id=400)
+        await pilot.pause()
+        ids = [b.message_id for b in view.bubbles]
+        assert ids[-2:] == [399, 400] and view.below_count == 0
+        assert bubble is view.last_bubble()
 
 
 # -- ConversationList ------------------------------------------------------------

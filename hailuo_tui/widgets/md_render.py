@@ -1,0 +1,525 @@
+"""Markdown to lines: the renderer behind `MarkdownBody`.
+
+Textual's `Markdown` widget builds a tree of widgets per document, and the
+compositor visits every one of them on every frame, so streaming into it
+costs frames x document size (issue 5). A message is instead drawn as plain
+lines (`Strip`s) rendered here, one top-level block at a time:
+
+* `split_blocks` cuts Markdown into top-level blocks whose rendering can no
+  longer change (each block is rendered once, from its own source);
+* `BlockPainter.render` turns the source of one or more blocks into lines at
+  a width: headings, paragraphs with inline styles and links, nested lists,
+  block quotes, syntax-highlighted code, tables, rules.
+
+Everything is parsed with markdown-it ("gfm-like", the parser and options
+Textual's own widget uses). Text from the server is never read as markup:
+it only ever becomes `Content` text, and links become a `link('...')` click
+action with a quoted string.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markdown_it.tree import SyntaxTreeNode
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from textual.content import Content, Span
+from textual.strip import Strip
+from textual.style import Style
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+_PARSER: MarkdownIt | None = None
+
+
+def _parser() -> MarkdownIt:
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = MarkdownIt("gfm-like")
+    return _PARSER
+
+
+# -- cutting text into blocks ---------------------------------------------------------------
+
+
+def block_starts(text: str) -> list[int]:
+    """The character offsets where the top-level blocks of `text` start.
+
+    The first block always starts at 0 (leading blank lines belong to it);
+    text between two blocks (blank lines, link definitions) belongs to the
+    earlier one.
+    """
+    lines = [
+        token.map[0]
+        for token in _parser().parse(text)
+        if token.level == 0 and token.nesting >= 0 and token.map is not None
+    ]
+    if not lines:
+        return [0]
+    offsets = [0]
+    line_no, offset = 0, 0
+    for line in lines[1:]:
+        while line_no < line:
+            offset = text.index("\n", offset) + 1
+            line_no += 1
+        if offset > offsets[-1]:
+            offsets.append(offset)
+    return offsets
+
+
+def split_blocks(text: str, *, final: bool) -> tuple[list[str], str]:
+    """Cut `text` (starting at a block boundary) into finished blocks and the rest.
+
+    While the stream goes on (`final=False`) the last block may still grow,
+    and so may the one before it while the last block's first line is
+    incomplete: a half-written line can turn out to be a setext underline or
+    a table's delimiter row that changes the block above it.
+
+    Args:
+        text: Markdown source.
+        final: True when no more text will come: every block is finished.
+
+    Returns:
+        (the sources of the finished blocks, the text that is still open).
+    """
+    if not text:
+        return [], ""
+    starts = block_starts(text)
+    if final:
+        cut = len(starts)
+    else:
+        cut = len(starts) - 1
+        if cut > 0 and "\n" not in text[starts[-1] :]:
+            cut -= 1
+    if cut <= 0:
+        return ([text], "") if final else ([], text)
+    bounds = [*starts[:cut], starts[cut] if cut < len(starts) else len(text)]
+    blocks = [text[a:b] for a, b in zip(bounds, bounds[1:])]
+    return blocks, text[bounds[-1] :]
+
+
+def split_all(text: str) -> list[str]:
+    """The finished blocks of a complete text, cut exactly as streaming cuts them."""
+    return split_blocks(text, final=True)[0]
+
+
+# -- code blocks ---------------------------------------------------------------------------
+
+
+class CodeBlock:
+    """A code block at a width: its height is known at once, its lines are
+    highlighted on first use.
+
+    The block's lines are those of Textual's `highlight` (the code joined
+    with `str.splitlines`), tabs expanded to 8 columns, each folded at the
+    width minus one cell of padding on each side; a label line on top (the
+    language, if any) and a padding line below.
+    """
+
+    def __init__(self, painter: BlockPainter, code: str, language: str, width: int) -> None:
+        self.painter = painter
+        self.language = language
+        self.width = width
+        self.inner = max(1, width - 2)
+        self.code = "\n".join(code.rstrip("\n").splitlines())
+        rows = 0
+        for line in self.code.split("\n") if self.code else []:
+            plain = Content(line).expand_tabs(8)
+            rows += len(plain.fold(self.inner)) if plain.cell_length > self.inner else 1
+        self.height = rows + 2
+        self._strips: list[Strip] | None = None
+
+    def strip(self, index: int) -> Strip:
+        if self._strips is None:
+            self._strips = self.strips()
+        return self._strips[index]
+
+    def _highlighted(self) -> Content:
+        from textual import highlight as hl
+
+        painter = self.painter
+        if painter._ansi:
+            theme = hl.ANSIDarkHighlightTheme if painter._dark else hl.ANSILightHighlightTheme
+        else:
+            theme = hl.HighlightTheme
+        content = hl.highlight(self.code, language=self.language or "text", theme=theme)
+        # Lines must be exactly those measured: drop highlighting rather than the text.
+        return content if content.plain == self.code else Content(self.code)
+
+    def strips(self) -> list[Strip]:
+        painter, width, inner = self.painter, self.width, self.inner
+        background = painter.rich("md--code-block")
+        base = painter.base + painter.component("md--code-block")
+        label = painter.rich("md--code-label")
+        head = Strip([Segment(f" {self.language}", label)]).crop(0, width) if self.language else Strip([])
+        out = [head.extend_cell_length(width, background)]
+        pad = Strip([Segment(" ", background)], 1)
+        content = self._highlighted() if self.code else None
+        for line in content.split("\n", allow_blank=True) if content is not None else []:
+            line = line.expand_tabs(8)
+            for piece in line.fold(inner) if line.cell_length > inner else [line]:
+                segments = [
+                    Segment(text, style.rich_style)
+                    for text, style in piece.render(base, end="", parse_style=painter._get_style)
+                ]
+                body = Strip(segments).extend_cell_length(inner, background).crop(0, inner)
+                out.append(Strip.join([pad, body, pad]))
+        out.append(Strip([Segment(" " * width, background)], width))
+        if len(out) != self.height:  # pragma: no cover - measured and drawn lines disagree
+            out = (out + [Strip.blank(width, background)] * self.height)[: self.height]
+        return out
+
+
+class LazyLine:
+    """Line `index` of a `CodeBlock`, drawn on first use."""
+
+    __slots__ = ("block", "index")
+
+    def __init__(self, block: CodeBlock, index: int) -> None:
+        self.block = block
+        self.index = index
+
+
+def line_strip(line: Strip | LazyLine) -> Strip:
+    """The strip of a rendered line (materializing a lazy one)."""
+    if isinstance(line, LazyLine):
+        return line.block.strip(line.index)
+    return line
+
+
+# -- painting ------------------------------------------------------------------------------
+
+BULLETS = ("• ", "◦ ", "▪ ", "‣ ")
+QUOTE_BAR = "▌ "
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class _Cell:
+    content: Content
+    align: str
+
+
+class BlockPainter:
+    """Render Markdown source to lines, with a widget's styles.
+
+    Args:
+        widget: Resolves `.name` styles to the widget's component classes
+            (`md--h1`, `md--code-block`, ...) and gives the base style.
+    """
+
+    def __init__(self, widget: Widget) -> None:
+        self.widget = widget
+        self.base: Style = widget.visual_style
+        self._styles: dict[str, Style] = {}
+        self._rich: dict[str, RichStyle] = {}
+        self._dark = widget.app.current_theme.dark
+        self._ansi = widget.app.ansi_color
+
+    # styles
+
+    def component(self, name: str) -> Style:
+        """A component class's style (`md--h1`, ...), from the nearest ancestor that has it
+        (`ChatView` declares them once, so each message does not resolve 18 classes)."""
+        return self._get_style("." + name)
+
+    def _get_style(self, style: str | Style) -> Style:
+        if isinstance(style, Style):
+            return style
+        resolved = self._styles.get(style)
+        if resolved is None:
+            try:
+                resolved = self.widget._get_style(style)
+            except KeyError:  # no ancestor declares it (a body outside a ChatView)
+                resolved = Style.null()
+            self._styles[style] = resolved
+        return resolved
+
+    def rich(self, name: str) -> RichStyle:
+        """The rich style of a component class on top of the base style."""
+        style = self._rich.get(name)
+        if style is None:
+            style = (self.base + self.component(name)).rich_style
+            self._rich[name] = style
+        return style
+
+    def _strips(self, content: Content, width: int, wrap: bool = True) -> list[Strip]:
+        """Wrap `content` to `width` cells; every strip is exactly `width` wide."""
+        if width <= 0:
+            return []
+        from textual.visual import RenderOptions
+
+        rules = {"text_wrap": "wrap" if wrap else "nowrap", "text_overflow": "fold"}
+        strips = content.render_strips(width, None, self.base, RenderOptions(self._get_style, rules))  # type: ignore[arg-type]
+        base = self.base.rich_style
+        return [strip.extend_cell_length(width, base).crop(0, width) for strip in strips]
+
+    def blank(self, width: int) -> Strip:
+        return Strip.blank(width, self.base.rich_style)
+
+    # documents
+
+    def render(self, source: str, width: int, *, lazy: bool = False) -> list[Strip]:
+        """The lines of Markdown `source` at `width` cells (a blank line between blocks).
+
+        With `lazy`, the lines of top-level code blocks are `LazyLine`s: their
+        number is exact, but they are highlighted only when first drawn
+        (`line_strip`), so a long answer costs its visible code only.
+
+        A failure inside the renderer (it reads untrusted text) falls back to
+        the source as plain wrapped text rather than losing the message.
+        """
+        if width <= 0 or not source.strip():
+            return []
+        try:
+            root = SyntaxTreeNode(_parser().parse(source))
+            return self._blocks(root.children, width, loose=True, lazy=lazy)
+        except Exception:  # pragma: no cover - a renderer bug must not lose text
+            return self._strips(Content(source.rstrip("\n")), width)
+
+    def _blocks(self, nodes: Iterable[SyntaxTreeNode], width: int, loose: bool, lazy: bool = False) -> list[Strip]:
+        out: list[Strip] = []
+        for node in nodes:
+            lines = self._block(node, width, lazy)
+            if not lines:
+                continue
+            if out and loose:
+                out.append(self.blank(width))
+            out.extend(lines)
+        return out
+
+    def _block(self, node: SyntaxTreeNode, width: int, lazy: bool = False) -> list[Strip]:
+        kind = node.type
+        if kind == "paragraph":
+            return self._strips(self.inline(node), width)
+        if kind == "heading":
+            level = int(node.tag[1:]) if node.tag[1:].isdigit() else 1
+            content = self.inline(node).stylize_before(f".md--h{min(level, 6)}")
+            return self._strips(content, width)
+        if kind in ("bullet_list", "ordered_list"):
+            return self._list(node, width, depth=0)
+        if kind == "blockquote":
+            return self._prefixed(self._blocks(node.children, width - 2, loose=True), QUOTE_BAR, "md--quote-bar", width)
+        if kind in ("fence", "code_block"):
+            language = (node.info or "").strip().split(" ")[0] if kind == "fence" else ""
+            block = CodeBlock(self, node.content, language, width)
+            if lazy:
+                return [LazyLine(block, index) for index in range(block.height)]  # type: ignore[misc]
+            return block.strips()
+        if kind == "table":
+            return self._table(node, width)
+        if kind == "hr":
+            return [Strip([Segment("─" * width, self.rich("md--rule"))], width)]
+        if kind == "html_block":
+            return self._strips(Content(node.content.rstrip("\n")), width)
+        if kind == "inline":
+            return self._strips(self.inline(node), width)
+        if node.children:
+            return self._blocks(node.children, width, loose=True)
+        return self._strips(Content((node.content or "").rstrip("\n")), width)
+
+    # inline text
+
+    def inline(self, node: SyntaxTreeNode) -> Content:
+        """The Content of a block's inline children (styles and links)."""
+        inline = next((child for child in node.children if child.type == "inline"), None)
+        token = inline.token if inline is not None else None
+        return self.inline_tokens(token.children if token is not None else None)
+
+    def inline_tokens(self, tokens: list[Token] | None) -> Content:
+        if not tokens:
+            return Content("")
+        text: list[str] = []
+        spans: list[Span] = []
+        stack: list[tuple[list[str | Style], int]] = []
+        position = 0
+
+        def add(piece: str) -> None:
+            nonlocal position
+            text.append(piece)
+            position += len(piece)
+
+        def close() -> None:
+            if stack:
+                styles, start = stack.pop()
+                for style in styles:
+                    spans.append(Span(start, position, style))
+
+        for child in tokens:
+            kind = child.type
+            if kind == "text":
+                add(_SPACES.sub(" ", child.content))
+            elif kind == "softbreak":
+                add(" ")
+            elif kind == "hardbreak":
+                add("\n")
+            elif kind == "code_inline":
+                start = position
+                add(child.content)
+                spans.append(Span(start, position, ".md--code-inline"))
+            elif kind == "html_inline":
+                add(child.content)
+            elif kind == "em_open":
+                stack.append(([".md--em"], position))
+            elif kind == "strong_open":
+                stack.append(([".md--strong"], position))
+            elif kind == "s_open":
+                stack.append(([".md--s"], position))
+            elif kind == "link_open":
+                stack.append(([".md--link", *self._link(str(child.attrs.get("href", "")))], position))
+            elif kind == "image":
+                start = position
+                alt = child.content or str(child.attrs.get("alt", ""))
+                add(f"🖼  {alt}" if alt else "🖼 ")
+                for style in [".md--link", *self._link(str(child.attrs.get("src", "")))]:
+                    spans.append(Span(start, position, style))
+            elif kind.endswith("_close"):
+                close()
+            elif child.content:
+                add(child.content)
+        while stack:
+            close()
+        return Content("".join(text), spans=spans)
+
+    @staticmethod
+    def _link(href: str) -> list[Style]:
+        if not href.lower().startswith(SAFE_SCHEMES):
+            return []
+        return [Style.from_meta({"@click": f"link({href!r})"})]
+
+    # containers
+
+    def _prefixed(self, lines: list[Strip], prefix: str, style: str, width: int, rest: str | None = None) -> list[Strip]:
+        """`lines` with `prefix` before the first and `rest` (default: `prefix`) before the others."""
+        if not lines:
+            return []
+        first = Segment(prefix, self.rich(style))
+        other = Segment(rest if rest is not None else prefix, self.rich(style) if rest is None else self.base.rich_style)
+        out = []
+        for index, line in enumerate(lines):
+            head = first if index == 0 else other
+            out.append(Strip.join([Strip([head], len(prefix)), line]).crop(0, width))
+        return out
+
+    def _list(self, node: SyntaxTreeNode, width: int, depth: int) -> list[Strip]:
+        ordered = node.type == "ordered_list"
+        items = [child for child in node.children if child.type == "list_item"]
+        start = int(node.attrs.get("start", 1) or 1) if ordered else 1
+        marker_width = len(f"{start + len(items) - 1}. ") if ordered else 2
+        tight = all(
+            child.type != "paragraph" or child.nester_tokens.opening.hidden
+            for item in items
+            for child in item.children
+        )
+        out: list[Strip] = []
+        for index, item in enumerate(items):
+            inner = width - marker_width
+            lines: list[Strip] = []
+            for child in item.children:
+                if child.type in ("bullet_list", "ordered_list"):
+                    child_lines = self._list(child, inner, depth + 1)
+                else:
+                    child_lines = self._block(child, inner)
+                if not child_lines:
+                    continue
+                if lines and not tight:
+                    lines.append(self.blank(inner))
+                lines.extend(child_lines)
+            if not lines:
+                lines = [self.blank(inner)]
+            if ordered:
+                marker = f"{start + index}.".rjust(marker_width - 1) + " "
+            else:
+                marker = BULLETS[depth % len(BULLETS)]
+            if out and not tight:
+                out.append(self.blank(width))
+            out.extend(self._prefixed(lines, marker, "md--bullet", width, rest=" " * marker_width))
+        return out
+
+    # code
+
+    def code(self, code: str, language: str, width: int) -> list[Strip]:
+        """A code block: highlighted, folded at the width, on the code background."""
+        return CodeBlock(self, code, language, width).strips()
+
+    # tables
+
+    def _table(self, node: SyntaxTreeNode, width: int) -> list[Strip]:
+        rows: list[list[_Cell]] = []
+        header_rows = 0
+        for section in node.children:
+            for row in section.children:
+                cells = []
+                for cell in row.children:
+                    style = str(cell.attrs.get("style", ""))
+                    align = "right" if "right" in style else "center" if "center" in style else "left"
+                    content = self.inline(cell)
+                    if cell.type == "th":
+                        content = content.stylize_before(".md--table-header")
+                    cells.append(_Cell(content, align))
+                rows.append(cells)
+                if section.type == "thead":
+                    header_rows += 1
+        columns = max((len(row) for row in rows), default=0)
+        if not columns:
+            return []
+        for row in rows:
+            row.extend(_Cell(Content(""), "left") for _ in range(columns - len(row)))
+        natural = [max(max(row[c].content.cell_length for row in rows), 1) for c in range(columns)]
+        available = width - (3 * columns + 1)
+        if available < columns:
+            # Too narrow for a grid: one "header: value" line per cell.
+            return self._strips(Content("\n").join(
+                Content(" | ").join(cell.content for cell in row) for row in rows
+            ), width)
+        widths = natural[:]
+        while sum(widths) > available:
+            widest = max(range(columns), key=lambda c: widths[c])
+            widths[widest] -= 1
+        border = self.rich("md--table-border")
+
+        def rule(left: str, middle: str, right: str) -> Strip:
+            text = left + middle.join("─" * (w + 2) for w in widths) + right
+            return Strip([Segment(text, border)], len(text))
+
+        out = [rule("┌", "┬", "┐")]
+        for index, row in enumerate(rows):
+            if index == header_rows and header_rows:
+                out.append(rule("├", "┼", "┤"))
+            cells = [
+                self._strips(cell.content, widths[c]) or [self.blank(widths[c])]
+                for c, cell in enumerate(row)
+            ]
+            for c, cell in enumerate(row):
+                if cell.align != "left":
+                    cells[c] = [self._align(strip, widths[c], cell.align) for strip in cells[c]]
+            height = max(len(lines) for lines in cells)
+            for y in range(height):
+                parts: list[Strip] = [Strip([Segment("│ ", border)], 2)]
+                for c in range(columns):
+                    lines = cells[c]
+                    parts.append(lines[y] if y < len(lines) else self.blank(widths[c]))
+                    parts.append(Strip([Segment(" │ " if c < columns - 1 else " │", border)], 3 if c < columns - 1 else 2))
+                out.append(Strip.join(parts))
+        out.append(rule("└", "┴", "┘"))
+        return [strip.extend_cell_length(width, self.base.rich_style).crop(0, width) for strip in out]
+
+    def _align(self, strip: Strip, width: int, align: str) -> Strip:
+        text_width = cell_len(strip.text.rstrip(" "))
+        used = strip.crop(0, text_width) if text_width else Strip([])
+        used_width = used.cell_length
+        spare = max(0, width - used_width)
+        left = spare if align == "right" else spare // 2
+        base = self.base.rich_style
+        return Strip.join([Strip.blank(left, base), used, Strip.blank(spare - left, base)])
+
+
+__all__ = ["BlockPainter", "CodeBlock", "LazyLine", "block_starts", "line_strip", "split_all", "split_blocks"]

@@ -1,0 +1,72 @@
+"""Repaint only what changed when a widget merely grows taller.
+
+Textual repaints a widget whole (every visible line through its styles
+cache) whenever its size or virtual size changes. While an answer streams,
+the message, its bubble and the chat view all grow on every frame, so every
+frame re-rendered every visible line of all three: about two thirds of the
+streaming CPU (issue 5). Their lines do not depend on their height (no
+vertical border or padding), so `KeepLinesOnGrow` turns the whole-widget
+repaint of a same-width size change into a repaint of the lines the widget
+names as changed (`_grown_regions`; none by default: new rows are not
+cached anyway). It also stores the new virtual size without requesting the
+second layout pass Textual would otherwise run after every such change (the
+pass that just ran already placed everything at the new size).
+
+Uses private Widget API of textual==8.2.8 (pinned): `_size_updated` and
+`_set_dirty`. tests/ui/test_stream_equivalence.py compares a streamed screen
+with a one-shot render line by line, so a stale line shows up there.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.geometry import Region, Size
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    _Base = Widget
+else:
+    _Base = object
+
+
+class KeepLinesOnGrow(_Base):
+    """Mixin (listed before the Widget class) for widgets whose lines do not depend
+    on their height. A plain class at run time: a Widget subclass here would
+    re-apply Widget's default CSS over the widget's own (a scroll view lost its
+    scroll bar)."""
+
+    _same_width_resize = False
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        same_width = self._same_width_resize = size.width == self._size.width and size.width > 0
+        # layout=False: store the new virtual size without asking for a second layout
+        # pass; this one already placed everything at the new size. Not when a scroll
+        # bar may appear or go (that changes the width inside).
+        second_pass = not same_width or (
+            self.is_scrollable
+            and not (self.show_vertical_scrollbar and virtual_size.height > size.height)
+        )
+        try:
+            return super()._size_updated(size, virtual_size, container_size, layout and second_pass)
+        finally:
+            self._same_width_resize = False
+            self._grown()
+
+    def _set_dirty(self, *regions: Region) -> None:
+        if not regions and self._same_width_resize:
+            regions = self._grown_regions()
+            if not regions:
+                return
+        super()._set_dirty(*regions)
+
+    def _grown_regions(self) -> tuple[Region, ...]:
+        """Regions (content coordinates) whose lines changed since the last size update."""
+        return ()
+
+    def _grown(self) -> None:
+        """A size update was handled."""
+
+
+__all__ = ["KeepLinesOnGrow"]
