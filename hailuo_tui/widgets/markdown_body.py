@@ -69,6 +69,8 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         #: Lines of the open text.
         self._open_lines: list[Strip | LazyLine] = []
         self._open_dirty = True
+        self._painter: BlockPainter | None = None
+        self._painter_key: tuple | None = None
         #: First line whose content changed since the last repaint (None: none).
         self._dirty_from: int | None = None
 
@@ -121,12 +123,14 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
             self._lines = []
             self._rendered_blocks = 0
             self._open_dirty = True
-        painter: BlockPainter | None = None
+        painter = self._painter
+        if painter is None or key != self._painter_key:
+            painter = self._painter = BlockPainter(self)  # resolves styles once per theme and width
+            self._painter_key = key
         if self._rendered_blocks < len(self.blocks) or self._open_dirty:
             first = len(self._lines)
             self._dirty_from = first if self._dirty_from is None else min(first, self._dirty_from)
         if self._rendered_blocks < len(self.blocks):
-            painter = BlockPainter(self)
             lines = self._lines
             for source in self.blocks[self._rendered_blocks :]:
                 block = painter.render(source, width, lazy=True)
@@ -136,7 +140,6 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
                     lines.extend(block)
             self._rendered_blocks = len(self.blocks)
         if self._open_dirty:
-            painter = painter or BlockPainter(self)
             lines = painter.render(self.open_text, width, lazy=True)
             if lines and self._lines:
                 lines.insert(0, painter.blank(width))

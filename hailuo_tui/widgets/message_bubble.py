@@ -44,10 +44,18 @@ STATUS_CLASSES = ("-streaming", "-interrupted", "-error")
 class MessageBubble(KeepLinesOnGrow, Vertical):
     """A single message, streamed into a Markdown body when it is an answer.
 
-    Deltas are sanitized, buffered and written at most `FLUSH_INTERVAL`
-    apart (the frame rate), and only ever to the small live run at the end
-    of the body (see the module's docstring). `finish` flushes and seals;
-    it never re-renders the whole answer.
+    Deltas are sanitized, buffered and written to the body at most once per
+    flush interval; the body re-renders only its open block (see
+    `markdown_body`). `finish` flushes and seals; it never re-renders the
+    whole answer.
+
+    The flush interval holds the app to a CPU budget while answers stream:
+    every write costs a layout and, as the view follows the bottom, a repaint
+    of the screen (10-20 ms on a 2-core VM), so the interval starts at
+    `FLUSH_INTERVAL` and is stretched (up to `FLUSH_INTERVAL_MAX`) while the
+    process uses more than `CPU_BUDGET` of a core, and shortened again when
+    it uses much less. A fast machine streams at 15 frames a second, a slow
+    one at fewer, and neither spends more than about an eighth of a core.
     """
 
     DEFAULT_CSS = """
@@ -76,15 +84,16 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
     }
     """
 
-    FLUSH_INTERVAL = 1 / 10
-    """Least seconds between two writes to the live run while streaming. Each
-    write costs a layout and, as the view follows the bottom, a repaint of
-    the whole screen (about 10-30 ms here), so this sets the CPU cost."""
-    FLUSH_INTERVAL_MAX = 0.2
-    """Most seconds between two writes, reached when the live run is long
-    (for instance one long code block, which is re-highlighted per write)."""
+    FLUSH_INTERVAL = 1 / 15
+    """Least seconds between two writes to the body while streaming."""
+    FLUSH_INTERVAL_MAX = 0.25
+    """Most seconds between two writes."""
+    CPU_BUDGET = 0.12
+    """Share of a core the app may use while streaming before writes are spaced out."""
+    CPU_WINDOW = 0.5
+    """Seconds over which the app's CPU use is measured."""
     FLUSH_CHARS_PER_SECOND = 60_000
-    """Growth of the interval with the live run's length."""
+    """Growth of the interval with the open block's length (re-rendered per write)."""
 
     def __init__(
         self,
@@ -119,6 +128,9 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         self._sanitizer = StreamSanitizer()
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
+        #: The current flush interval, and where the last CPU measurement started (wall, CPU).
+        self._interval = self.FLUSH_INTERVAL
+        self._cpu_mark: tuple[float, float] | None = None
         self._status = status
         self._error = error
         self._initial_text = text
@@ -248,15 +260,27 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
     # -- internals --------------------------------------------------------
 
     def _flush_interval(self) -> float:
+        self._adapt_interval()
         live = self._pending_length
-        if self._plain is not None:
-            return self.FLUSH_INTERVAL
-        if self.is_mounted:
+        if self._plain is None and self.is_mounted:
             live += len(self.markdown.open_text)
-        return min(
-            self.FLUSH_INTERVAL_MAX,
-            self.FLUSH_INTERVAL + live / self.FLUSH_CHARS_PER_SECOND,
-        )
+        return min(self.FLUSH_INTERVAL_MAX, self._interval + live / self.FLUSH_CHARS_PER_SECOND)
+
+    def _adapt_interval(self) -> None:
+        """Stretch or shorten the flush interval to keep the process near `CPU_BUDGET`."""
+        wall, cpu = time.monotonic(), time.process_time()
+        mark = self._cpu_mark
+        if mark is None or wall - mark[0] > 5 * self.CPU_WINDOW:  # first write, or after a pause
+            self._cpu_mark = (wall, cpu)
+            return
+        if wall - mark[0] < self.CPU_WINDOW:
+            return
+        share = (cpu - mark[1]) / (wall - mark[0])
+        if share > self.CPU_BUDGET:
+            self._interval = min(self.FLUSH_INTERVAL_MAX, self._interval * 1.25)
+        elif share < self.CPU_BUDGET / 2:
+            self._interval = max(self.FLUSH_INTERVAL, self._interval / 1.25)
+        self._cpu_mark = (wall, cpu)
 
     async def _flush(self, final: bool = False) -> None:
         """Write the buffered deltas to the body (one write per frame at most)."""

@@ -165,6 +165,30 @@ async def test_bubble_coalesces_appends():
         assert bubble.markdown.source == "".join(f"word{i} " for i in range(500))
 
 
+async def test_bubble_spaces_out_writes_while_the_app_is_busy():
+    """The flush interval follows the app's CPU use: stretched while the process is
+    busy (here: burning CPU between deltas), back to the shortest once it is idle."""
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(80, 30)) as pilot:
+        bubble = await view.add_message("assistant", status="streaming")
+        assert bubble._interval == MessageBubble.FLUSH_INTERVAL
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and bubble._interval < MessageBubble.FLUSH_INTERVAL_MAX:
+            spin = time.process_time() + 0.03
+            while time.process_time() < spin:
+                pass
+            await bubble.append("word ")
+            await pilot.pause(0.01)
+        assert bubble._interval == MessageBubble.FLUSH_INTERVAL_MAX
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and bubble._interval > MessageBubble.FLUSH_INTERVAL:
+            await bubble.append("word ")
+            await asyncio.sleep(0.1)
+        assert bubble._interval == MessageBubble.FLUSH_INTERVAL
+        await bubble.finish()
+
+
 async def test_bubble_sanitizes_stream():
     view = ChatView()
     app = Host(view)
