@@ -9,6 +9,8 @@ later snapshot completes it.
 from __future__ import annotations
 
 import json
+import re
+from json.decoder import scanstring
 from typing import Any
 
 from hailuo_tui.provider.errors import ProtocolChanged, ServiceError
@@ -35,6 +37,19 @@ _EVENT_TYPES = {
     "close_chunk": TYPE_CLOSE,
 }
 _REPLACEMENT = "\ufffd"
+#: Where a ``"content"`` key's string starts (a quote inside a JSON string is escaped: never a match there).
+_CONTENT_KEY = re.compile(r'"content"\s*:\s*"')
+#: After this many snapshots that do not extend the last one, the cumulative fast path is given up.
+_FAST_MISSES = 8
+
+
+def _message_result_of(payload: Any) -> dict[str, Any] | None:
+    """``payload["data"]["messageResult"]`` when that is a dict."""
+    if not isinstance(payload, dict):
+        return None
+    data = payload.get("data")
+    result = data.get("messageResult") if isinstance(data, dict) else None
+    return result if isinstance(result, dict) else None
 
 
 def _sample(event: SSEEvent) -> str:
@@ -64,12 +79,19 @@ class EventMapper:
         self.skipped = 0
         self.last_skipped_sample = ""
         self._links: tuple[tuple[str, str], ...] = ()
+        # The cumulative fast path (see _decode): the last message_result's data up to the end of its
+        # escaped content, where that content starts in it, and the content itself.
+        self.fast = True
+        self._prefix = ""
+        self._content_start = 0
+        self._content = ""
+        self._misses = 0
 
     def feed(self, event: SSEEvent) -> list[Any]:
         if self.closed:
             return []
         try:
-            payload = json.loads(event.data)
+            payload = self._decode(event.data)
         except ValueError:
             return self._skip(event)
         if not isinstance(payload, dict):
@@ -93,6 +115,63 @@ class EventMapper:
         if kind == TYPE_MESSAGE_RESULT:
             return self._message_result(data, event)
         return self._follow_up(data)
+
+    # --- decoding -------------------------------------------------------------
+
+    def _decode(self, data: str) -> Any:
+        """``json.loads(data)``, without re-reading the whole answer when ``data`` extends the last snapshot.
+
+        Each ``message_result`` repeats the answer so far, so a stream of N characters carries O(N²) of
+        JSON. When ``data`` starts with the previous snapshot's bytes up to the end of its escaped content,
+        only the new escapes are decoded (``scanstring`` from there) and the rest of the object is parsed
+        with the content emptied; the result is what ``json.loads`` would return. Anything else (the first
+        snapshot, a changed field before the content, a rewrite, a surrogate pair cut in two) takes the
+        full parse.
+        """
+        prefix = self._prefix
+        if prefix and self.fast:
+            if data.startswith(prefix):
+                try:
+                    more, end = scanstring(data, len(prefix))
+                    small = json.loads(data[: self._content_start] + data[end - 1 :])
+                except ValueError:
+                    small = None
+                result = _message_result_of(small)
+                if result is not None and result.get("content") == "":
+                    content = self._content + more
+                    result["content"] = content
+                    self._remember(data[: end - 1], self._content_start, content)
+                    return small
+            self._misses += 1
+            if self._misses >= _FAST_MISSES:
+                self.fast = False
+                self._prefix = ""
+        payload = json.loads(data)
+        if self.fast:
+            self._learn(data, payload)
+        return payload
+
+    def _learn(self, data: str, payload: Any) -> None:
+        """Find where a fully parsed message_result's content lies in ``data`` (for the next snapshot)."""
+        self._prefix = ""
+        result = _message_result_of(payload)
+        content = result.get("content") if result is not None else None
+        if not isinstance(content, str) or not content:
+            return
+        for match in reversed(list(_CONTENT_KEY.finditer(data))):
+            try:
+                value, end = scanstring(data, match.end())
+            except ValueError:
+                continue
+            if value == content:
+                self._remember(data[: end - 1], match.end(), content)
+                return
+
+    def _remember(self, prefix: str, content_start: int, content: str) -> None:
+        if "\ud800" <= content[-1:] <= "\udbff":
+            self._prefix = ""  # half a surrogate pair: its other half must be decoded with it
+            return
+        self._prefix, self._content_start, self._content = prefix, content_start, content
 
     # --- pieces -------------------------------------------------------------
 

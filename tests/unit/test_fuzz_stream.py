@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hailuo_tui.provider.errors import HailuoError
@@ -169,3 +169,74 @@ def test_deltas_concatenate_to_the_final_text(answer, ends, fffd, heartbeats, ju
     assert finished.text == answer
     assert deltas == answer == mapper.text
     assert mapper.closed and mapper.final
+
+
+def _outcome(mapper: EventMapper, events: list[SSEEvent]) -> list:
+    out: list = []
+    for event in events:
+        try:
+            out.append(mapper.feed(event))
+        except HailuoError as exc:
+            out.append((type(exc).__name__, exc.message, exc.partial))
+    return out + [mapper.text, mapper.final, mapper.skipped]
+
+
+FIELDS = st.sampled_from(["content-last", "content-first", "content-middle"])
+EXTRA = st.one_of(st.none(), st.fixed_dictionaries({"content": ANSWER_TEXT, "note": st.just('"content":"x"')}))
+
+
+@SETTINGS
+@example(answer="ab👍cd", ends=[3, 5], fffd=[False] * 15, ascii_=True, spaced=False, order="content-last", extra=None,
+         changes=[], bad=[], error_at=None, utf16=True)  # a pair cut in two: "\ud83d" ends a snapshot
+@given(answer=ANSWER_TEXT, ends=st.lists(st.integers(0, 200), max_size=15), fffd=st.lists(st.booleans(), min_size=15,
+       max_size=15), ascii_=st.booleans(), spaced=st.booleans(), order=FIELDS, extra=EXTRA,
+       changes=st.lists(st.integers(0, 20), max_size=3), bad=st.lists(st.integers(0, 20), max_size=2),
+       error_at=st.one_of(st.none(), st.integers(0, 20)), utf16=st.booleans())
+def test_the_cumulative_fast_path_decodes_as_json_loads(answer, ends, fffd, ascii_, spaced, order, extra, changes,
+                                                         bad, error_at, utf16):
+    """EventMapper's fast path (only the new escapes of a snapshot that extends the last one are decoded) gives
+    exactly what a full ``json.loads`` of every snapshot gives: same events, errors, text."""
+    separators = (", ", ": ") if spaced else (",", ":")
+    if utf16:  # a server slicing UTF-16 (JavaScript) may cut a surrogate pair: "\ud83d" now, "\udc4d" next
+        answer = "".join(chr(0xD800 + ((ord(c) - 0x10000) >> 10)) + chr(0xDC00 + ((ord(c) - 0x10000) & 0x3FF))
+                         if ord(c) > 0xFFFF else c for c in answer)
+    contents = snapshots(answer, ends, fffd) + [answer]
+    events = []
+    for i, content in enumerate(contents):
+        final = i == len(contents) - 1
+        fields: list[tuple[str, object]] = [("chatID", "7"), ("isEnd", 0 if final else 1)]
+        if i in changes:
+            fields.append(("msgID", f"m{i}"))  # a field before the content that changes: the full parse
+        if extra is not None:
+            fields.append(("extra", extra))
+        at = {"content-last": len(fields), "content-first": 0, "content-middle": 1}[order]
+        fields.insert(at, ("content", content))
+        status = {"code": 1500001, "message": "busy"} if error_at == i else {"code": 0, "message": "Success"}
+        data = json.dumps({"type": 2, "statusInfo": status, "data": {"messageResult": dict(fields)}},
+                          ensure_ascii=ascii_, separators=separators)
+        if i in bad:
+            data = data[:-3]  # cut short: not JSON
+        events.append(SSEEvent("message_result", data))
+    slow = EventMapper()
+    slow.fast = False
+    assert _outcome(EventMapper(), events) == _outcome(slow, events)
+
+
+def test_the_fast_path_reads_each_snapshot_only_past_the_last_one(monkeypatch):
+    """Snapshots of a 20,000-character answer are megabytes of JSON; what is parsed stays O(answer)."""
+    import hailuo_tui.provider.stream as stream
+
+    parsed = []
+    real_loads = json.loads
+    monkeypatch.setattr(stream.json, "loads", lambda s, *a, **k: parsed.append(len(s)) or real_loads(s, *a, **k))
+    answer = "".join(f'line {i}: "quoted" \\ back\\slash, 茶 and 👍\n' for i in range(500))
+    mapper = EventMapper()
+    sent = 0
+    for end in range(40, len(answer) + 40, 40):
+        data = json.dumps({"type": 2, "statusInfo": {"code": 0, "message": "Success"},
+                           "data": {"messageResult": {"chatID": "1", "isEnd": 1, "content": answer[:end]}}})
+        sent += len(data)
+        mapper.feed(SSEEvent("message_result", data))
+    assert mapper.text == answer and mapper.fast
+    assert sum(parsed) < 2 * len(answer) + 200 * len(parsed)  # one full parse, then the small heads
+    assert sum(parsed) < sent / 20
