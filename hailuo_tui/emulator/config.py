@@ -93,8 +93,10 @@ class EmulatorConfig:
     """Seconds to sleep after every event."""
 
     events_per_second: float | None = None
-    """Pacing: at most this many events per second (combined with ``event_delay``: the larger gap wins). The total
-    deliberate delay of one stream is capped at :data:`MAX_SLOW_SECONDS` by shrinking the per-event gap."""
+    """Pacing: at most this many events per second on average (combined with ``event_delay``: the larger gap wins),
+    kept to a schedule: writing an event counts toward its gap and a late event is caught up on (a delay over 0.25 s
+    restarts the schedule). The total deliberate delay of one stream is capped at :data:`MAX_SLOW_SECONDS` by
+    shrinking the per-event gap."""
 
     stall_after_events: int | None = None
     """After this many ``message_result`` events (0 = right after ``send_result``) stop sending bytes for

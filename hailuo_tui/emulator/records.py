@@ -30,6 +30,8 @@ class RequestRecord:
     status: int = 0
     #: Events sent on a stream: ``(event name, data JSON text)``.
     events: list[tuple[str, str]] = field(default_factory=list)
+    #: ``time.monotonic()`` right after each of ``events`` was written (benchmarks: first/last event sent).
+    event_times: list[float] = field(default_factory=list)
     #: Why the request was refused, in words (``None`` on success).
     error: str | None = None
     #: The chat the message went to (the new id for ``chatID=0``).

@@ -55,6 +55,7 @@ class StreamWriter(EmulatorCore):
             await resp.write(blob)
             rec.bytes_sent += len(blob)
             if self.config.record_events:
+                rec.event_times.append(time.monotonic())
                 rec.events.append(("message_result", data))
             await resp.write_eof()
         except ConnectionError:
@@ -90,7 +91,7 @@ class StreamWriter(EmulatorCore):
         if gap * total_events > MAX_SLOW_SECONDS:
             gap = MAX_SLOW_SECONDS / total_events
 
-        state = {"sent": 0}
+        state = {"sent": 0, "due": 0.0}
 
         def abort() -> None:
             rec.aborted = True
@@ -114,9 +115,17 @@ class StreamWriter(EmulatorCore):
         async def emit(name: str, data: bytes, *, pace: bool = True) -> None:
             await write(b"".join((b"event", sep.encode(), name.encode(), b"\ndata", sep.encode(), data, b"\n\n")))
             if record:
+                rec.event_times.append(time.monotonic())
                 rec.events.append((name, data.decode("utf-8")))
             if pace and gap > 0:
-                await self._sleep(gap)
+                if not cfg.events_per_second:
+                    await self._sleep(gap)
+                    return
+                # keep to the rate: writing counts toward the gap, and a hiccup is caught up on (a delay of
+                # over a quarter second, such as a stall, restarts the clock instead)
+                now = time.monotonic()
+                state["due"] = (state["due"] if now - state["due"] < max(gap, 0.25) else now) + gap
+                await self._sleep(state["due"] - now)
 
         def drop(point: str) -> None:
             if cfg.drop_before == point:
