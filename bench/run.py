@@ -1,22 +1,23 @@
-"""hailuo-tui benchmarks: one command, one table.
+"""hailuo-tui benchmarks: one command, three tables.
 
-Usage: .venv/bin/python bench/run.py [--quick]
+Usage: .venv/bin/python bench/run.py [--quick] [--only headless|terminal|scale]
 
-Each figure runs in its own subprocess (so peak RSS is that run's). What is
-measured and how is printed next to each figure. Never run as a test.
+Never run as a test. Each figure runs in its own process (peak RSS is that
+run's); what is measured and how is printed with each table.
 
-Implemented (issue 5 numbering):
-  1. streaming, burst and paced (200 events/s): a ~20,000-char Markdown answer
-     in 4,000 pieces into a MessageBubble in a ChatView, Textual headless
-     driver (terminal output not counted): time to first text drawn, lag from
-     the last piece to the last line drawn, CPU s, peak RSS.
-  2. cold start (empty): import of the app module plus the first frame of a
-     headless ChatView app.
-  6. decoder + provider alone: SSE bytes of 4,000 cumulative message_result
-     events through SSEDecoder + EventMapper, events/s.
-Not yet implemented here (see the report): driving the full app through
-tmux with the emulator, 10k-conversation history, 2,000-message open,
-sidebar search, idle CPU.
+1. headless (this file): the streaming path alone, Textual's headless driver,
+   100x40 (terminal output not counted): a ~20,000-character Markdown answer
+   in 4,000 pieces into a MessageBubble in a ChatView, burst and paced
+   (200 pieces/s): time to first text drawn, lag from the last piece to the
+   frame that shows the last line, CPU s, peak RSS; the SSE decoder + event
+   mapper alone on 4,000 cumulative events (item 6).
+2. terminal (bench/terminal_stream.py): item 1 with the real app in tmux
+   against the emulator over HTTP (the answer from a file, 4,000 cumulative
+   events, burst and 200 events/s).
+3. scale (bench/app_scale.py): items 2-5 with the real app: cold start
+   (empty, 10,000 conversations / 200,000 messages), opening a
+   2,000-message conversation and scrolling to its top, sidebar search per
+   keystroke, idle CPU over 10 s.
 """
 
 from __future__ import annotations
@@ -60,8 +61,6 @@ def bench_stream(rate: float | None) -> dict:
     import asyncio
 
     from stream_bubble import Bench, make_answer, split
-    from textual.widgets._markdown import MarkdownBlock
-
     from hailuo_tui.widgets import ChatView
 
     answer = make_answer()
@@ -77,12 +76,25 @@ def bench_stream(rate: float | None) -> dict:
             await pilot.pause()
             screen = app.screen
             first_drawn: list[float] = []
+            last_drawn: list[tuple[float, float]] = []
+            finished = False
             original = screen._compositor_refresh
 
+            def on_screen(text: str) -> bool:
+                return any(
+                    text in "".join(s.text for chop in row for s in chop)
+                    for row in screen._compositor.render_full_update().strips
+                )
+
             def spy() -> None:
+                # Headless, a frame is drawn when the compositor refreshes (a terminal
+                # driver would write it then). The check runs after the time is taken.
                 original()
-                if not first_drawn and bubble.markdown.query(MarkdownBlock):
-                    first_drawn.append(time.perf_counter())
+                now, cpu_now = time.perf_counter(), time.process_time()
+                if not first_drawn and bubble.markdown.line_count:
+                    first_drawn.append(now)
+                if finished and not last_drawn and on_screen(last_line):
+                    last_drawn.append((now, cpu_now))
 
             screen._compositor_refresh = spy  # type: ignore[method-assign]
             cpu0, t0 = time.process_time(), time.perf_counter()
@@ -94,20 +106,14 @@ def bench_stream(rate: float | None) -> dict:
                 elif i % 400 == 0:
                     await asyncio.sleep(0)
             last_sent = time.perf_counter()
+            finished = True
             await bubble.finish()
-            # wait until the last line is on screen
-            while True:
-                await pilot.pause()
-                text = "\n".join(
-                    "".join(s.text for chop in row for s in chop)
-                    for row in screen._compositor.render_full_update().strips
-                )
-                if last_line in text:
-                    break
-                if time.perf_counter() - last_sent > 30:
-                    break
-            lag = time.perf_counter() - last_sent
-            cpu = time.process_time() - cpu0
+            deadline = last_sent + 30
+            while not last_drawn and time.perf_counter() < deadline:
+                await pilot.pause(0.01)
+            drawn_at, cpu_at = last_drawn[0] if last_drawn else (float("nan"), time.process_time())
+            lag = drawn_at - last_sent
+            cpu = cpu_at - cpu0
             assert bubble.markdown.source == answer
             return {
                 "first_text_s": (first_drawn[0] - t0) if first_drawn else float("nan"),
@@ -117,36 +123,6 @@ def bench_stream(rate: float | None) -> dict:
             }
 
     return asyncio.run(run())
-
-
-# -- 2. cold start -----------------------------------------------------------------
-
-
-def bench_cold_start() -> dict:
-    t0 = time.perf_counter()
-    import asyncio
-
-    import hailuo_tui.app  # noqa: F401  (the app module, as `hailuo-tui` imports it)
-    from textual.app import App
-
-    from hailuo_tui.widgets import ChatView, ConversationList, PromptInput
-
-    imported = time.perf_counter() - t0
-
-    class First(App):
-        def compose(self):
-            yield ConversationList()
-            yield ChatView()
-            yield PromptInput()
-
-    async def run() -> float:
-        app = First()
-        async with app.run_test(size=(100, 40)) as pilot:
-            await pilot.pause()
-            return time.perf_counter() - t0
-
-    first = asyncio.run(run())
-    return {"import_s": imported, "first_frame_s": first}
 
 
 # -- 6. decoder -------------------------------------------------------------------
@@ -181,20 +157,11 @@ def bench_decoder() -> dict:
     return {"events": events, "bytes": len(stream), "cpu_s": cpu, "events_per_s": events / cpu}
 
 
-def _frozen(fn):
-    from hailuo_tui.widgets.message_bubble import MarkdownBody
-
-    MarkdownBody.FREEZE = True  # the experimental captured-lines runs
-    return fn()
-
-
 # -- driver -----------------------------------------------------------------------------
 
 CASES = {
     "stream-burst": lambda: bench_stream(None),
     "stream-paced": lambda: bench_stream(200.0),
-    "paced+freeze": lambda: _frozen(lambda: bench_stream(200.0)),
-    "cold-start": bench_cold_start,
     "decoder": bench_decoder,
 }
 
@@ -205,10 +172,7 @@ def child(name: str) -> None:
     print("RESULT " + json.dumps(result))
 
 
-def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        child(sys.argv[2])
-        return
+def headless() -> None:
     print(f"machine: {machine()}")
     print("driver: Textual headless (App.run_test), 100x40; no terminal output cost counted\n")
     rows = []
@@ -227,6 +191,27 @@ def main() -> None:
             f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items()
         )
         print(f"{name:<14} {figures}")
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        child(sys.argv[2])
+        return
+    import argparse
+
+    parser = argparse.ArgumentParser(description="hailuo-tui benchmarks (issue 5)")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--only", choices=("headless", "terminal", "scale"))
+    args = parser.parse_args()
+    if args.only in (None, "headless"):
+        print("== 1. streaming path, headless ==")
+        headless()
+    if args.only in (None, "terminal"):
+        print("\n== 1. streaming, real app in tmux ==", flush=True)
+        subprocess.run([sys.executable, str(HERE / "terminal_stream.py"), "--runs", "1" if args.quick else "3"], cwd=ROOT)
+    if args.only in (None, "scale"):
+        print("\n== 2-5. start, long conversation, search, idle: real app ==", flush=True)
+        subprocess.run([sys.executable, str(HERE / "app_scale.py"), *(["--quick"] if args.quick else [])], cwd=ROOT)
 
 
 if __name__ == "__main__":
