@@ -45,7 +45,7 @@ class KeepLinesOnGrow(_Base):
         # pass; this one already placed everything at the new size. Not when a scroll
         # bar may appear or go (that changes the width inside).
         second_pass = not same_width or (
-            self.is_scrollable
+            self.styles.overflow_y in ("auto", "scroll")
             and not (self.show_vertical_scrollbar and virtual_size.height > size.height)
         )
         try:
