@@ -350,18 +350,19 @@ class ChatStore:
         with self._read() as conn:
             return conn.execute("SELECT count(*) FROM conversations").fetchone()[0]
 
-    def search(self, query: str, limit: int = 200) -> list[ConversationRow]:
+    def search(self, query: str, limit: int = 200, *, snippets: bool = True) -> list[ConversationRow]:
         """Conversations whose title, or one of whose messages, holds every term (as a prefix).
 
         Any input is accepted; results come newest activity first. Message hits are
         read newest first and reading stops once ``limit`` conversations are found.
+        ``snippets=False`` skips reading the matched text (the sidebar shows none).
         """
         match = fts_query(query)
         if match is None or limit <= 0:
             return []
         with self._read() as conn:
             try:
-                return self._search_fts(conn, match, query, limit)
+                return self._search_fts(conn, match, query, limit, snippets)
             except sqlite3.Error:
                 like = "%" + query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
                 rows = conn.execute(
@@ -371,7 +372,9 @@ class ChatStore:
                 ).fetchall()
                 return [_conv(r) for r in rows]
 
-    def _search_fts(self, conn: sqlite3.Connection, match: str, query: str, limit: int) -> list[ConversationRow]:
+    def _search_fts(
+        self, conn: sqlite3.Connection, match: str, query: str, limit: int, snippets: bool = True
+    ) -> list[ConversationRow]:
         found: dict[int, int | None] = {}  # conversation id -> newest matching message id
         for (cid,) in conn.execute(
             "SELECT c.id FROM titles_fts t JOIN conversations c ON c.id = t.rowid "
@@ -406,7 +409,7 @@ class ChatStore:
         for row in rows:
             mid = found[row[0]]
             snippet = None
-            if mid is not None:
+            if mid is not None and snippets:
                 text = conn.execute("SELECT content FROM messages WHERE id = ?", (mid,)).fetchone()
                 snippet = _snippet(text[0], query) if text else None
             result.append(_conv(row, snippet))
@@ -648,8 +651,8 @@ class AsyncChatStore:
     async def count_conversations(self) -> int:
         return await self._call(self._store.count_conversations)
 
-    async def search(self, query: str, limit: int = 200) -> list[ConversationRow]:
-        return await self._call(self._store.search, query, limit)
+    async def search(self, query: str, limit: int = 200, *, snippets: bool = True) -> list[ConversationRow]:
+        return await self._call(self._store.search, query, limit, snippets=snippets)
 
     async def rename(self, id: int, title: str) -> ConversationRow:
         return await self._call(self._store.rename, id, title)

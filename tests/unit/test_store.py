@@ -331,6 +331,137 @@ def test_migrates_an_existing_empty_database(tmp_path: Path) -> None:
     again.close()
 
 
+_HISTORY = [
+    ("Marathon training plan", [("user", "How should I train for a marathon?"), ("assistant", "Run slowly, mostly.")]),
+    ("西安旅行计划", [("user", "西安有什么好吃的？"), ("assistant", "肉夹馍和凉皮。Markets at night.")]),
+    (None, [("user", "maple syrup or honey"), ("assistant", "Mary prefers maple.")]),
+    ("Kyoto", [("user", "Kyoto in March, 京都の桜"), ("assistant", "Book the ryokan early.")]),
+]
+#: Prefixes of 1, 2 and 3 characters (the prefix indexes), longer ones, several terms, CJK.
+_QUERIES = ["m", "ma", "mar", "mara", "marathon", "r", "ry", "ryo", "k", "ky", "kyo", "西", "西安", "西安旅",
+            "肉", "肉夹", "京都", "桜", "ma pre", "mar tr", "night", "zz", "有安"]
+
+
+def _fill(store: ChatStore) -> list[int]:
+    ids = []
+    for title, messages in _HISTORY:
+        row = store.create_conversation(title)
+        for role, text in messages:
+            store.add_message(row.id, role, text)
+        ids.append(row.id)
+    return ids
+
+
+def _results(store: ChatStore) -> dict[str, list[int]]:
+    return {q: [r.id for r in store.search(q)] for q in _QUERIES}
+
+
+def test_fresh_database_has_prefix_indexes_and_finds_short_prefixes(store: ChatStore) -> None:
+    sql = store._conn.execute("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").fetchone()[0]
+    assert "prefix='1 2 3'" in sql
+    marathon, xian, maple, kyoto = _fill(store)
+    found = _results(store)
+    # "March", "maple", "Markets", "marathon": newest activity first
+    assert found["m"] == found["ma"] == found["mar"] == [kyoto, maple, xian, marathon]
+    assert found["mara"] == found["marathon"] == [marathon]
+    assert found["ry"] == found["ryo"] == [kyoto]
+    assert found["k"] == found["ky"] == found["kyo"] == [kyoto]
+    assert found["西"] == found["西安"] == found["西安旅"] == [xian]  # title and message
+    assert found["肉"] == found["肉夹"] == [xian]
+    assert found["京都"] == found["桜"] == [kyoto]
+    assert found["ma pre"] == [maple]  # both terms in one message
+    assert found["mar tr"] == [marathon]
+    assert found["zz"] == [] and found["有安"] == []
+
+
+def _make_v1_database(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A database written by the version-1 schema and store (messages_fts with prefix='1' only)."""
+    from hailuo_tui.store import db, migrations
+
+    with monkeypatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+        patch.setattr(migrations, "SCHEMA_VERSION", 1)
+        patch.setattr(db, "SCHEMA_VERSION", 1)
+        old = ChatStore(path)
+        try:
+            assert old._conn.execute("PRAGMA user_version").fetchone()[0] == 1
+            sql = old._conn.execute("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").fetchone()[0]
+            assert "prefix='1'" in sql
+            ids = _fill(old)
+            # an answer left streaming by a crash: not in the index yet
+            old.add_message(ids[0], "assistant", "Zucchini smoothies", status="streaming")
+        finally:
+            old.close()
+    return ids
+
+
+def test_upgrades_a_version_1_database_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "data" / "hailuo.sqlite3"
+    marathon, xian, maple, kyoto = _make_v1_database(path, monkeypatch)
+    reference = ChatStore(tmp_path / "fresh.sqlite3")  # the same history written by today's schema
+    reference.add_message(_fill(reference)[0], "assistant", "Zucchini smoothies", status="streaming")
+
+    store = ChatStore(path)
+    try:
+        conn = store._conn
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").fetchone()[0]
+        assert "prefix='1 2 3'" in sql
+        assert not conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'messages_fts_v2%'").fetchall()
+        assert store.count_conversations() == 4 and store.count_messages(marathon) == 3
+        assert _results(store) == _results(reference)  # every query, 1-3 character prefixes included
+        assert store.search("zucchini") == []  # still streaming: not indexed by the upgrade
+        assert store.recover_interrupted() == 1
+        assert [r.id for r in store.search("zuc")] == [marathon]
+        # Deleting from the rebuilt contentless index repeats exactly the indexed text.
+        store.delete_conversation(xian)
+        assert store.search("西安") == [] and store.search("肉") == []
+        store.update_message(store.last_message(maple).id, content="Mary prefers honey.")
+        assert [r.id for r in store.search("hon")] == [maple]
+        assert store.search("mar") == [r for r in store.search("mar") if r.id != xian]
+        conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 0)")
+        conn.execute("PRAGMA integrity_check").fetchone()
+    finally:
+        store.close()
+        reference.close()
+    again = ChatStore(path)  # reopening does not migrate again
+    try:
+        assert again._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert [r.id for r in again.search("ky")] == [kyoto]
+    finally:
+        again.close()
+
+
+def test_a_failed_upgrade_leaves_the_version_1_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hailuo_tui.store import migrations
+
+    path = tmp_path / "data" / "hailuo.sqlite3"
+    _marathon, xian, _maple, _kyoto = _make_v1_database(path, monkeypatch)
+
+    def broken(conn: sqlite3.Connection) -> None:
+        migrations._v2(conn)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", [migrations.MIGRATIONS[0], broken])
+        with pytest.raises(StoreError):
+            ChatStore(path)
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").fetchone()[0]
+        assert "prefix='1'" in sql
+    finally:
+        conn.close()
+    store = ChatStore(path)  # and the next start upgrades it
+    try:
+        assert [r.id for r in store.search("西安")] == [xian]
+    finally:
+        store.close()
+
+
 def test_corrupt_file_raises_and_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "hailuo.sqlite3"
     junk = os.urandom(8192)
