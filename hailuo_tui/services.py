@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hailuo_tui.config import Config, Paths, load_config
-from hailuo_tui.provider import AuthError, AuthResult, Conversation, HailuoAI, LoginProgress, LoginRequested
+from hailuo_tui.provider import AuthError, AuthResult, Conversation, LoginProgress, LoginRequested
 
 if TYPE_CHECKING:
     from hailuo_tui.emulator import Emulator
@@ -137,6 +137,8 @@ class Services:
 
     async def login_with_browser(self, on_progress: Callable[[str], None] | None = None) -> AuthResult:
         """Run the Chromium login and store the result."""
+        from hailuo_tui.provider.hailuo import HailuoAI
+
         if self.demo and self.emulator is not None:
             return await self.login_with_token(self.emulator.demo_token)
         result: AuthResult | None = None
@@ -164,6 +166,8 @@ class Services:
 
     async def check(self, auth: AuthResult) -> dict[str, Any]:
         """Ask the server who we are (raises :class:`AuthError` when the token is refused)."""
+        from hailuo_tui.provider.hailuo import HailuoAI
+
         return await HailuoAI.user_info(auth, base_url=self.base_url, proxy=self.proxy)
 
     # --- chat -----------------------------------------------------------------
@@ -177,6 +181,8 @@ class Services:
         web_search: bool | None = None,
     ) -> AsyncIterator[Any]:
         """Stream one answer (see :meth:`HailuoAI.create_authed`)."""
+        from hailuo_tui.provider.hailuo import HailuoAI
+
         return HailuoAI.create_authed(
             HailuoAI.default_model,
             messages,

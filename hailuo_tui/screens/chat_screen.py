@@ -32,15 +32,19 @@ from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.reply import Reply
 from hailuo_tui.store import token_fingerprint
 from hailuo_tui.widgets.chat_view import ChatView
-from hailuo_tui.widgets.conversation_list import ConversationList
+from hailuo_tui.widgets.conversation_list import ConversationList, SearchBox
 from hailuo_tui.widgets.prompt_input import PromptInput
 from hailuo_tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from hailuo_tui.app import HailuoApp
 
-#: How often a streaming answer is written to the database.
+#: How often a streaming answer is written to the database (in the background: see Reply.tasks).
 SAVE_INTERVAL = 0.5
+#: A reply worker reading a backlog of events yields to the loop after this long, so frames get drawn.
+TIME_SLICE = 0.008
+#: A gap between two events longer than this means the worker waited (the loop ran meanwhile).
+WAITED = 0.001
 #: Messages mounted when a conversation opens (older ones load on scroll).
 INITIAL_MESSAGES = 60
 SIDEBAR_PAGE = 500
@@ -50,6 +54,9 @@ class ChatScreen(Screen):
     """Conversations in a sidebar, the open one in the middle, a prompt below."""
 
     BINDINGS = CHAT_BINDINGS
+    #: The prompt has the focus in the very first frame (Textual would focus the search box,
+    #: the first focusable widget, and the prompt only a frame later).
+    AUTO_FOCUS = "PromptInput"
     web_search: reactive[bool] = reactive(False)
 
     def __init__(self) -> None:
@@ -58,8 +65,11 @@ class ChatScreen(Screen):
         self.replies: dict[int, Reply] = {}
         #: (user message id, assistant message id) being edited, if any.
         self.editing: tuple[int, int | None] | None = None
-        self._search_timer = None
+        self._searching = False
+        self._search_wanted = self._search_done = 0
         self._open_lock = asyncio.Lock()
+        #: True once the conversation shown at start has been loaded (tests wait for it).
+        self.loaded = False
 
     @property
     def hailuo(self) -> "HailuoApp":
@@ -69,7 +79,7 @@ class ChatScreen(Screen):
         yield Header(icon="◆")
         with Horizontal(id="layout"):
             with Vertical(id="sidebar"):
-                yield Input(placeholder="Search conversations…", id="search")
+                yield SearchBox(placeholder="Search conversations…", id="search")
                 yield ConversationList(id="conversations")
             with Vertical(id="main"):
                 yield ChatView(id="chat-view")
@@ -82,7 +92,23 @@ class ChatScreen(Screen):
         self.query_one(PromptInput).focus()
         self.update_account()
         rows = await self.refresh_sidebar()
-        await self.open_conversation(rows[0].id if rows else None)
+        # The newest conversation opens in a worker started once this first frame (sidebar
+        # and focused prompt) is drawn: mounting its messages must not hold that frame back.
+        # current_id is set now, so a message sent meanwhile goes to it (after the load).
+        first = rows[0].id if rows else None
+        self.current_id = first
+        self.call_after_refresh(self._start_open_first, first)
+
+    def _start_open_first(self, conversation_id: int | None) -> None:
+        self.run_worker(self._open_first(conversation_id), group="open-first", exit_on_error=True)
+
+    async def _open_first(self, conversation_id: int | None) -> None:
+        try:
+            if self.current_id == conversation_id:  # nothing else was opened meanwhile
+                await self.open_conversation(conversation_id)
+        finally:
+            self.loaded = True
+            self.hailuo.start_up_done()
 
     # --- helpers --------------------------------------------------------------
 
@@ -111,7 +137,11 @@ class ChatScreen(Screen):
 
     async def refresh_sidebar(self) -> list[Any]:
         query = self.query_one("#search", Input).value.strip()
-        rows = await (self.store.search(query, limit=SIDEBAR_PAGE) if query else self.store.list_conversations(limit=SIDEBAR_PAGE))
+        rows = await (
+            self.store.search(query, limit=SIDEBAR_PAGE, snippets=False)
+            if query
+            else self.store.list_conversations(limit=SIDEBAR_PAGE)
+        )
         total = None if query else await self.store.count_conversations()
         sidebar = self.query_one(ConversationList)
         sidebar.set_items(rows, total=total, label="Matches" if query else "Conversations")
@@ -119,6 +149,8 @@ class ChatScreen(Screen):
             sidebar.set_busy(conversation_id, True)
         if self.current_id is not None:
             sidebar.select_id(self.current_id)
+        if self.replies:
+            self._update_activity()  # it names answering conversations by their sidebar titles
         return rows
 
     async def open_conversation(self, conversation_id: int | None) -> None:
@@ -175,7 +207,10 @@ class ChatScreen(Screen):
             self.notify("This conversation is still answering. Press Esc to stop it.", severity="warning")
             return
         # Sending in the open conversation only adds two bubbles; reloading it all made each send O(length).
-        in_place = self.editing is None and self.current_id is not None
+        # A new conversation's view is empty: the two bubbles go in place too (a reload would mount the
+        # whole view again and hold the first frame of the answer back).
+        in_place = self.editing is None
+        new = self.current_id is None
         if self.editing is not None:
             user_id, assistant_id = self.editing
             self.editing = None
@@ -189,6 +224,8 @@ class ChatScreen(Screen):
             row = await self.store.create_conversation()
             self.current_id = row.id
         conversation_id = self.current_id
+        if new:
+            self._set_title(None)  # "New conversation" until the server's title arrives
         # Saved before it is sent: a crash or a network error never loses it.
         user = await self.store.add_message(conversation_id, "user", text)
         reply = await self._start_reply(conversation_id)
@@ -271,18 +308,28 @@ class ChatScreen(Screen):
                 )
                 conversation = server_conversation(row, auth, token_fingerprint(auth.token))
                 try:
+                    # Only the text is handled inline; store writes and sidebar updates run beside the
+                    # stream (reply.tasks), so no database round trip holds the first words back.
+                    busy_since = idle_at = time.monotonic()
                     async for event in self.hailuo.services.chat(history, auth, conversation, web_search=web_search):
+                        now = time.monotonic()
+                        if now - idle_at > WAITED:
+                            busy_since = now  # the stream waited for the network: the app had its turn
                         if isinstance(event, TextDelta):
                             reply.text += event.text
                             if reply.bubble is not None:
                                 await reply.bubble.append(event.text)
-                            if time.monotonic() - last_save >= SAVE_INTERVAL:
-                                last_save = time.monotonic()
-                                await store.update_message(reply.message_id, content=reply.text)
+                            if now - last_save >= SAVE_INTERVAL and (reply.saving is None or reply.saving.done()):
+                                last_save = now
+                                reply.saving = reply.in_background(
+                                    store.update_message(reply.message_id, content=reply.text)
+                                )
                         elif isinstance(event, ChatStarted):
-                            await store.set_remote_chat(reply.conversation_id, event.chat_id, token_fingerprint(auth.token))
+                            reply.in_background(
+                                store.set_remote_chat(reply.conversation_id, event.chat_id, token_fingerprint(auth.token))
+                            )
                         elif isinstance(event, TitleGenerated):
-                            await self._apply_title(reply.conversation_id, event.title)
+                            reply.in_background(self._apply_title(reply.conversation_id, event.title))
                         elif isinstance(event, SearchSources):
                             reply.sources = list(event.links)
                         elif isinstance(event, Finished):
@@ -291,6 +338,12 @@ class ChatScreen(Screen):
                                 reply.text = event.text
                                 if reply.bubble is not None:
                                     await reply.bubble.append(rest)
+                        idle_at = time.monotonic()
+                        if idle_at - busy_since >= TIME_SLICE:
+                            # A backlog (a burst, or the app was busy) is read without waiting: let the
+                            # screen draw between slices, or it shows nothing until the backlog is gone.
+                            await asyncio.sleep(0)
+                            busy_since = idle_at = time.monotonic()
                     return
                 except AuthError as exc:
                     if attempt or reply.text:
@@ -318,6 +371,9 @@ class ChatScreen(Screen):
     async def _finish_reply(self, reply: Reply, status: str, error: str | None) -> None:
         if reply.closing:
             error = "Stopped when hailuo-tui was closed."
+        # The chat id, the title and any periodic save first: the final save comes after them.
+        for exc in await reply.settle():
+            self.log.error(f"reply {reply.message_id}: background store work failed: {exc!r}")
         reply.final = (status, error)
         try:
             await self.store.update_message(reply.message_id, content=reply.text, status=status, error=error)
@@ -346,6 +402,8 @@ class ChatScreen(Screen):
                 self.query_one(ConversationList).update_item(row)
                 if conversation_id == self.current_id:
                     self._set_title(row.title)
+                if conversation_id in self.replies:
+                    self._update_activity()
 
     async def _show_error(self, exc: HailuoError) -> None:
         hint = "Ctrl+R retries" if exc.retryable and not isinstance(exc, AuthError) else ""
@@ -445,13 +503,22 @@ class ChatScreen(Screen):
 
     @on(Input.Changed, "#search")
     def search_changed(self) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self._search_timer = self.set_timer(0.08, self._run_search)
+        # No debounce: the first key searches at once (a search of 10,000 conversations
+        # takes a few ms). Keys typed while one runs are coalesced: one more search, for
+        # the latest text, follows it.
+        self._search_wanted += 1
+        if not self._searching:
+            self._searching = True
+            self._run_search()
 
-    @work(group="search", exclusive=True)
+    @work(group="search")
     async def _run_search(self) -> None:
-        await self.refresh_sidebar()
+        try:
+            while self._search_done != self._search_wanted:
+                self._search_done = self._search_wanted
+                await self.refresh_sidebar()
+        finally:
+            self._searching = False
 
     @on(Input.Submitted, "#search")
     def search_submitted(self) -> None:

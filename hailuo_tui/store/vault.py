@@ -117,6 +117,7 @@ class TokenVault:
         #: The error behind ``warning`` when the keyring is unusable.
         self.problem: VaultUnavailable | None = None
         self._memory_reason: str | None = None
+        self._resolving: asyncio.Task[Any] | None = None
 
     @classmethod
     def in_memory(cls, service: str = SERVICE, account: str = "default", *, why: str = "by choice") -> "TokenVault":
@@ -131,7 +132,6 @@ class TokenVault:
 
     def _resolve(self) -> Any | None:
         if not self._resolved:
-            self._resolved = True
             root = self._given_backend
             if root is None:
                 try:
@@ -140,12 +140,28 @@ class TokenVault:
                     root = keyring.get_keyring()
                 except Exception as exc:  # import or discovery failure
                     self._fall_back("the keyring module could not start", detail=f"{type(exc).__name__}: {exc}")
+                    self._resolved = True
                     return None
             backend, why = _select_backend(root)
             if backend is None:
                 self._fall_back(why, detail=_qualname(root))
             self._backend = backend
+            self._resolved = True  # last: another caller sees a finished choice or none
         return self._backend if self.persistent else None
+
+    async def _resolve_async(self) -> Any | None:
+        """`_resolve` off the event loop the first time.
+
+        Importing keyring and discovering its backends (entry points, a D-Bus
+        round trip for the Secret Service) takes tens of milliseconds: on the
+        loop, that would hold the app's first frames back.
+        """
+        if not self._resolved:
+            loop = asyncio.get_running_loop()
+            if self._resolving is None or self._resolving.get_loop() is not loop:
+                self._resolving = loop.create_task(asyncio.to_thread(self._resolve))
+            await asyncio.shield(self._resolving)  # callers that come meanwhile share it
+        return self._resolve()
 
     def _fall_back(self, reason: str, *, detail: str | None = None) -> None:
         self.persistent = False
@@ -172,7 +188,7 @@ class TokenVault:
 
     async def load(self) -> AuthResult | None:
         """The saved login, or None (logged out). Never raises for keyring trouble."""
-        backend = self._resolve()
+        backend = await self._resolve_async()
         if backend is None:
             return self._memory
         try:
@@ -198,7 +214,7 @@ class TokenVault:
     async def save(self, auth: AuthResult) -> None:
         """Store the login; falls back to memory (with ``warning``) when the keyring fails."""
         self._memory = auth
-        backend = self._resolve()
+        backend = await self._resolve_async()
         if backend is None:
             return
         try:
@@ -209,7 +225,7 @@ class TokenVault:
     async def clear(self) -> None:
         """Forget the login (keyring entry and memory)."""
         self._memory = None
-        backend = self._resolve()
+        backend = await self._resolve_async()
         if backend is None:
             return
         try:

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from textual import on
 from textual.content import Content
 from textual.css.styles import RulesMap
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.style import Style
 from textual.timer import Timer
@@ -20,6 +24,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from hailuo_tui.sanitize import clean
+from hailuo_tui.widgets.prompt_input import RestingCursor
 from hailuo_tui.widgets.timefmt import relative_time
 
 PLACEHOLDER_TITLE = "New conversation…"
@@ -34,6 +39,15 @@ class ConversationLike(Protocol):
     updated_at: float | int | str | datetime | None
 
 
+def _fit_plain(title: str, right: str, width: int) -> tuple[str, str]:
+    """`title` cut to fit (by cell width, with an ellipsis) and the gap before `right`."""
+    right_width = cell_len(right)
+    room = max(0, width - right_width - (1 if right else 0))
+    if cell_len(title) > room:
+        title = set_cell_size(title, room - 1) + "…" if room else ""
+    return title, " " * max(0, width - cell_len(title) - right_width)
+
+
 def fit_row(title: str, right: str, width: int) -> Content:
     """Lay out one row: `title` cut to fit by cell width, `right` flush right.
 
@@ -45,33 +59,55 @@ def fit_row(title: str, right: str, width: int) -> Content:
     Returns:
         Content exactly `width` cells wide (when width allows).
     """
-    right_width = Content(right).cell_length
-    room = max(0, width - right_width - (1 if right else 0))
-    left = Content(title)
-    if left.cell_length > room:
-        left = left.truncate(room, ellipsis=True)
-    gap = max(0, width - left.cell_length - right_width)
-    return Content.assemble(left, " " * gap, (right, "$text-muted"))
+    left, gap = _fit_plain(title, right, width)
+    return Content.assemble(left, gap, (right, "$text-muted"))
 
 
 class ConversationRowVisual(Visual):
-    """One sidebar row, laid out at render time for the real width."""
+    """One sidebar row, laid out at render time for the real width.
 
-    def __init__(self, title: str, when: str, busy: bool) -> None:
-        self.title = title
-        self.when = when
+    A list holds hundreds of rows (500 on every search keystroke) but renders only
+    the few in view, so the title is cleaned and the time formatted on first use.
+    """
+
+    def __init__(self, row: ConversationLike, busy: bool, now: float) -> None:
+        self._row = row
+        self._now = now
         self.busy = busy
+        self._title: str | None = None
+        self._when: str | None = None
 
-    def _content(self, width: int) -> Content:
-        row = fit_row(self.title, self.when, width - (2 if self.busy else 0))
-        if self.busy:
-            row = Content.assemble((BUSY_MARKER, "$accent"), row)
-        return row
+    @property
+    def title(self) -> str:
+        """The title as shown: cleaned, on one line, or the placeholder."""
+        if self._title is None:
+            title = clean(self._row.title or "").replace("\n", " ").replace("\t", " ").strip()
+            self._title = title or PLACEHOLDER_TITLE
+        return self._title
+
+    @property
+    def when(self) -> str:
+        """The relative time of the row's last activity ("5m")."""
+        if self._when is None:
+            self._when = relative_time(self._row.updated_at, self._now)
+        return self._when
 
     def render_strips(
         self, width: int, height: int | None, style: Style, options: RenderOptions
     ) -> list[Strip]:
-        return self._content(width).render_strips(width, 1, style, options)
+        # Segments built directly (what Content would make of fit_row's output, without
+        # its general machinery): a search redraws every visible row on each keystroke.
+        if width <= 0:
+            return []
+        when = self.when
+        left, gap = _fit_plain(self.title, when, width - (2 if self.busy else 0))
+        segments = []
+        if self.busy:
+            segments.append(Segment(BUSY_MARKER, (style + options.get_style("$accent")).rich_style))
+        segments.append(Segment(left + gap, style.rich_style))
+        if when:
+            segments.append(Segment(when, (style + options.get_style("$text-muted")).rich_style))
+        return [Strip(segments)]
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return container_width
@@ -93,6 +129,15 @@ class ConversationList(OptionList):
         border-title-align: left;
     }
     """
+
+    # OptionList sets virtual_size (the row count) whenever its options change, and
+    # Widget declares that reactive with layout=True: a search keystroke that changed
+    # the number of matches laid out the whole screen (every bubble of the open
+    # conversation). The list's own size never depends on its rows (it fills the
+    # sidebar); when its scrollbar comes or goes, that reactive still asks for a layout.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    # Rows hold no links: skip the per-row link styling pass (a third of a row's render).
+    auto_links: Reactive[bool] = Reactive(False)
 
     @dataclass
     class Selected(Message):
@@ -116,7 +161,7 @@ class ConversationList(OptionList):
 
     def on_mount(self) -> None:
         self._update_title()
-        # Relative times age; refresh them once a minute.
+        # Relative times age ("now", "5m"): once a minute, redraw the rows whose text changed.
         self._tick = self.set_interval(60, self.refresh_times)
 
     # -- public API -------------------------------------------------------
@@ -137,8 +182,14 @@ class ConversationList(OptionList):
         """
         self._total = total
         self._label = label
-        keep = self.highlighted_id
         rows = list(rows)
+        same = len(rows) == len(self._rows) and rows == list(self._rows.values())
+        if same and self.item_ids() == [row.id for row in rows]:
+            # The same rows (a search keystroke that did not change the result): nothing to redraw,
+            # and the list keeps its scroll position and highlight.
+            self._update_title()
+            return
+        keep = self.highlighted_id
         self._rows = {str(row.id): row for row in rows}
         self._ids = {str(row.id): row.id for row in rows}
         self._busy &= set(self._rows)
@@ -215,11 +266,17 @@ class ConversationList(OptionList):
             self.replace_option_prompt(key, self._visual(self._rows[key], time.time()))
 
     def refresh_times(self) -> None:
-        """Re-render every row's relative time."""
+        """Redraw the rows whose relative time changed (one repaint, whatever the count)."""
         now = time.time()
-        for key, row in self._rows.items():
-            if self._has(key):
-                self.replace_option_prompt(key, self._visual(row, now))
+        for index, option in enumerate(self.options):
+            row = self._rows.get(option.id or "")
+            visual = option.prompt
+            if row is None or not isinstance(visual, ConversationRowVisual):
+                continue
+            if visual._when is None:
+                visual._now = now  # not drawn yet: it is formatted with this time when it is
+            elif relative_time(row.updated_at, now) != visual.when:
+                self.replace_option_prompt_at_index(index, self._visual(row, now))
 
     # -- internals --------------------------------------------------------
 
@@ -231,16 +288,13 @@ class ConversationList(OptionList):
         return True
 
     def _visual(self, row: ConversationLike, now: float) -> ConversationRowVisual:
-        title = clean(row.title or "").replace("\n", " ").replace("\t", " ").strip()
-        return ConversationRowVisual(
-            title or PLACEHOLDER_TITLE,
-            relative_time(row.updated_at, now),
-            str(row.id) in self._busy,
-        )
+        return ConversationRowVisual(row, str(row.id) in self._busy, now)
 
     def _update_title(self) -> None:
         count = self.option_count if self._total is None else max(self._total, self.option_count)
-        self.border_title = f"{self._label} ({count})"
+        title = f"{self._label} ({count})"
+        if self.border_title != title:  # setting it, even unchanged, redraws the whole list
+            self.border_title = title
 
     @on(OptionList.OptionSelected)
     def _post_selected(self, event: OptionList.OptionSelected) -> None:
@@ -248,6 +302,19 @@ class ConversationList(OptionList):
         key = event.option.id or ""
         if key in self._ids:
             self.post_message(self.Selected(self, self._ids[key]))
+
+
+class SearchBox(RestingCursor, Input):
+    """The sidebar's search box: an Input whose typing does not reflow the screen.
+
+    Input sets its ``virtual_size`` (the text's width) on every change, and Widget
+    declares that reactive with ``layout=True``: each keystroke laid out the whole
+    screen (every bubble of the open conversation) before the search even started.
+    The box has a fixed size, so a repaint is enough; horizontal scrolling reads
+    ``virtual_size`` directly and is unaffected. Its cursor rests like the prompt's.
+    """
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
 
 class SidebarSearch(Input):

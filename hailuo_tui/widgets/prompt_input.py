@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import TextArea
 
 from hailuo_tui.widgets.kitty_parser import repair_leaked_text, translate_kitty_text
@@ -16,7 +18,66 @@ PLACEHOLDER = "Message Hailuo…  (Enter to send, Shift+Enter for a new line)"
 BUSY_HINT = "Hailuo is answering; wait, or press Esc to stop"
 
 
-class PromptInput(TextArea):
+class RestingCursor:
+    """Mixin for a text widget (TextArea, Input): the cursor stops blinking when the user rests.
+
+    A blinking cursor redraws the screen twice a second, for as long as the app is
+    open. After `BLINK_REST` seconds without a key, paste, click or focus, the
+    cursor stays shown without blinking, and an idle app draws nothing; the next
+    input starts the blink again. Only a blink this mixin stopped is restarted: a
+    widget whose ``cursor_blink`` was turned off elsewhere stays steady.
+    """
+
+    BLINK_REST = 2.5
+    """Seconds without input after which the cursor stops blinking."""
+
+    _last_input = 0.0
+    _rest_timer: Timer | None = None
+    _blink_rested = False
+
+    cursor_blink: bool
+
+    def _note_input(self) -> None:
+        """The user did something: blink (again), and rest after `BLINK_REST` seconds of quiet."""
+        self._last_input = time.monotonic()
+        if self._blink_rested:
+            self._blink_rested = False
+            self.cursor_blink = True
+        if self._rest_timer is None and self.cursor_blink:
+            self._rest_timer = self.set_timer(self.BLINK_REST, self._rest_cursor)  # type: ignore[attr-defined]
+
+    def _rest_cursor(self) -> None:
+        self._rest_timer = None
+        left = self._last_input + self.BLINK_REST - time.monotonic()
+        if left > 0.05:  # input came meanwhile: wait for the rest of the quiet time
+            self._rest_timer = self.set_timer(left, self._rest_cursor)  # type: ignore[attr-defined]
+        elif self.cursor_blink:
+            self._blink_rested = True
+            self.cursor_blink = False  # the widget shows the cursor steadily while focused
+
+    @property
+    def cursor_resting(self) -> bool:
+        """True while the blink is stopped for lack of input."""
+        return self._blink_rested
+
+    def watch_cursor_blink(self, blink: bool) -> None:
+        if blink:  # turned on (by us, or elsewhere): not resting any more
+            self._blink_rested = False
+
+    def on_focus(self) -> None:
+        self._note_input()
+
+    def on_key(self) -> None:
+        self._note_input()
+
+    def on_paste(self) -> None:
+        self._note_input()
+
+    def on_mouse_down(self) -> None:
+        self._note_input()
+
+
+class PromptInput(RestingCursor, TextArea):
     """Multi-line prompt: Enter sends, Shift+Enter or Ctrl+J add a line.
 
     Set `busy` while the conversation answers: submission is then refused
@@ -90,6 +151,7 @@ class PromptInput(TextArea):
 
     def action_submit(self) -> None:
         """Post `Submitted` with the text and clear, unless empty or busy."""
+        self._note_input()  # a priority binding: the key never reaches on_key
         text = self.text
         if not text.strip():
             return
@@ -102,6 +164,7 @@ class PromptInput(TextArea):
 
     def action_newline(self) -> None:
         """Insert a line break at the cursor."""
+        self._note_input()
         self.insert("\n")
 
     async def _on_key(self, event: events.Key) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.screens.login_screen import LoginScreen
@@ -34,7 +35,8 @@ async def send(pilot, text: str, *, wait: bool = True) -> None:
 
 
 async def ready(pilot) -> ChatScreen:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen), what="the chat screen")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen) and pilot.app.screen.loaded,
+                     what="the chat screen")
     await pilot.pause()
     return chat(pilot.app)
 
@@ -141,6 +143,36 @@ async def test_switching_conversations_while_one_is_answering(make_app, emu):
             last = await app.store.last_message(row.id)
             assert last.role == "assistant" and last.status == "complete" and last.content
         assert screen.query_one(ChatView).last_bubble("assistant").text == (await app.store.last_message(first_id)).content
+
+
+async def test_a_slow_store_never_holds_the_answer_back(make_app, emu):
+    """The chat id, the title and the periodic saves are written beside the stream, not in its way; all of them
+    are done before the final save. (A new conversation's first turn is mounted in place: no reload.)"""
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        store = app.store
+        release = asyncio.Event()
+        saving = store.set_remote_chat
+
+        async def slow_set_remote_chat(*args):
+            await release.wait()
+            return await saving(*args)
+
+        store.set_remote_chat = slow_set_remote_chat
+        await send(pilot, "tell me about tea", wait=False)
+        view = screen.query_one(ChatView)
+        await wait_until(pilot, lambda: len(getattr(view.last_bubble("assistant"), "text", "")) > 20,
+                         what="text while the chat id is still being saved")
+        bubble = view.last_bubble("assistant")
+        [row] = await store.list_conversations()
+        assert row.chat_id is None and screen.replies
+        release.set()
+        await wait_idle(pilot)
+        [row] = await store.list_conversations()
+        assert row.chat_id in emu.chats and row.title == emu.chats[row.chat_id].title
+        last = await store.last_message(row.id)
+        assert last.status == "complete" and last.content == bubble.text == view.last_bubble("assistant").text
 
 
 async def test_escape_stops_and_keeps_the_partial_answer(make_app, emu):

@@ -33,7 +33,8 @@ def chat(app) -> ChatScreen:
 
 
 async def ready(pilot) -> ChatScreen:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen), what="the chat screen")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen) and pilot.app.screen.loaded,
+                     what="the chat screen")
     await pilot.pause()
     return chat(pilot.app)
 

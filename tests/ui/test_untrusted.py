@@ -23,7 +23,8 @@ SIZE = (100, 34)
 
 
 async def ready(pilot) -> ChatScreen:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen), what="the chat screen")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen) and pilot.app.screen.loaded,
+                     what="the chat screen")
     await pilot.pause()
     return pilot.app.screen
 
