@@ -6,8 +6,6 @@ offered for copying is exactly what is shown as a code block.
 
 from __future__ import annotations
 
-from markdown_it import MarkdownIt
-
 _PARSER = None
 
 
@@ -15,6 +13,8 @@ def code_blocks(markdown: str) -> list[tuple[str, str]]:
     """Return ``(language, code)`` for each fenced or indented code block, in order."""
     global _PARSER
     if _PARSER is None:
+        from markdown_it import MarkdownIt  # on first use, not for the first frame
+
         _PARSER = MarkdownIt("gfm-like")
     blocks = []
     for token in _PARSER.parse(markdown):

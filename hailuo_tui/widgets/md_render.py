@@ -23,9 +23,6 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from markdown_it.tree import SyntaxTreeNode
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style as RichStyle
@@ -34,6 +31,9 @@ from textual.strip import Strip
 from textual.style import Style
 
 if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+    from markdown_it.tree import SyntaxTreeNode
     from textual.widget import Widget
 
 _PARSER: MarkdownIt | None = None
@@ -42,6 +42,8 @@ _PARSER: MarkdownIt | None = None
 def _parser() -> MarkdownIt:
     global _PARSER
     if _PARSER is None:
+        from markdown_it import MarkdownIt  # imported with the first message, not for the first frame
+
         _PARSER = MarkdownIt("gfm-like")
     return _PARSER
 
@@ -280,6 +282,8 @@ class BlockPainter:
         if width <= 0 or not source.strip():
             return []
         try:
+            from markdown_it.tree import SyntaxTreeNode
+
             root = SyntaxTreeNode(_parser().parse(source))
             return self._blocks(root.children, width, loose=True, lazy=lazy)
         except Exception:  # pragma: no cover - a renderer bug must not lose text
