@@ -32,6 +32,7 @@ from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.reply import Reply
 from hailuo_tui.store import token_fingerprint
 from hailuo_tui.widgets.chat_view import ChatView
+from hailuo_tui.widgets.md_render import warm as warm_markdown
 from hailuo_tui.widgets.conversation_list import ConversationList, SearchBox
 from hailuo_tui.widgets.prompt_input import PromptInput
 from hailuo_tui.widgets.status_bar import StatusBar
@@ -70,6 +71,7 @@ class ChatScreen(Screen):
         self._open_lock = asyncio.Lock()
         #: True once the conversation shown at start has been loaded (tests wait for it).
         self.loaded = False
+        self._markdown_warm = False
 
     @property
     def hailuo(self) -> "HailuoApp":
@@ -199,6 +201,15 @@ class ChatScreen(Screen):
         self._update_activity()
 
     # --- sending --------------------------------------------------------------
+
+    @on(PromptInput.Changed)
+    def _warm_markdown(self) -> None:
+        """The first key typed: load the Markdown parser now (after that key is drawn),
+        so that sending the message does not wait for its import (it is not imported
+        for the first frame)."""
+        if not self._markdown_warm:
+            self._markdown_warm = True
+            self.call_after_refresh(warm_markdown)
 
     @on(PromptInput.Submitted)
     async def send_prompt(self, event: PromptInput.Submitted) -> None:
