@@ -28,7 +28,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from hailuo_tui.widgets.md_render import BlockPainter, LazyLine, _parser, line_strip, split_blocks
+from hailuo_tui.widgets.md_render import SAFE_SCHEMES, BlockPainter, LazyLine, _parser, line_strip, split_blocks
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 
 __all__ = ["MarkdownBody", "_parser"]
@@ -204,4 +204,5 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
 
     async def action_link(self, href: str) -> None:
         """A link was clicked: open it (only http, https and mailto links are clickable)."""
-        self.app.open_url(href)
+        if href.lower().startswith(SAFE_SCHEMES):
+            self.app.open_url(href)

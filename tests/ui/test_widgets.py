@@ -627,3 +627,19 @@ async def test_status_bar_plain_text():
         assert rendered == "Signed in [b]demo[/b]"
         bar.clear_error()
         assert not bar.has_class("-error") and bar.error_text == ""
+
+
+async def test_only_web_and_mail_links_are_clickable():
+    text = "[web](https://example.com/a) [file](file:///etc/passwd) [js](javascript:alert(1)) [mail](mailto:a@b.c)"
+    body = MarkdownBody(text)
+    app = Host(body)
+    opened: list[str] = []
+    app.open_url = lambda url, **kwargs: opened.append(url)  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 10)) as pilot:
+        await pilot.pause()
+        actions = click_actions(body)
+        assert sorted(set(actions)) == ["link('https://example.com/a')", "link('mailto:a@b.c')"]
+        assert "file" in body.lines_text()[0] and "js" in body.lines_text()[0]
+        await body.action_link("file:///etc/passwd")
+        await body.action_link("https://example.com/a")
+        assert opened == ["https://example.com/a"]
