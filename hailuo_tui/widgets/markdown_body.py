@@ -28,10 +28,10 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from hailuo_tui.widgets.md_render import SAFE_SCHEMES, BlockPainter, LazyLine, _parser, line_strip, split_blocks
+from hailuo_tui.widgets.md_render import SAFE_SCHEMES, BlockPainter, LazyLine, line_strip, split_blocks
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 
-__all__ = ["MarkdownBody", "_parser"]
+__all__ = ["MarkdownBody"]
 
 
 class MarkdownBody(KeepLinesOnGrow, Widget):

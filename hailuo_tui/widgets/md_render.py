@@ -30,29 +30,19 @@ from textual.content import Content, Span
 from textual.strip import Strip
 from textual.style import Style
 
+from hailuo_tui.markdown_blocks import parser
+
 if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
     from markdown_it.token import Token
     from markdown_it.tree import SyntaxTreeNode
     from textual.widget import Widget
-
-_PARSER: MarkdownIt | None = None
-
-
-def _parser() -> MarkdownIt:
-    global _PARSER
-    if _PARSER is None:
-        from markdown_it import MarkdownIt  # imported with the first message, not for the first frame
-
-        _PARSER = MarkdownIt("gfm-like")
-    return _PARSER
 
 
 def warm() -> None:
     """Load the parser (markdown-it and linkify, ~50 ms) ahead of the first message."""
     from markdown_it.tree import SyntaxTreeNode
 
-    SyntaxTreeNode(_parser().parse("warm *up* https://example.com"))
+    SyntaxTreeNode(parser().parse("warm *up* https://example.com"))
 
 
 # -- cutting text into blocks ---------------------------------------------------------------
@@ -67,7 +57,7 @@ def block_starts(text: str) -> list[int]:
     """
     lines = [
         token.map[0]
-        for token in _parser().parse(text)
+        for token in parser().parse(text)
         if token.level == 0 and token.nesting >= 0 and token.map is not None
     ]
     if not lines:
@@ -291,7 +281,7 @@ class BlockPainter:
         try:
             from markdown_it.tree import SyntaxTreeNode
 
-            root = SyntaxTreeNode(_parser().parse(source))
+            root = SyntaxTreeNode(parser().parse(source))
             return self._blocks(root.children, width, loose=True, lazy=lazy)
         except Exception:  # pragma: no cover - a renderer bug must not lose text
             return self._strips(Content(source.rstrip("\n")), width)
@@ -454,12 +444,6 @@ class BlockPainter:
                 out.append(self.blank(width))
             out.extend(self._prefixed(lines, marker, "md--bullet", width, rest=" " * marker_width))
         return out
-
-    # code
-
-    def code(self, code: str, language: str, width: int) -> list[Strip]:
-        """A code block: highlighted, folded at the width, on the code background."""
-        return CodeBlock(self, code, language, width).strips()
 
     # tables
 

@@ -29,7 +29,6 @@ from textual.widgets import Static
 from hailuo_tui.sanitize import StreamSanitizer, clean
 from hailuo_tui.markdown_blocks import code_blocks
 from hailuo_tui.widgets.markdown_body import MarkdownBody
-from hailuo_tui.widgets.md_render import split_all
 from hailuo_tui.widgets.plain_body import PlainBody, format_size, plain_reason
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 
@@ -365,4 +364,4 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         self.query_one("#header", Static).update(self._header_content())
 
 
-__all__ = ["MarkdownBody", "MessageBubble", "PlainBody", "split_all"]
+__all__ = ["MarkdownBody", "MessageBubble", "PlainBody"]
