@@ -316,37 +316,3 @@ class SearchBox(RestingCursor, Input):
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
-
-class SidebarSearch(Input):
-    """The sidebar's filter box: posts `Changed(query)` after typing pauses."""
-
-    DEBOUNCE = 0.1
-    """Seconds of quiet before the query is posted."""
-
-    @dataclass
-    class QueryChanged(Message):
-        """The (debounced) search query changed."""
-
-        sidebar_search: SidebarSearch
-        query: str
-
-        @property
-        def control(self) -> SidebarSearch:
-            return self.sidebar_search
-
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(placeholder="Search conversations", id=id, classes=classes)
-        self._debounce: Timer | None = None
-
-    @on(Input.Changed)
-    def _debounce_changed(self, event: Input.Changed) -> None:
-        if event.input is not self:
-            return
-        event.stop()
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(self.DEBOUNCE, self._post_query)
-
-    def _post_query(self) -> None:
-        self._debounce = None
-        self.post_message(self.QueryChanged(self, self.value))
