@@ -181,10 +181,11 @@ async def test_bubble_spaces_out_writes_while_the_app_is_busy():
             await bubble.append("word ")
             await pilot.pause(0.01)
         assert bubble._interval == MessageBubble.FLUSH_INTERVAL_MAX
-        deadline = time.monotonic() + 10
+        # Idle: a word every half second costs far less than half the budget.
+        deadline = time.monotonic() + 20
         while time.monotonic() < deadline and bubble._interval > MessageBubble.FLUSH_INTERVAL:
             await bubble.append("word ")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)
         assert bubble._interval == MessageBubble.FLUSH_INTERVAL
         await bubble.finish()
 
