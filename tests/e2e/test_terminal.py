@@ -67,6 +67,11 @@ class Tmux:
     async def keys(self, name: str, *keys: str, literal: bool = False) -> None:
         await self.run("send-keys", "-t", name, *(["-l"] if literal else []), *keys)
 
+    async def open(self) -> None:
+        # A session that lives as long as the server: without it, killing the last app session makes
+        # the server exit, and a new-session sent meanwhile fails with "server exited unexpectedly".
+        await self.run("new-session", "-d", "-s", "keeper", "-x", "20", "-y", "5", "sleep 3600")
+
     async def close(self) -> None:
         await self.run("kill-server", check=False)
 
@@ -74,6 +79,7 @@ class Tmux:
 @pytest.fixture
 async def tmux(tmp_path):
     t = Tmux(tmp_path)
+    await t.open()
     yield t
     await t.close()
 
