@@ -39,7 +39,8 @@ class Tmux:
             "tmux", "-L", self.sock, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await proc.communicate()
         if check and proc.returncode:
-            raise RuntimeError(f"tmux {args}: {err.decode()}")
+            # Only the subcommand: the arguments hold the environment, with the (demo) token in it.
+            raise RuntimeError(f"tmux {args[0]} failed ({proc.returncode}): {err.decode()}")
         return out.decode("utf-8", "replace")
 
     async def start(self, name: str, command: str, env: dict[str, str], log: Path | None = None) -> int:
