@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -309,7 +309,7 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
             grown = first.virtual_region.y - old_top if first is not None and first.is_attached else 0
             self.scroll_to(y=old_y + max(grown, 0), animate=False, immediate=True)
 
-        self.call_after_refresh(keep_position)
+        self._after_layout(bubbles[0], keep_position)
 
     async def _trim_bottom(self) -> None:
         """Unmount the newest bubbles beyond `MOUNTED_MAX`, keeping their messages in `_below`."""
@@ -345,9 +345,25 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
                 shrunk = old_top - keep.virtual_region.y if keep.is_attached else 0  # type: ignore[union-attr]
                 self.scroll_to(y=max(0, old_y - shrunk), animate=False, immediate=True)
 
-            self.call_after_refresh(keep_position)
+            self._after_layout(self.bubbles[-1], keep_position)
         if not self._below:
             self.anchor()
+
+    def _after_layout(self, probe: MessageBubble, callback: Callable[[], None], tries: int = 10) -> None:
+        """Call `callback` after the refresh that first places `probe` (a bubble just mounted).
+
+        The layout a mount asks for comes by message, so the next refresh may
+        still show the old arrangement; wait (a few frames at most) for one
+        that has placed the new bubble.
+        """
+
+        def check(tries: int) -> None:
+            if probe.is_attached and not probe.virtual_region.height and tries > 0:
+                self.call_after_refresh(check, tries - 1)
+            else:
+                callback()
+
+        self.call_after_refresh(check, tries)
 
     async def _show_newest(self) -> None:
         """Bring the newest messages back (a new message is about to be added)."""
