@@ -40,6 +40,10 @@ ROLE_LABELS: dict[str, str] = {"user": "You", "assistant": "Hailuo"}
 STATUS_CLASSES = ("-streaming", "-interrupted", "-error")
 
 
+class BubbleHeader(KeepLinesOnGrow, Static):
+    """The header line of a bubble: a Static that does not ask for a second layout when first sized."""
+
+
 class MessageBubble(KeepLinesOnGrow, Vertical):
     """A single message, streamed into a Markdown body when it is an answer.
 
@@ -143,7 +147,7 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         self.add_class(f"-{role}")
 
     def compose(self) -> ComposeResult:
-        yield Static(self._header_content(), id="header", markup=False)
+        yield BubbleHeader(self._header_content(), id="header", markup=False)
         if self._plain is not None:
             yield self._plain
         else:
@@ -152,7 +156,9 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         self._initial_text = ""
 
     def on_mount(self) -> None:
-        self._apply_status()
+        # The header was composed with the current status: only the classes are missing.
+        # (Updating it here would ask for a second layout of the chat view per mount.)
+        self._apply_status(header=False)
 
     def on_unmount(self) -> None:
         if self._flush_timer is not None:
@@ -352,7 +358,7 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
             return (f"failed: {reason}" if reason else "failed"), "$error"
         return "", ""
 
-    def _apply_status(self) -> None:
+    def _apply_status(self, header: bool = True) -> None:
         status = self._status
         self.remove_class(*STATUS_CLASSES)
         if status in ("streaming", "pending"):
@@ -361,7 +367,8 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
             self.add_class("-interrupted")
         elif status == "failed":
             self.add_class("-error")
-        self.query_one("#header", Static).update(self._header_content())
+        if header:
+            self.query_one("#header", Static).update(self._header_content(), layout=False)
 
 
 __all__ = ["MarkdownBody", "MessageBubble", "PlainBody"]

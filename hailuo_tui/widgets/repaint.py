@@ -9,8 +9,11 @@ vertical border or padding), so `KeepLinesOnGrow` turns the whole-widget
 repaint of a same-width size change into a repaint of the lines the widget
 names as changed (`_grown_regions`; none by default: new rows are not
 cached anyway). It also stores the new virtual size without requesting the
-second layout pass Textual would otherwise run after every such change (the
-pass that just ran already placed everything at the new size).
+second layout pass Textual would otherwise run after every size change, a
+widget's first sizing included: the pass that just ran computed the height
+at the new width and placed everything. (Only a widget that may show or hide
+a scroll bar still asks for it, since that changes the width inside.) Without
+this, mounting a page of 30 older messages laid the chat view out twice.
 
 Uses private Widget API of textual==8.2.8 (pinned): `_size_updated` and
 `_set_dirty`. tests/ui/test_stream_equivalence.py compares a streamed screen
@@ -40,13 +43,12 @@ class KeepLinesOnGrow(_Base):
     _same_width_resize = False
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        same_width = self._same_width_resize = size.width == self._size.width and size.width > 0
+        self._same_width_resize = size.width == self._size.width and size.width > 0
         # layout=False: store the new virtual size without asking for a second layout
         # pass; this one already placed everything at the new size. Not when a scroll
         # bar may appear or go (that changes the width inside).
-        second_pass = not same_width or (
-            self.styles.overflow_y in ("auto", "scroll")
-            and not (self.show_vertical_scrollbar and virtual_size.height > size.height)
+        second_pass = self.styles.overflow_y in ("auto", "scroll") and not (
+            self.show_vertical_scrollbar and virtual_size.height > size.height
         )
         try:
             return super()._size_updated(size, virtual_size, container_size, layout and second_pass)

@@ -354,6 +354,36 @@ async def test_chat_view_loads_tail_of_long_conversation_and_prepends():
         assert view.below_count == 20
 
 
+async def test_a_page_of_older_messages_is_laid_out_once():
+    """Mounting 30 bubbles above costs one layout of the view: a newly placed bubble,
+    header or body does not ask for Textual's second pass (issue 5: it doubled the
+    cost of each page while reading up). The reader's place is kept."""
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await view.load(_messages(400))
+        await pilot.pause(0.2)
+        screen = app.screen
+        layouts: list[list[str]] = []
+        original = screen._refresh_layout
+
+        def spy(*args, **kwargs):
+            layouts.append([type(w).__name__ for w in screen._layout_widgets])
+            return original(*args, **kwargs)
+
+        screen._refresh_layout = spy  # type: ignore[method-assign]
+        for _ in range(3):
+            layouts.clear()
+            top = view.bubbles[0]
+            view.scroll_home(animate=False, immediate=True)
+            await pilot.pause(0.1)
+            await pilot.pause()
+            assert view.bubbles[0].message_id == top.message_id - ChatView.PAGE
+            arranged = [names for names in layouts if names]  # a scroll alone names no widget
+            assert len(arranged) == 1 and "ChatView" in arranged[0], layouts
+            assert view.scroll_y > 0 and top.region.y <= view.region.y + 2  # still where it was read
+
+
 async def test_chat_view_reading_up_and_down_keeps_the_window_bounded():
     """Scroll through 400 messages to the top and back: never more than MOUNTED_MAX
     bubbles, every message seen once in order, and a new message brings the tail back."""
