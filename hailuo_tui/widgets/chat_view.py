@@ -23,8 +23,9 @@ EMPTY_TEXT = "Start the conversation: type below and press Enter"
 class ChatView(KeepLinesOnGrow, VerticalScroll):
     """A VerticalScroll of MessageBubbles that follows the bottom.
 
-    Only the last `WINDOW` messages are mounted by `load`; older ones are
-    mounted `PAGE` at a time when the reader scrolls to the top. Messages
+    Only the last `WINDOW` messages are mounted by `load` (more while they
+    do not fill two screens); older ones are mounted `PAGE` at a time when
+    the reader scrolls to the top. Messages
     that `load` received but did not mount are kept here; when none are left
     and the caller said there are more (`has_older=True`), the view posts
     `ChatView.OlderRequested` and the screen answers with `prepend`.
@@ -87,14 +88,17 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
         "md--rule", "md--table-border", "md--table-header",
     }
 
-    WINDOW = 50
-    """How many messages `load` mounts."""
+    WINDOW = 24
+    """How many messages `load` mounts (at least; more until they fill two screens), and how many stay
+    mounted while the view follows the bottom. Each mounted bubble costs time when a conversation opens."""
     PAGE = 30
     """How many older messages are mounted per scroll to the top."""
     TRIM_SLACK = 10
     """Bubbles allowed beyond `WINDOW` before `add_message` unmounts the oldest (in batches, not one per message)."""
-    MOUNTED_MAX = WINDOW + PAGE
-    """Most bubbles mounted while the reader scrolls up or back down."""
+    MOUNTED_MAX = 80
+    """Most bubbles mounted while the reader scrolls up or back down. Well over `PAGE`: the bubbles kept
+    below the reader after a page is mounted above must fill more than a screen, or reaching their
+    bottom would mount the newer ones back at once."""
 
     @dataclass
     class OlderRequested(Message):
@@ -167,6 +171,7 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
                 await self.mount_all([self._make_bubble(m) for m in tail])
         self._update_empty()
         self.anchor()
+        self._fill_later()
 
     async def prepend(
         self, messages: Sequence[MessageTuple], *, has_older: bool = False
@@ -223,6 +228,7 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
         self._older_requested = False
         await self.remove_children(bubbles[: len(bubbles) - self.WINDOW])
         self.anchor()
+        self._fill_later()
 
     @property
     def _following(self) -> bool:
@@ -253,6 +259,25 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
         self.anchor()
 
     # -- internals --------------------------------------------------------
+
+    def on_resize(self) -> None:
+        if self._unfilled():
+            self._fill_later()
+
+    def _unfilled(self) -> bool:
+        """True when the mounted messages do not fill two screens and older ones exist."""
+        return bool(self._held or self._has_older) and self.virtual_size.height < 2 * self.size.height
+
+    def _fill_later(self) -> None:
+        """Once laid out, mount older messages if those mounted do not fill two screens
+        (without scrolling there would be no way to reach the older ones)."""
+        bubbles = self.bubbles
+        if bubbles and (self._held or self._has_older):
+            self._after_layout(bubbles[0], self._fill)
+
+    def _fill(self) -> None:
+        if self.size.height and self._unfilled():
+            self._at_top()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -303,6 +328,7 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
                 await self.mount_all(bubbles, before=first)
             await self._trim_bottom()
         self._update_empty()
+        self._fill_later()
 
         def keep_position() -> None:
             # The previously first bubble moved down by the height of what was mounted above it.

@@ -339,19 +339,48 @@ async def test_chat_view_loads_tail_of_long_conversation_and_prepends():
         assert view.scroll_y > 0
         assert first_visible.region.y <= view.region.y + 2
 
-        # A window from the store: the view asks for older ones and gets them.
+        # A window from the store: the view mounts the newest, then the rest it holds, then asks
+        # the store for older ones and gets them.
         await view.load(_messages(50, start=100), has_older=True)
         await pilot.pause()
-        view.scroll_home(animate=False, immediate=True)
-        await pilot.pause(0.1)
+        assert len(view.bubbles) == ChatView.WINDOW and view.held_count == 50 - ChatView.WINDOW
+        for _ in range(10):
+            view.scroll_home(animate=False, immediate=True)
+            await pilot.pause(0.1)
+            if any(isinstance(m, ChatView.OlderRequested) for m in app.seen):
+                break
         requests = [m for m in app.seen if isinstance(m, ChatView.OlderRequested)]
         assert [m.before_id for m in requests] == [100]
+        assert view.held_count == 0 and len(view.bubbles) == 50
         await view.prepend(_messages(50, start=50), has_older=False)
         await pilot.pause()
         # At most MOUNTED_MAX stay mounted: the newest 20 wait below, in memory.
         assert len(view.bubbles) == ChatView.MOUNTED_MAX == 80
         assert view.bubbles[0].message_id == 50 and view.bubbles[-1].message_id == 129
         assert view.below_count == 20
+
+
+async def test_the_mounted_messages_fill_two_screens():
+    """`load` mounts `WINDOW` messages, and more while they do not fill two screens: a
+    tall terminal of short messages could not scroll, so older ones were out of reach."""
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(60, 70)) as pilot:
+        await view.load(_messages(400))  # 3 rows each: WINDOW of them fill 72 rows, not 140
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if view.virtual_size.height >= 2 * view.size.height:
+                break
+        assert len(view.bubbles) > ChatView.WINDOW
+        assert view.virtual_size.height >= 2 * view.size.height
+        assert view.bubbles[-1].message_id == 399 and view.scroll_y == view.max_scroll_y > 0
+        # Nothing held, more in the store: the view asks for it without being scrolled.
+        await view.load(_messages(5, start=600), has_older=True)
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if any(isinstance(m, ChatView.OlderRequested) for m in app.seen):
+                break
+        assert [m.before_id for m in app.seen if isinstance(m, ChatView.OlderRequested)] == [600]
 
 
 async def test_a_page_of_older_messages_is_laid_out_once():
