@@ -23,16 +23,16 @@ EMPTY_TEXT = "Start the conversation: type below and press Enter"
 class ChatView(KeepLinesOnGrow, VerticalScroll):
     """A VerticalScroll of MessageBubbles that follows the bottom.
 
-    Only the last `WINDOW` messages are mounted by `load` (more while they
-    do not fill two screens); older ones are mounted `PAGE` at a time when
-    the reader scrolls to the top. Messages
-    that `load` received but did not mount are kept here; when none are left
+    Only the last `WINDOW` messages are mounted by `load` (more of those it
+    received while they do not fill two screens); older ones are mounted
+    `PAGE` at a time when the reader scrolls to the top. Messages that
+    `load` received but did not mount are kept here; when none are left
     and the caller said there are more (`has_older=True`), the view posts
     `ChatView.OlderRequested` and the screen answers with `prepend`.
 
     `add_message` keeps the window bounded while the view follows the
-    bottom: past `WINDOW + TRIM_SLACK` bubbles it unmounts the oldest down to
-    `WINDOW` (every mounted bubble costs layout time on each new message).
+    bottom: past `KEEP + TRIM_SLACK` bubbles it unmounts the oldest down to
+    `KEEP` (every mounted bubble costs layout time on each new message).
     They come back from the store through `OlderRequested` on scroll-up.
 
     Reading upwards keeps the window bounded too: past `MOUNTED_MAX` bubbles,
@@ -89,12 +89,14 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
     }
 
     WINDOW = 24
-    """How many messages `load` mounts (at least; more until they fill two screens), and how many stay
-    mounted while the view follows the bottom. Each mounted bubble costs time when a conversation opens."""
+    """How many messages `load` mounts (more of those it received until they fill two screens).
+    Each mounted bubble costs time when a conversation opens."""
+    KEEP = 50
+    """How many bubbles stay mounted while the view follows the bottom and new messages are added."""
     PAGE = 30
     """How many older messages are mounted per scroll to the top."""
     TRIM_SLACK = 10
-    """Bubbles allowed beyond `WINDOW` before `add_message` unmounts the oldest (in batches, not one per message)."""
+    """Bubbles allowed beyond `KEEP` before `add_message` unmounts the oldest (in batches, not one per message)."""
     MOUNTED_MAX = 80
     """Most bubbles mounted while the reader scrolls up or back down. Well over `PAGE`: the bubbles kept
     below the reader after a page is mounted above must fill more than a screen, or reaching their
@@ -220,15 +222,14 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
     async def _trim(self) -> None:
         """Unmount the oldest bubbles beyond the window (the store keeps them; scroll-up reloads them)."""
         bubbles = self.bubbles
-        if len(bubbles) <= self.WINDOW + self.TRIM_SLACK:
+        if len(bubbles) <= self.KEEP + self.TRIM_SLACK:
             return
         # Held messages are older than the ones unmounted here: drop them too, the store has all of them.
         self._held = []
         self._has_older = True
         self._older_requested = False
-        await self.remove_children(bubbles[: len(bubbles) - self.WINDOW])
+        await self.remove_children(bubbles[: len(bubbles) - self.KEEP])
         self.anchor()
-        self._fill_later()
 
     @property
     def _following(self) -> bool:
@@ -265,19 +266,21 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
             self._fill_later()
 
     def _unfilled(self) -> bool:
-        """True when the mounted messages do not fill two screens and older ones exist."""
-        return bool(self._held or self._has_older) and self.virtual_size.height < 2 * self.size.height
+        """True when the mounted messages do not fill two screens and more are held."""
+        return bool(self._held) and self.virtual_size.height < 2 * self.size.height
 
     def _fill_later(self) -> None:
-        """Once laid out, mount older messages if those mounted do not fill two screens
-        (without scrolling there would be no way to reach the older ones)."""
+        """Once laid out, mount held messages if those mounted do not fill two screens
+        (without scrolling there would be no way to reach the older ones). Only held
+        ones: a page from the store mounted while the view follows the bottom could
+        push the newest out of the window."""
         bubbles = self.bubbles
-        if bubbles and (self._held or self._has_older):
+        if bubbles and self._held:
             self._after_layout(bubbles[0], self._fill)
 
     def _fill(self) -> None:
         if self.size.height and self._unfilled():
-            self._at_top()
+            self.run_worker(self._mount_held(), group="chat-view-older", exclusive=True)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)

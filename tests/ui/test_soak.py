@@ -2,7 +2,7 @@
 
 Messages go into a new conversation every `PER_CONVERSATION` (50) messages, as a
 user would start one, so each conversation grows past the view's window of
-mounted bubbles (`ChatView.WINDOW`) and the view has to unmount old ones.
+mounted bubbles (`ChatView.KEEP`) and the view has to unmount old ones.
 
 Afterwards every user message is stored, every answer is complete or marked
 interrupted/failed (with a reason), and memory has not grown without bound:
@@ -130,7 +130,7 @@ async def test_soak_500_messages_with_random_faults(make_app, emu):
           f"{objects_late - objects_early:+,} objects, {widgets_late - widgets_early:+,} widgets; most grown: {grown}")
     assert statuses.get("complete", 0) > MESSAGES // 2
     assert statuses.get("interrupted", 0) + statuses.get("failed", 0)
-    assert most_mounted <= ChatView.WINDOW + ChatView.TRIM_SLACK + 2
+    assert most_mounted <= ChatView.KEEP + ChatView.TRIM_SLACK + 2
     if len(memory) < 2:
         return  # too few messages to compare checkpoints
     # Removed bubbles must be freed: MarkdownBody once leaked through the theme signal.
