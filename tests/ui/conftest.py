@@ -78,3 +78,25 @@ async def paste_token_on_login_screen(pilot, token: str) -> None:
     app.screen.query_one("#token").value = token
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat screen after login")
+
+
+class Spy:
+    """Counts the screen's layouts and frames, and notes which widgets asked for each layout
+    (`arranged`: their class names; none for a layout that only scrolls)."""
+
+    def __init__(self, screen) -> None:
+        self.layouts = self.frames = 0
+        self.arranged: list[list[str]] = []
+        layout, frame = screen._refresh_layout, screen._compositor_refresh
+
+        def counted_layout(*args, **kwargs):
+            self.layouts += 1
+            self.arranged.append([type(widget).__name__ for widget in screen._layout_widgets])
+            return layout(*args, **kwargs)
+
+        def counted_frame():
+            self.frames += 1
+            return frame()
+
+        screen._refresh_layout = counted_layout
+        screen._compositor_refresh = counted_frame

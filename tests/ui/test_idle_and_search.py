@@ -11,7 +11,7 @@ from textual.widget import Widget
 
 from hailuo_tui.widgets.conversation_list import BUSY_MARKER, ConversationList, SearchBox, fit_row
 from hailuo_tui.widgets.prompt_input import PromptInput
-from tests.ui.conftest import wait_until
+from tests.ui.conftest import Spy, wait_until
 
 
 @dataclass(frozen=True)
@@ -28,25 +28,6 @@ class Host(App):
 
     def compose(self) -> ComposeResult:
         yield from self._widgets
-
-
-class Spy:
-    """Counts the screen's layouts and frames."""
-
-    def __init__(self, screen) -> None:
-        self.layouts = self.frames = 0
-        layout, frame = screen._refresh_layout, screen._compositor_refresh
-
-        def counted_layout(*args, **kwargs):
-            self.layouts += 1
-            return layout(*args, **kwargs)
-
-        def counted_frame():
-            self.frames += 1
-            return frame()
-
-        screen._refresh_layout = counted_layout
-        screen._compositor_refresh = counted_frame
 
 
 # -- the prompt's cursor rests -----------------------------------------------------------

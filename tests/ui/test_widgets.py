@@ -25,6 +25,7 @@ from hailuo_tui.widgets.markdown_body import MarkdownBody
 from hailuo_tui.widgets.md_render import split_all
 from hailuo_tui.widgets.plain_body import PLAIN_CHARS, PLAIN_LINES, plain_reason, wrap_line
 from hailuo_tui.widgets.kitty_parser import KittyParser, repair_leaked_text
+from tests.ui.conftest import Spy
 
 
 class Host(App):
@@ -387,24 +388,16 @@ async def test_a_page_of_older_messages_is_laid_out_once():
     async with app.run_test(size=(60, 20)) as pilot:
         await view.load(_messages(400))
         await pilot.pause(0.2)
-        screen = app.screen
-        layouts: list[list[str]] = []
-        original = screen._refresh_layout
-
-        def spy(*args, **kwargs):
-            layouts.append([type(w).__name__ for w in screen._layout_widgets])
-            return original(*args, **kwargs)
-
-        screen._refresh_layout = spy  # type: ignore[method-assign]
+        spy = Spy(app.screen)
         for _ in range(3):
-            layouts.clear()
+            spy.arranged.clear()
             top = view.bubbles[0]
             view.scroll_home(animate=False, immediate=True)
             await pilot.pause(0.1)
             await pilot.pause()
             assert view.bubbles[0].message_id == top.message_id - ChatView.PAGE
-            arranged = [names for names in layouts if names]  # a scroll alone names no widget
-            assert len(arranged) == 1 and "ChatView" in arranged[0], layouts
+            arranged = [names for names in spy.arranged if names]  # a scroll alone names no widget
+            assert len(arranged) == 1 and "ChatView" in arranged[0], spy.arranged
             assert view.scroll_y > 0 and top.region.y <= view.region.y + 2  # still where it was read
 
 
