@@ -29,11 +29,14 @@ from hailuo_tui.provider.models import (
     Conversation,
     Finished,
     FollowUps,
+    HistoryTrimmed,
     LoginProgress,
     LoginRequested,
+    ReasoningDelta,
     SearchSources,
     TextDelta,
     TitleGenerated,
+    Usage,
 )
 
 if TYPE_CHECKING:
@@ -43,9 +46,10 @@ _LAZY = ("HailuoAI", "format_prompt", "last_user_message")
 
 __all__ = [
     "AuthError", "AuthResult", "BadRequest", "BrowserNotFound", "ChatStarted", "Conversation", "Finished",
-    "FollowUps", "HailuoAI", "HailuoError", "LoginCancelled", "LoginError", "LoginProgress", "LoginRequested",
-    "LoginTimeout", "NetworkError", "ProtocolChanged", "RateLimited", "SearchSources", "ServerError",
-    "ServiceError", "StreamInterrupted", "TextDelta", "TitleGenerated", "format_prompt", "last_user_message",
+    "FollowUps", "HailuoAI", "HailuoError", "HistoryTrimmed", "LoginCancelled", "LoginError", "LoginProgress", "LoginRequested",
+    "LoginTimeout", "NetworkError", "ProtocolChanged", "RateLimited", "ReasoningDelta", "SearchSources", "ServerError",
+    "ServiceError", "StreamInterrupted", "TextDelta", "TitleGenerated", "Usage", "format_prompt",
+    "last_user_message",
 ]
 
 

@@ -142,6 +142,38 @@ class FollowUps:
 
 
 @dataclass(frozen=True)
+class ReasoningDelta:
+    """New reasoning ("thinking") text, streamed before the answer (MiniMax API).
+
+    Every shape the API sends reasoning in (inline ``<think>`` in the content,
+    ``reasoning_content``, ``reasoning_details``) becomes these events.
+    """
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts for one answer (the API's trailing ``usage`` chunk)."""
+
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    #: Part of ``completion_tokens`` spent on reasoning.
+    reasoning_tokens: int = 0
+    #: Part of ``prompt_tokens`` the server had cached.
+    cached_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class HistoryTrimmed:
+    """The oldest ``dropped`` messages were left out of the request (they are still stored):
+    the history would not fit the model's context window."""
+
+    dropped: int
+
+
+@dataclass(frozen=True)
 class Finished:
     """The answer is complete; ``text`` is the whole answer."""
 
@@ -149,4 +181,7 @@ class Finished:
     chat_id: str = ""
 
 
-ChatEvent = Union[ChatStarted, TextDelta, TitleGenerated, SearchSources, FollowUps, Finished, Conversation]
+ChatEvent = Union[
+    ChatStarted, TextDelta, ReasoningDelta, Usage, HistoryTrimmed, TitleGenerated, SearchSources, FollowUps, Finished,
+    Conversation,
+]
