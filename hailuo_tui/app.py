@@ -13,6 +13,7 @@ from textual.screen import Screen
 from hailuo_tui.bindings import APP_BINDINGS, known_ids
 from hailuo_tui.config import Config
 from hailuo_tui.provider import AuthResult, HailuoError
+from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.services import Options, Services
 
 
@@ -32,6 +33,8 @@ class HailuoApp(App[int]):
         self.services: Services | None = services
         self.store = None
         self.auth: AuthResult | None = None
+        #: The main screen, once the store is open.
+        self.chat_screen: ChatScreen | None = None
         #: Set once the stored login has been read (it is read after the first frame).
         self._auth_loaded: asyncio.Event | None = None
         self._heap_frozen = False
@@ -85,14 +88,13 @@ class HailuoApp(App[int]):
         )
 
     async def _open_chat(self) -> None:
-        from hailuo_tui.screens.chat_screen import ChatScreen
-
+        assert self.services is not None
         await self.store.recover_interrupted()
         # The login is read once the chat screen's first frame is drawn: the keyring
         # (its import, backend discovery, a D-Bus round trip) is not needed to show the
         # sidebar and the prompt. Whatever needs the login waits for it (get_auth).
         self._auth_loaded = asyncio.Event()
-        screen = ChatScreen()
+        screen = self.chat_screen = ChatScreen(self.services, self.store, self)
         await self.push_screen(screen)
         screen.call_after_refresh(self._start_loading_auth)
 
@@ -133,11 +135,8 @@ class HailuoApp(App[int]):
 
     async def action_quit(self) -> None:
         """Quit, after saving every answer that is still streaming as interrupted."""
-        from hailuo_tui.screens.chat_screen import ChatScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, ChatScreen):
-                await screen.stop_all()
+        if self.chat_screen is not None:
+            await self.chat_screen.stop_all()
         self.exit()
 
     def start_up_done(self) -> None:
@@ -188,7 +187,8 @@ class HailuoApp(App[int]):
         """Show the login screen and wait for it (call from a worker). True when logged in."""
         from hailuo_tui.screens.login_screen import LoginScreen
 
-        auth = await self.push_screen_wait(LoginScreen(reason=reason, welcome=welcome))
+        assert self.services is not None
+        auth = await self.push_screen_wait(LoginScreen(self.services, reason=reason, welcome=welcome))
         if auth is not None:
             self.auth = auth
             self.notify("Logged in.")
@@ -196,10 +196,8 @@ class HailuoApp(App[int]):
         return auth is not None
 
     def _refresh_account(self) -> None:
-        for screen in self.screen_stack:
-            update = getattr(screen, "update_account", None)
-            if update is not None:
-                update()
+        if self.chat_screen is not None and self.chat_screen.is_attached:
+            self.chat_screen.update_account()
 
     async def action_logout(self) -> None:
         assert self.services is not None
@@ -256,7 +254,7 @@ class HailuoApp(App[int]):
             ("Toggle web search", "Let Hailuo search the web for the next messages (F9)", "toggle_web_search"),
             ("Toggle sidebar", "Show or hide the conversation list (Ctrl+B)", "toggle_sidebar"),
         ]
-        if hasattr(screen, "action_new_conversation"):
+        if isinstance(screen, ChatScreen):
             for title, help_text, action in chat_commands:
                 yield SystemCommand(title, help_text, getattr(screen, f"action_{action}"))
 

@@ -38,3 +38,23 @@ class ShownMessage:
     reasoning: str = ""
     #: Token counts and timing of the answer (see :class:`hailuo_tui.provider.models.Usage`), if known.
     usage: dict | None = None
+
+
+class Paging:
+    """How many messages are read and mounted at a time: one owner for every page size."""
+
+    READ = 60
+    """Messages read from the store when a conversation opens, and per request for older ones."""
+    WINDOW = 24
+    """Messages the chat view mounts when a conversation opens (more of those it read, until they fill
+    two screens). Each mounted bubble costs time when a conversation opens."""
+    PAGE = 30
+    """Older messages mounted per scroll to the top."""
+    KEEP = 50
+    """Bubbles that stay mounted while the view follows the bottom and new messages are added."""
+    TRIM_SLACK = 10
+    """Bubbles allowed beyond KEEP before a new message unmounts the oldest (in batches, not one per message)."""
+    MOUNTED_MAX = 80
+    """Most bubbles mounted while the reader scrolls up or back down. Well over PAGE: the bubbles kept
+    below the reader after a page is mounted above must fill more than a screen, or reaching their
+    bottom would mount the newer ones back at once."""

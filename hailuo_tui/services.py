@@ -18,6 +18,7 @@ from hailuo_tui.provider import AuthError, AuthResult, Conversation, LoginProgre
 
 if TYPE_CHECKING:
     from hailuo_tui.emulator import Emulator
+    from hailuo_tui.provider.web_backend import WebBackend
     from hailuo_tui.store import AsyncChatStore
     from hailuo_tui.store.vault import TokenVault
 
@@ -171,6 +172,18 @@ class Services:
         return await HailuoAI.user_info(auth, base_url=self.base_url, proxy=self.proxy)
 
     # --- chat -----------------------------------------------------------------
+
+    def web_backend(self, auth: AuthResult) -> "WebBackend":
+        """The Hailuo web chat for one login, with the configured site, proxy and timeouts."""
+        from hailuo_tui.provider.web_backend import WebBackend
+
+        return WebBackend(
+            auth,
+            base_url=self.base_url,
+            proxy=self.proxy,
+            read_timeout=self.config.read_timeout,
+            connect_timeout=self.config.connect_timeout,
+        )
 
     def chat(
         self,

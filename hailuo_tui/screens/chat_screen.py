@@ -1,11 +1,8 @@
-"""The main screen: sidebar, message view, prompt; owns the reply workers."""
+"""The main screen: sidebar, message view, prompt; runs one reply session per answering conversation."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -16,42 +13,43 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
 from hailuo_tui.bindings import CHAT_BINDINGS
-from hailuo_tui.history import export_path, provider_messages, server_conversation
-from hailuo_tui.markdown_blocks import code_blocks
-from hailuo_tui.provider import (
-    AuthError,
-    ChatStarted,
-    Finished,
-    HailuoError,
-    SearchSources,
-    StreamInterrupted,
-    TextDelta,
-    TitleGenerated,
+from hailuo_tui.domain import MessageStatus, Paging, Role, ShownMessage
+from hailuo_tui.provider import AuthError
+from hailuo_tui.provider.backend import Backend
+from hailuo_tui.reply_session import (
+    ErrorReported,
+    HistoryShortened,
+    InternalError,
+    ReplyEnded,
+    ReplyEvent,
+    ReplySession,
+    TitleApplied,
 )
 from hailuo_tui.sanitize import clean
-from hailuo_tui.screens.reply import Reply
-from hailuo_tui.store import token_fingerprint
+from hailuo_tui.screens.account import AccountHost
+from hailuo_tui.screens.chat_actions import ChatActions
 from hailuo_tui.widgets.chat_view import ChatView
-from hailuo_tui.widgets.md_render import warm as warm_markdown
 from hailuo_tui.widgets.conversation_list import ConversationList, SearchBox
+from hailuo_tui.widgets.md_render import warm as warm_markdown
 from hailuo_tui.widgets.prompt_input import PromptInput
+from hailuo_tui.widgets.reply_messages import ReplyFinished, ReplyProblem, ReplyStarted
 from hailuo_tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from hailuo_tui.app import HailuoApp
+    from hailuo_tui.services import Services
 
-#: How often a streaming answer is written to the database (in the background: see Reply.tasks).
-SAVE_INTERVAL = 0.5
-#: A reply worker reading a backlog of events yields to the loop after this long, so frames get drawn.
-TIME_SLICE = 0.008
-#: A gap between two events longer than this means the worker waited (the loop ran meanwhile).
-WAITED = 0.001
-#: Messages mounted when a conversation opens (older ones load on scroll).
-INITIAL_MESSAGES = 60
 SIDEBAR_PAGE = 500
 
 
-class ChatScreen(Screen):
+def shown_message(row: Any) -> ShownMessage:
+    """A stored message as the view shows it."""
+    return ShownMessage(
+        row.id, row.role, row.content, row.status, row.error,
+        getattr(row, "reasoning", "") or "", getattr(row, "usage", None),
+    )
+
+
+class ChatScreen(ChatActions, Screen):
     """Conversations in a sidebar, the open one in the middle, a prompt below."""
 
     BINDINGS = CHAT_BINDINGS
@@ -60,10 +58,13 @@ class ChatScreen(Screen):
     AUTO_FOCUS = "PromptInput"
     web_search: reactive[bool] = reactive(False)
 
-    def __init__(self) -> None:
+    def __init__(self, services: Services, store: Any, account: AccountHost) -> None:
         super().__init__()
+        self.services = services
+        self.store = store
+        self.account = account
         self.current_id: int | None = None
-        self.replies: dict[int, Reply] = {}
+        self.replies: dict[int, ReplySession] = {}
         #: (user message id, assistant message id) being edited, if any.
         self.editing: tuple[int, int | None] | None = None
         self._searching = False
@@ -72,10 +73,6 @@ class ChatScreen(Screen):
         #: True once the conversation shown at start has been loaded (tests wait for it).
         self.loaded = False
         self._markdown_warm = False
-
-    @property
-    def hailuo(self) -> "HailuoApp":
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -90,7 +87,7 @@ class ChatScreen(Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self.web_search = self.hailuo.services.config.web_search
+        self.web_search = self.services.config.web_search
         self.query_one(PromptInput).focus()
         self.update_account()
         rows = await self.refresh_sidebar()
@@ -110,16 +107,12 @@ class ChatScreen(Screen):
                 await self.open_conversation(conversation_id)
         finally:
             self.loaded = True
-            self.hailuo.start_up_done()
+            self.account.start_up_done()
 
     # --- helpers --------------------------------------------------------------
 
-    @property
-    def store(self):
-        return self.hailuo.store
-
     def update_account(self) -> None:
-        self.query_one(StatusBar).set_account(self.hailuo.account_label())
+        self.query_one(StatusBar).set_account(self.account.account_label())
 
     def _update_activity(self) -> None:
         count = len(self.replies)
@@ -136,6 +129,11 @@ class ChatScreen(Screen):
     def _set_title(self, title: str | None) -> None:
         title = " ".join(clean(title).split()) if title else ""  # server text: never escapes in the header
         self.sub_title = title or ("New conversation" if self.current_id is not None else "")
+
+    def _tell_widgets(self, message: Any) -> None:
+        """Post a reply message to each widget that reacts to it (they never bubble)."""
+        for widget in (self.query_one(ConversationList), self.query_one(PromptInput), self.query_one(StatusBar)):
+            widget.post_message(message)
 
     async def refresh_sidebar(self) -> list[Any]:
         query = self.query_one("#search", Input).value.strip()
@@ -163,7 +161,7 @@ class ChatScreen(Screen):
     async def _open_conversation(self, conversation_id: int | None) -> None:
         old = self.replies.get(self.current_id) if self.current_id is not None else None
         if old is not None:
-            old.bubble = None  # keeps streaming into the store
+            old.view = None  # keeps streaming into the store
         self.editing = None
         self.current_id = conversation_id
         view = self.query_one(ChatView)
@@ -176,21 +174,21 @@ class ChatScreen(Screen):
             return
         # Take the live reply before reading: one that ends during the read leaves a stale "streaming" row.
         reply = self.replies.get(conversation_id)
-        rows = await self.store.messages(conversation_id, limit=INITIAL_MESSAGES)
+        rows = await self.store.messages(conversation_id, limit=Paging.READ)
         shown = ""
         items = []
-        for message in rows:
-            content, status = message.content, message.status
-            if reply is not None and message.id == reply.message_id:
-                shown = content = reply.text
-                status = "streaming"
-            items.append((message.id, message.role, content, status, message.error))
+        for row in rows:
+            message = shown_message(row)
+            if reply is not None and row.id == reply.message_id:
+                shown = reply.text
+                message = ShownMessage(row.id, row.role, shown, MessageStatus.STREAMING, None, reply.reasoning)
+            items.append(message)
         count = await self.store.count_messages(conversation_id)
         await view.load(items, has_older=count > len(rows))
         if reply is not None:
             bubble = view.bubble_for(reply.message_id)
             if bubble is not None:
-                await self._catch_up(reply, bubble, shown)
+                await reply.catch_up(bubble, shown)
         if self.current_id != conversation_id:
             return  # the user moved on while this one loaded
         # Read the title after loading: it may have arrived meanwhile.
@@ -213,7 +211,6 @@ class ChatScreen(Screen):
 
     @on(PromptInput.Submitted)
     async def send_prompt(self, event: PromptInput.Submitted) -> None:
-        text = event.text
         if self.current_id is not None and self.current_id in self.replies:
             self.notify("This conversation is still answering. Press Esc to stop it.", severity="warning")
             return
@@ -237,27 +234,11 @@ class ChatScreen(Screen):
         conversation_id = self.current_id
         if new:
             self._set_title(None)  # "New conversation" until the server's title arrives
-        # Saved before it is sent: a crash or a network error never loses it.
-        user = await self.store.add_message(conversation_id, "user", text)
-        reply = await self._start_reply(conversation_id)
+        user, reply = await ReplySession.begin(self.store, conversation_id, event.text)
+        self._start_reply(reply)
         if not (in_place and await self._show_new_turn(user, reply)):
             await self.open_conversation(conversation_id)
         await self._bump_in_sidebar(conversation_id)
-
-    async def _catch_up(self, reply: Reply, bubble: Any, shown: str) -> None:
-        """Bring a bubble that shows ``shown`` of a reply up to date.
-
-        Text that arrived while the view was busy is appended; then the bubble either
-        receives the live deltas, or (the reply ended meanwhile: a short answer, a quick
-        error) shows the final status that _finish_reply saved.
-        """
-        missed = reply.text[len(shown):]
-        if reply.final is None:
-            reply.bubble = bubble
-        if missed:
-            await bubble.append(missed)
-        if reply.final is not None:
-            await bubble.finish(*reply.final)
 
     async def _bump_in_sidebar(self, conversation_id: int) -> None:
         """Show a conversation that just got a message: a row update, not a reload of the whole sidebar."""
@@ -269,156 +250,82 @@ class ChatScreen(Screen):
         else:
             await self.refresh_sidebar()  # it moves to the top, is new, or a search is on
 
-    async def _show_new_turn(self, user: Any, reply: Reply) -> bool:
+    async def _show_new_turn(self, user: Any, reply: ReplySession) -> bool:
         """Mount the new question and its answer's bubble in the open view. False: reload the view instead."""
         async with self._open_lock:
             if self.current_id != reply.conversation_id:
                 return False
             view = self.query_one(ChatView)
-            await view.add_message("user", user.content, "complete", user.id)
-            bubble = await view.add_message("assistant", "", "streaming", reply.message_id)
+            await view.add_message(user.role, user.content, MessageStatus.COMPLETE, user.id)
+            bubble = await view.add_message(Role.ASSISTANT, "", MessageStatus.STREAMING, reply.message_id)
             if self.current_id != reply.conversation_id:
                 return False  # the user moved on: a reload shows the final state
             if reply.final is None and self.replies.get(reply.conversation_id) is not reply:
                 return False
-            await self._catch_up(reply, bubble, "")
+            await reply.catch_up(bubble, "")
             if reply.final is not None:
                 return True
             self.query_one(PromptInput).busy = True
             self._update_activity()
             return True
 
-    async def _start_reply(self, conversation_id: int) -> Reply:
-        assistant = await self.store.add_message(conversation_id, "assistant", "", status="streaming")
-        reply = Reply(conversation_id, assistant.id)
+    def _start_reply(self, reply: ReplySession) -> None:
+        """Run a reply session in a worker of its own (one per conversation)."""
+        conversation_id = reply.conversation_id
         self.replies[conversation_id] = reply
         reply.worker = self.run_worker(
-            self._stream_reply(reply, self.web_search),
+            reply.run(self, web_search=self.web_search, thinking=getattr(self.services.config, "thinking", True)),
             group=f"reply-{conversation_id}",
             exclusive=True,
             exit_on_error=False,
             name=f"reply {conversation_id}",
         )
-        self.query_one(ConversationList).set_busy(conversation_id, True)
-        return reply
+        self._tell_widgets(ReplyStarted(conversation_id, shown=conversation_id == self.current_id))
 
-    async def _stream_reply(self, reply: Reply, web_search: bool) -> None:
-        """The reply worker: stream one answer into the store and, when visible, the view."""
-        store = self.store
-        status, error = "complete", None
-        last_save = time.monotonic()
-        try:
-            for attempt in range(2):
-                auth = await self.hailuo.get_auth()
-                if auth is None:
-                    status, error = "failed", "Not logged in."
-                    return
-                row = await store.get_conversation(reply.conversation_id)
-                history = provider_messages(
-                    m for m in await store.messages(reply.conversation_id) if m.id != reply.message_id
-                )
-                conversation = server_conversation(row, auth, token_fingerprint(auth.token))
-                try:
-                    # Only the text is handled inline; store writes and sidebar updates run beside the
-                    # stream (reply.tasks), so no database round trip holds the first words back.
-                    busy_since = idle_at = time.monotonic()
-                    async for event in self.hailuo.services.chat(history, auth, conversation, web_search=web_search):
-                        now = time.monotonic()
-                        if now - idle_at > WAITED:
-                            busy_since = now  # the stream waited for the network: the app had its turn
-                        if isinstance(event, TextDelta):
-                            reply.text += event.text
-                            if reply.bubble is not None:
-                                await reply.bubble.append(event.text)
-                            if now - last_save >= SAVE_INTERVAL and (reply.saving is None or reply.saving.done()):
-                                last_save = now
-                                reply.saving = reply.in_background(
-                                    store.update_message(reply.message_id, content=reply.text)
-                                )
-                        elif isinstance(event, ChatStarted):
-                            reply.in_background(
-                                store.set_remote_chat(reply.conversation_id, event.chat_id, token_fingerprint(auth.token))
-                            )
-                        elif isinstance(event, TitleGenerated):
-                            reply.in_background(self._apply_title(reply.conversation_id, event.title))
-                        elif isinstance(event, SearchSources):
-                            reply.sources = list(event.links)
-                        elif isinstance(event, Finished):
-                            if event.text and event.text != reply.text and event.text.startswith(reply.text):
-                                rest = event.text[len(reply.text):]
-                                reply.text = event.text
-                                if reply.bubble is not None:
-                                    await reply.bubble.append(rest)
-                        idle_at = time.monotonic()
-                        if idle_at - busy_since >= TIME_SLICE:
-                            # A backlog (a burst, or the app was busy) is read without waiting: let the
-                            # screen draw between slices, or it shows nothing until the backlog is gone.
-                            await asyncio.sleep(0)
-                            busy_since = idle_at = time.monotonic()
-                    return
-                except AuthError as exc:
-                    if attempt or reply.text:
-                        raise
-                    await self._show_error(exc)
-                    if not await self.hailuo.request_login(exc.message):
-                        raise
-                    # logged in again: retry the same message once
-        except asyncio.CancelledError:
-            status, error = "interrupted", "Stopped." if reply.stopped else "Cancelled."
-            raise
-        except StreamInterrupted as exc:
-            status, error = "interrupted", exc.message
-            await self._show_error(exc)
-        except HailuoError as exc:
-            status, error = ("interrupted" if reply.text else "failed"), exc.message
-            await self._show_error(exc)
-        except Exception as exc:  # a bug: keep the text, say so, keep the app up
+    # --- the reply sessions' host (reply_session.ReplyHost) --------------------------------
+
+    async def backend_for(self, conversation: Any) -> Backend | None:
+        """The backend a conversation answers with: its own (web or API), logged in."""
+        if getattr(conversation, "backend", "web") == "api":
+            key = await self.services.api_key()
+            return self.services.api_backend(key) if key else None
+        auth = await self.account.get_auth()
+        return self.services.web_backend(auth) if auth is not None else None
+
+    async def login_again(self, error: AuthError) -> bool:
+        return await self.account.request_login(error.message)
+
+    def reply_event(self, event: ReplyEvent) -> None:
+        """Forward what a reply session reports to the widgets (each reacts to its part)."""
+        reply = event.reply
+        if isinstance(event, ErrorReported):
+            error = event.error
+            hint = "Ctrl+R retries" if error.retryable and not isinstance(error, AuthError) else ""
+            self._tell_widgets(ReplyProblem(error.title, error.message, hint))
+        elif isinstance(event, InternalError):
+            exc = event.error
             self.log.error(f"reply worker crashed: {exc!r}")
-            status, error = ("interrupted" if reply.text else "failed"), f"Internal error: {type(exc).__name__}"
-            self.query_one(StatusBar).set_error("Internal error", f"{type(exc).__name__}: {exc}", "Ctrl+R retries")
-        finally:
-            await asyncio.shield(self._finish_reply(reply, status, error))
+            self._tell_widgets(ReplyProblem("Internal error", f"{type(exc).__name__}: {exc}", "Ctrl+R retries"))
+        elif isinstance(event, TitleApplied):
+            self.run_worker(self._show_title(reply.conversation_id), group="titles", exit_on_error=False)
+        elif isinstance(event, HistoryShortened):
+            self.notify(f"The {event.dropped} oldest messages were left out: the conversation is longer than "
+                        "the model can read at once. They are still saved.", severity="warning")
+        elif isinstance(event, ReplyEnded) and self.is_attached:
+            if self.replies.get(reply.conversation_id) is reply:
+                del self.replies[reply.conversation_id]
+            shown = reply.conversation_id == self.current_id
+            self._tell_widgets(ReplyFinished(reply.conversation_id, shown, event.status, event.error))
+            self._update_activity()
 
-    async def _finish_reply(self, reply: Reply, status: str, error: str | None) -> None:
-        if reply.closing:
-            error = "Stopped when hailuo-tui was closed."
-        # The chat id, the title and any periodic save first: the final save comes after them.
-        for exc in await reply.settle():
-            self.log.error(f"reply {reply.message_id}: background store work failed: {exc!r}")
-        reply.final = (status, error)
-        try:
-            await self.store.update_message(reply.message_id, content=reply.text, status=status, error=error)
-        except Exception as exc:  # the store closed under us (app shutting down): the last batch stands
-            self.log.error(f"could not save the final answer: {exc!r}")
-        if reply.bubble is not None and reply.bubble.is_attached:
-            await reply.bubble.finish(status, error)
-        if not self.is_attached:
-            return
-        if self.replies.get(reply.conversation_id) is reply:
-            del self.replies[reply.conversation_id]
-        self.query_one(ConversationList).set_busy(reply.conversation_id, False)
-        if reply.conversation_id == self.current_id:
-            self.query_one(PromptInput).busy = False
-        if status == "complete":
-            self.query_one(StatusBar).clear_error()
-        self._update_activity()
-
-    async def _apply_title(self, conversation_id: int, title: str) -> None:
-        title = " ".join(clean(title).split())  # untrusted: no escapes or controls in the store, sidebar, exports
-        if not title:
-            return
-        if await self.store.apply_server_title(conversation_id, title):
-            row = await self.store.get_conversation(conversation_id)
-            if row is not None:
-                self.query_one(ConversationList).update_item(row)
-                if conversation_id == self.current_id:
-                    self._set_title(row.title)
-                if conversation_id in self.replies:
-                    self._update_activity()
-
-    async def _show_error(self, exc: HailuoError) -> None:
-        hint = "Ctrl+R retries" if exc.retryable and not isinstance(exc, AuthError) else ""
-        self.query_one(StatusBar).set_error(exc.title, exc.message, hint)
+    async def _show_title(self, conversation_id: int) -> None:
+        row = await self.store.get_conversation(conversation_id)
+        if row is not None:
+            self.query_one(ConversationList).update_item(row)
+            if conversation_id == self.current_id:
+                self._set_title(row.title)
+            if conversation_id in self.replies:
+                self._update_activity()
 
     async def stop_all(self) -> None:
         """Stop every answer and wait until each partial text is saved (before quitting)."""
@@ -432,64 +339,9 @@ class ChatScreen(Screen):
                 try:
                     await reply.worker.wait()
                 except Exception:
-                    pass  # cancelled or failed: _finish_reply has saved what there was
+                    pass  # cancelled or failed: the session has saved what there was
 
-    # --- actions --------------------------------------------------------------
-
-    def action_stop(self) -> None:
-        search = self.query_one("#search", Input)
-        if self.focused is search and search.value:
-            search.value = ""
-            return
-        reply = self.replies.get(self.current_id) if self.current_id is not None else None
-        if reply is not None and reply.worker is not None:
-            reply.stopped = True
-            reply.worker.cancel()
-        elif self.editing is not None:
-            self.editing = None
-            self.query_one(PromptInput).clear()
-        elif self.focused is search:
-            self.query_one(PromptInput).focus()
-
-    async def action_new_conversation(self) -> None:
-        await self.open_conversation(None)
-        self.query_one(PromptInput).focus()
-
-    async def _step_conversation(self, step: int) -> None:
-        ids = self.query_one(ConversationList).item_ids()
-        if not ids:
-            return
-        if self.current_id in ids:
-            index = (ids.index(self.current_id) + step) % len(ids)
-        else:
-            index = 0 if step > 0 else len(ids) - 1
-        await self.open_conversation(ids[index])
-
-    async def action_previous_conversation(self) -> None:
-        await self._step_conversation(-1)
-
-    async def action_next_conversation(self) -> None:
-        await self._step_conversation(1)
-
-    def action_focus_sidebar(self) -> None:
-        self.query_one(ConversationList).focus()
-
-    def action_focus_input(self) -> None:
-        self.query_one(PromptInput).focus()
-
-    def action_search(self) -> None:
-        self.query_one("#sidebar").display = True
-        self.query_one("#search", Input).focus()
-
-    def action_toggle_sidebar(self) -> None:
-        sidebar = self.query_one("#sidebar")
-        sidebar.display = not sidebar.display
-        if not sidebar.display:
-            self.query_one(PromptInput).focus()
-
-    def action_toggle_web_search(self) -> None:
-        self.web_search = not self.web_search
-        self.notify(f"Web search {'on' if self.web_search else 'off'} for the next messages.")
+    # --- sidebar, search, paging ----------------------------------------------------
 
     def watch_web_search(self) -> None:
         if self.is_mounted:
@@ -504,13 +356,11 @@ class ChatScreen(Screen):
     async def load_older(self, event: ChatView.OlderRequested) -> None:
         if self.current_id is None:
             return
-        rows = await self.store.messages(self.current_id, limit=INITIAL_MESSAGES, before_id=event.before_id)
+        rows = await self.store.messages(self.current_id, limit=Paging.READ, before_id=event.before_id)
         if rows:
             oldest = rows[0].id
             has_older = bool(await self.store.messages(self.current_id, limit=1, before_id=oldest))
-            await self.query_one(ChatView).prepend(
-                [(m.id, m.role, m.content, m.status, m.error) for m in rows], has_older=has_older
-            )
+            await self.query_one(ChatView).prepend([shown_message(m) for m in rows], has_older=has_older)
 
     @on(Input.Changed, "#search")
     def search_changed(self) -> None:
@@ -534,143 +384,3 @@ class ChatScreen(Screen):
     @on(Input.Submitted, "#search")
     def search_submitted(self) -> None:
         self.query_one(ConversationList).focus()
-
-    def _idle_conversation(self) -> int | None:
-        """The open conversation, unless there is none or it is still answering (then say so)."""
-        if self.current_id is not None and self.current_id in self.replies:
-            self.notify("Still answering. Press Esc to stop first.", severity="warning")
-            return None
-        return self.current_id
-
-    async def action_regenerate(self) -> None:
-        conversation_id = self._idle_conversation()
-        if conversation_id is None:
-            return
-        last = await self.store.last_message(conversation_id)
-        if last is None:
-            return
-        if last.role == "assistant":
-            await self.store.delete_message(last.id)
-        await self._start_reply(conversation_id)
-        await self.open_conversation(conversation_id)
-
-    async def action_edit_last(self) -> None:
-        conversation_id = self._idle_conversation()
-        if conversation_id is None:
-            return
-        user = await self.store.last_message(conversation_id, role="user")
-        if user is None:
-            return
-        last = await self.store.last_message(conversation_id)
-        assistant_id = last.id if last is not None and last.role == "assistant" and last.id > user.id else None
-        self.editing = (user.id, assistant_id)
-        prompt = self.query_one(PromptInput)
-        prompt.load_text(user.content)
-        prompt.focus()
-        self.notify("Editing your last message: Enter resends it as a new chat, Esc cancels.")
-
-    async def _last_answer(self) -> str | None:
-        if self.current_id is None:
-            return None
-        reply = self.replies.get(self.current_id)
-        if reply is not None:
-            return reply.text
-        last = await self.store.last_message(self.current_id, role="assistant")
-        return last.content if last is not None else None
-
-    async def action_copy_answer(self) -> None:
-        text = await self._last_answer()
-        if not text:
-            self.notify("There is no answer to copy yet.", severity="warning")
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(
-            "Copied the last answer (via the terminal's OSC 52). "
-            "If your terminal does not support it, export the conversation with Ctrl+S."
-        )
-
-    async def action_copy_code(self) -> None:
-        from hailuo_tui.screens.code_picker_screen import CodePickerScreen
-
-        if self.current_id is None:
-            return
-        messages = await self.store.messages(self.current_id)
-        blocks = [b for m in messages if m.role == "assistant" for b in code_blocks(m.content)]
-        reply = self.replies.get(self.current_id)
-        if reply is not None:
-            blocks += code_blocks(reply.text)
-        if not blocks:
-            self.notify("No code blocks in this conversation.", severity="warning")
-            return
-
-        def copy(index: int | None) -> None:
-            if index is not None:
-                self.app.copy_to_clipboard(blocks[index][1])
-                self.notify("Copied the code block (OSC 52).")
-
-        self.app.push_screen(CodePickerScreen(blocks), copy)
-
-    async def action_export(self) -> None:
-        if self.current_id is None:
-            self.notify("Nothing to export yet.", severity="warning")
-            return
-        row = await self.store.get_conversation(self.current_id)
-        text = await self.store.export_markdown(self.current_id)
-        directory = Path.cwd() if os.access(Path.cwd(), os.W_OK) else Path.home()
-        path = export_path(row.title if row else None, directory)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            self.query_one(StatusBar).set_error("Export failed", f"{path}: {exc.strerror}", "")
-            return
-        self.notify(f"Exported to {path}")
-
-    async def action_rename(self) -> None:
-        from hailuo_tui.screens.rename_screen import RenameScreen
-
-        if self.current_id is None:
-            self.notify("Send a message first; then the conversation can be renamed.", severity="warning")
-            return
-        conversation_id = self.current_id
-        row = await self.store.get_conversation(conversation_id)
-
-        async def rename(title: str | None) -> None:
-            if title:
-                renamed = await self.store.rename(conversation_id, title)
-                self.query_one(ConversationList).update_item(renamed)
-                if conversation_id == self.current_id:
-                    self._set_title(renamed.title)
-
-        self.app.push_screen(RenameScreen(row.title if row else ""), rename)
-
-    async def action_delete(self) -> None:
-        from hailuo_tui.screens.confirm_screen import ConfirmScreen
-
-        if self.current_id is None:
-            return
-        conversation_id = self.current_id
-        row = await self.store.get_conversation(conversation_id)
-        title = (row.title if row else None) or "this conversation"
-
-        async def delete(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            reply = self.replies.pop(conversation_id, None)
-            if reply is not None and reply.worker is not None:
-                reply.worker.cancel()
-            ids = self.query_one(ConversationList).item_ids()
-            await self.store.delete_conversation(conversation_id)
-            self.hailuo.delete_remote_chat(row)
-            rows = await self.refresh_sidebar()
-            remaining = [r.id for r in rows]
-            following = None
-            if conversation_id in ids:
-                after = [i for i in ids[ids.index(conversation_id) + 1 :] if i in remaining]
-                before = [i for i in ids[: ids.index(conversation_id)] if i in remaining]
-                following = (after or before[-1:] or [None])[0]
-            await self.open_conversation(following)
-            self.notify(f"Deleted “{title}”.")
-
-        self.app.push_screen(ConfirmScreen(f"Delete “{title}” and all its messages?", confirm="Delete"), delete)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,6 +14,9 @@ from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 from textual.worker import WorkerState
 
 from hailuo_tui.provider import AuthResult, HailuoError
+
+if TYPE_CHECKING:
+    from hailuo_tui.services import Services
 
 WELCOME = (
     "hailuo-tui talks to Hailuo AI with your own account. Log in once: hailuo-tui opens "
@@ -44,14 +48,15 @@ class LoginScreen(ModalScreen[AuthResult | None]):
     LoginScreen.-token #token { display: block; }
     """
 
-    def __init__(self, *, reason: str | None = None, welcome: bool = False) -> None:
+    def __init__(self, services: Services, *, reason: str | None = None, welcome: bool = False) -> None:
         super().__init__()
+        self.services = services
         self._reason = reason
         self._welcome = welcome
         self._worker = None
 
     def compose(self) -> ComposeResult:
-        site = self.app.services.base_url  # type: ignore[attr-defined]
+        site = self.services.base_url
         with Vertical():
             yield Label("Welcome to hailuo-tui" if self._welcome else "Log in to Hailuo", id="login-title")
             if self._reason:
@@ -81,8 +86,7 @@ class LoginScreen(ModalScreen[AuthResult | None]):
         self._error("")
         self.add_class("-working")
         self._progress("Starting Chromium… (Esc cancels)")
-        services = self.app.services  # type: ignore[attr-defined]
-        self._worker = self._login(services.login_with_browser(on_progress=self._progress))
+        self._worker = self._login(self.services.login_with_browser(on_progress=self._progress))
 
     @work(exclusive=True, group="login", exit_on_error=False)
     async def _login(self, login: Awaitable[AuthResult]) -> None:
@@ -110,8 +114,7 @@ class LoginScreen(ModalScreen[AuthResult | None]):
         self._error("")
         self.add_class("-working")
         self._progress("Checking the token…")
-        services = self.app.services  # type: ignore[attr-defined]
-        self._worker = self._login(services.login_with_token(token))
+        self._worker = self._login(self.services.login_with_token(token))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

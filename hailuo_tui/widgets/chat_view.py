@@ -11,11 +11,9 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from hailuo_tui.domain import Paging, ShownMessage
 from hailuo_tui.widgets.message_bubble import MessageBubble
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
-
-MessageTuple = tuple[Any, str, str, str, "str | None"]
-"""(message_id, role, content, status, error)."""
 
 EMPTY_TEXT = "Start the conversation: type below and press Enter"
 
@@ -88,19 +86,12 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
         "md--rule", "md--table-border", "md--table-header",
     }
 
-    WINDOW = 24
-    """How many messages `load` mounts (more of those it received until they fill two screens).
-    Each mounted bubble costs time when a conversation opens."""
-    KEEP = 50
-    """How many bubbles stay mounted while the view follows the bottom and new messages are added."""
-    PAGE = 30
-    """How many older messages are mounted per scroll to the top."""
-    TRIM_SLACK = 10
-    """Bubbles allowed beyond `KEEP` before `add_message` unmounts the oldest (in batches, not one per message)."""
-    MOUNTED_MAX = 80
-    """Most bubbles mounted while the reader scrolls up or back down. Well over `PAGE`: the bubbles kept
-    below the reader after a page is mounted above must fill more than a screen, or reaching their
-    bottom would mount the newer ones back at once."""
+    # The page sizes are Paging's (hailuo_tui.domain), named here for the view's own code and tests.
+    WINDOW = Paging.WINDOW
+    KEEP = Paging.KEEP
+    PAGE = Paging.PAGE
+    TRIM_SLACK = Paging.TRIM_SLACK
+    MOUNTED_MAX = Paging.MOUNTED_MAX
 
     @dataclass
     class OlderRequested(Message):
@@ -116,9 +107,9 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._held: list[MessageTuple] = []
+        self._held: list[ShownMessage] = []
         #: Newer messages unmounted while the reader looks at older ones (oldest first).
-        self._below: list[MessageTuple] = []
+        self._below: list[ShownMessage] = []
         self._has_older = False
         self._older_requested = False
 
@@ -153,12 +144,12 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
         return len(self._below)
 
     async def load(
-        self, messages: Sequence[MessageTuple], *, has_older: bool = False
+        self, messages: Sequence[ShownMessage], *, has_older: bool = False
     ) -> None:
         """Replace the contents with `messages` (oldest first).
 
         Args:
-            messages: (message_id, role, content, status, error) tuples.
+            messages: The messages to show.
             has_older: True when the store holds messages older than these.
         """
         messages = list(messages)
@@ -176,13 +167,12 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
         self._fill_later()
 
     async def prepend(
-        self, messages: Sequence[MessageTuple], *, has_older: bool = False
+        self, messages: Sequence[ShownMessage], *, has_older: bool = False
     ) -> None:
         """Mount older messages above the current ones, keeping the view still.
 
         Args:
-            messages: Older (message_id, role, content, status, error) tuples,
-                oldest first.
+            messages: Older messages, oldest first.
             has_older: True when even older messages exist in the store.
         """
         self._has_older = has_older
@@ -317,7 +307,7 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
         del self._held[-self.PAGE :]
         await self._mount_older(page)
 
-    async def _mount_older(self, messages: list[MessageTuple]) -> None:
+    async def _mount_older(self, messages: list[ShownMessage]) -> None:
         if not messages:
             return
         first = next(iter(self.bubbles), None)
@@ -348,7 +338,7 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
             return
         gone = bubbles[-excess:]
         self.release_anchor()
-        self._below[:0] = [self._tuple_of(bubble) for bubble in gone]
+        self._below[:0] = [self._shown_of(bubble) for bubble in gone]
         await self.remove_children(gone)
 
     async def _mount_below(self) -> None:
@@ -366,7 +356,7 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
         with self.app.batch_update():  # one layout for the mount and the trim
             await self.mount_all([self._make_bubble(m) for m in page])
             if gone:
-                self._held.extend(self._tuple_of(bubble) for bubble in gone)
+                self._held.extend(self._shown_of(bubble) for bubble in gone)
                 await self.remove_children(gone)
         if gone and keep is not None:
 
@@ -396,17 +386,16 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
 
     async def _show_newest(self) -> None:
         """Bring the newest messages back (a new message is about to be added)."""
-        messages = [*self._held, *(self._tuple_of(b) for b in self.bubbles), *self._below]
+        messages = [*self._held, *(self._shown_of(b) for b in self.bubbles), *self._below]
         await self.load(messages, has_older=self._has_older)
 
     @staticmethod
-    def _tuple_of(bubble: MessageBubble) -> MessageTuple:
-        return (bubble.message_id, bubble.role, bubble.text, bubble.status, bubble.error)
+    def _shown_of(bubble: MessageBubble) -> ShownMessage:
+        return ShownMessage(bubble.message_id, bubble.role, bubble.text, bubble.status, bubble.error)
 
     @staticmethod
-    def _make_bubble(message: MessageTuple) -> MessageBubble:
-        message_id, role, content, status, error = message
-        return MessageBubble(role, content or "", status, message_id, error=error)
+    def _make_bubble(message: ShownMessage) -> MessageBubble:
+        return MessageBubble(message.role, message.content or "", message.status, message.id, error=message.error)
 
     def _update_empty(self) -> None:
         self.query_one("#empty-state").display = not any(

@@ -24,6 +24,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from hailuo_tui.sanitize import clean
+from hailuo_tui.widgets.reply_messages import ReplyFinished, ReplyStarted
 from hailuo_tui.widgets.prompt_input import RestingCursor
 from hailuo_tui.widgets.timefmt import relative_time
 
@@ -264,6 +265,14 @@ class ConversationList(OptionList):
             self._busy.discard(key)
         if key in self._rows and self._has(key):
             self.replace_option_prompt(key, self._visual(self._rows[key], time.time()))
+
+    @on(ReplyStarted)
+    def _mark_answering(self, event: ReplyStarted) -> None:
+        self.set_busy(event.conversation_id, True)
+
+    @on(ReplyFinished)
+    def _unmark_answering(self, event: ReplyFinished) -> None:
+        self.set_busy(event.conversation_id, False)
 
     def refresh_times(self) -> None:
         """Redraw the rows whose relative time changed (one repaint, whatever the count)."""

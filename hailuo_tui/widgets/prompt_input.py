@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from textual import events
+from textual import events, on
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
@@ -13,6 +13,7 @@ from textual.timer import Timer
 from textual.widgets import TextArea
 
 from hailuo_tui.widgets.kitty_parser import repair_leaked_text, translate_kitty_text
+from hailuo_tui.widgets.reply_messages import ReplyFinished, ReplyStarted
 
 PLACEHOLDER = "Message Hailuo…  (Enter to send, Shift+Enter for a new line)"
 BUSY_HINT = "Hailuo is answering; wait, or press Esc to stop"
@@ -148,6 +149,16 @@ class PromptInput(RestingCursor, TextArea):
         self.set_class(busy, "-busy")
         if not busy and self.border_subtitle == BUSY_HINT:
             self.border_subtitle = ""
+
+    @on(ReplyStarted)
+    def _answering(self, event: ReplyStarted) -> None:
+        if event.shown:
+            self.busy = True
+
+    @on(ReplyFinished)
+    def _answered(self, event: ReplyFinished) -> None:
+        if event.shown:
+            self.busy = False
 
     def action_submit(self) -> None:
         """Post `Submitted` with the text and clear, unless empty or busy."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
 
+from hailuo_tui.domain import MessageStatus
 from hailuo_tui.sanitize import clean
+from hailuo_tui.widgets.reply_messages import ReplyFinished, ReplyProblem
 
 
 def _one_line(text: str) -> str:
@@ -92,3 +95,12 @@ class StatusBar(Horizontal):
     def error_text(self) -> str:
         """The error currently shown (plain), for tests and the help screen."""
         return getattr(self, "_error_text", "")
+
+    @on(ReplyProblem)
+    def _show_problem(self, event: ReplyProblem) -> None:
+        self.set_error(event.title, event.message, event.hint)
+
+    @on(ReplyFinished)
+    def _clear_after_success(self, event: ReplyFinished) -> None:
+        if event.status == MessageStatus.COMPLETE:
+            self.clear_error()

@@ -14,6 +14,7 @@ import random
 
 from textual.app import App, ComposeResult
 
+from hailuo_tui.domain import ShownMessage
 from hailuo_tui.widgets import ChatView
 from hailuo_tui.widgets.md_render import split_all, split_blocks
 
@@ -91,7 +92,7 @@ async def render_one_shot(text: str, size: tuple[int, int], status: str = "compl
     app = Host()
     async with app.run_test(size=size) as pilot:
         view = app.query_one(ChatView)
-        await view.load([(1, "assistant", text, status, None)])
+        await view.load([ShownMessage(1, "assistant", text, status)])
         await settle(pilot)
         return view.bubbles[0].markdown.lines_text(), screen_lines(app)
 

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual._xterm_parser import XTermParser
 
+from hailuo_tui.domain import ShownMessage
 from hailuo_tui.widgets import (
     ChatView,
     ConversationList,
@@ -208,7 +209,7 @@ async def test_markup_in_messages_is_literal_and_inert():
     view = ChatView()
     app = Host(view)
     async with app.run_test(size=(80, 30)) as pilot:
-        await view.load([(1, "user", evil, "complete", None), (2, "assistant", evil, "failed", "[@click=app.quit]boom[/]")])
+        await view.load([ShownMessage(1, "user", evil), ShownMessage(2, "assistant", evil, "failed", "[@click=app.quit]boom[/]")])
         await pilot.pause()
         for bubble in view.bubbles:
             assert evil in " ".join(line.strip() for line in bubble.markdown.lines_text())
@@ -291,7 +292,7 @@ async def test_bubble_statuses():
 
 def _messages(n: int, start: int = 0):
     return [
-        (i, "user" if i % 2 == 0 else "assistant", f"message {i}", "complete", None)
+        ShownMessage(i, "user" if i % 2 == 0 else "assistant", f"message {i}")
         for i in range(start, start + n)
     ]
 

@@ -1,0 +1,379 @@
+"""One answer, from a backend into the store and to whoever shows it. No textual here.
+
+The save order is the promise the app makes ("your message is saved before it is
+sent; a dropped connection, a crash or Esc keeps what arrived"), written once:
+
+1. the user's message is saved before anything is sent (:meth:`ReplySession.begin`);
+2. the answer's row exists from the start, marked ``streaming``;
+3. while it streams, its text is saved in batches (every :data:`SAVE_INTERVAL`), beside
+   the stream, never holding it up; so are the server chat id and the title;
+4. at the end, that background work is awaited, then the final text and status are
+   saved under :func:`asyncio.shield`, so a cancel (Esc, quitting) cannot skip it;
+5. a ``streaming`` row left by a crash is marked interrupted at the next start
+   (``store.recover_interrupted``).
+
+The session talks to its host (the chat screen, or a test) through :class:`ReplyHost`:
+the host chooses the backend, asks the user to log in again, and receives
+:class:`ReplyEvent` values, which the chat screen turns into Textual messages. The
+text itself goes straight to the attached :class:`ReplyView` (the bubble on screen):
+it is the hot path, measured in bench/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hailuo_tui.domain import MessageStatus, Role
+from hailuo_tui.history import provider_messages, server_conversation
+from hailuo_tui.provider.backend import Backend, ChatRequest
+from hailuo_tui.provider.errors import AuthError, HailuoError, StreamInterrupted
+from hailuo_tui.provider.models import (
+    ChatStarted,
+    Finished,
+    HistoryTrimmed,
+    ReasoningDelta,
+    SearchSources,
+    TextDelta,
+    TitleGenerated,
+    Usage,
+)
+from hailuo_tui.sanitize import clean
+from hailuo_tui.store import token_fingerprint
+
+log = logging.getLogger(__name__)
+
+#: How often a streaming answer is written to the database (in the background: see ReplySession.tasks).
+SAVE_INTERVAL = 0.5
+#: A session reading a backlog of events yields to the loop after this long, so frames get drawn.
+TIME_SLICE = 0.008
+#: A gap between two events longer than this means the session waited (the loop ran meanwhile).
+WAITED = 0.001
+
+
+# --- what a session tells its host --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplyEvent:
+    """Base of everything a session reports; ``reply`` is the session it comes from."""
+
+    reply: ReplySession
+
+
+@dataclass(frozen=True)
+class TitleApplied(ReplyEvent):
+    """The conversation took a new title (already saved; cleaned of escapes)."""
+
+    title: str
+
+
+@dataclass(frozen=True)
+class ErrorReported(ReplyEvent):
+    """An error to show (the status bar); the answer may still go on (a login retry)."""
+
+    error: HailuoError
+
+
+@dataclass(frozen=True)
+class InternalError(ReplyEvent):
+    """A bug in the app: the text is kept; the host should say so and keep running."""
+
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class HistoryShortened(ReplyEvent):
+    """The oldest ``dropped`` messages were left out of the request (not out of the store)."""
+
+    dropped: int
+
+
+@dataclass(frozen=True)
+class ReplyEnded(ReplyEvent):
+    """The answer ended and its final state is saved."""
+
+    status: MessageStatus
+    error: str | None
+
+
+class ReplyView(Protocol):
+    """Whatever shows a reply live (the chat screen's bubble)."""
+
+    @property
+    def is_attached(self) -> bool: ...
+
+    async def append(self, delta: str) -> None: ...
+
+    async def append_reasoning(self, delta: str) -> None: ...
+
+    async def finish(self, status: str = ..., error: str | None = ...) -> None: ...
+
+
+class ReplyHost(Protocol):
+    """What a session needs from the app around it."""
+
+    async def backend_for(self, conversation: Any) -> Backend | None:
+        """The backend to answer in ``conversation`` (a store row); ``None``: not logged in."""
+        ...
+
+    async def login_again(self, error: AuthError) -> bool:
+        """The login was refused: let the user log in again. True: retry the same message."""
+        ...
+
+    def reply_event(self, event: ReplyEvent) -> None:
+        """Told of every event, in order, on the event loop."""
+        ...
+
+
+# --- the session ------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class ReplySession:
+    """The answer to one user message, streaming into the store and (when visible) a view."""
+
+    store: Any
+    conversation_id: int
+    message_id: int
+    #: Everything received so far (authoritative while streaming; saved in batches).
+    text: str = ""
+    #: The model's reasoning before the answer (API backend), saved with the message.
+    reasoning: str = ""
+    #: Token counts and timing, once the backend reported them.
+    usage: dict[str, Any] | None = None
+    #: Whatever shows it, while its conversation is on screen.
+    view: ReplyView | None = None
+    #: The host's handle to cancel the session with (the chat screen's Textual worker).
+    worker: Any = None
+    #: Set when the user pressed Stop, so the answer records "stopped", not "cancelled".
+    stopped: bool = False
+    #: Set when the app quits while it streams.
+    closing: bool = False
+    #: The final status and error, set (and saved) when it ended; None while it runs.
+    final: tuple[MessageStatus, str | None] | None = None
+    #: Store work started by the stream (chat id, title, periodic saves), run beside it so the text is never
+    #: held up by a database round trip; all of it is awaited before the final save.
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    #: The periodic save in flight, if any (one at a time: a slow disk skips saves, never queues them).
+    saving: asyncio.Task[Any] | None = None
+
+    # --- beginning ---------------------------------------------------------------------
+
+    @classmethod
+    async def begin(cls, store: Any, conversation_id: int, user_text: str | None = None) -> tuple[Any, ReplySession]:
+        """Save the user's message (if any) and the answer's ``streaming`` row, in that order.
+
+        Returns the saved user row (``None`` without ``user_text``: a regenerated answer) and the session.
+        """
+        user = None
+        if user_text is not None:
+            # Saved before it is sent: a crash or a network error never loses it.
+            user = await store.add_message(conversation_id, Role.USER, user_text)
+        assistant = await store.add_message(conversation_id, Role.ASSISTANT, "", status=MessageStatus.STREAMING)
+        return user, cls(store, conversation_id, assistant.id)
+
+    # --- background store work ------------------------------------------------------
+
+    def in_background(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run ``coro`` beside the stream, in call order with the other store calls; see :attr:`tasks`."""
+        task = asyncio.ensure_future(coro)
+        self.tasks = [t for t in self.tasks if not t.done() or t.cancelled() or t.exception() is not None]
+        self.tasks.append(task)
+        return task
+
+    async def settle(self) -> list[BaseException]:
+        """Wait for the background work; the errors it raised (a stopped task is not an error)."""
+        tasks, self.tasks = self.tasks, []
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        return [r for r in results if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)]
+
+    # --- the stream ---------------------------------------------------------------------
+
+    async def run(self, host: ReplyHost, *, web_search: bool = False, thinking: bool = True) -> None:
+        """Stream the answer to the end; the final state is saved whatever happens (also when cancelled)."""
+        status, error = MessageStatus.COMPLETE, None
+        try:
+            for attempt in range(2):
+                row = await self.store.get_conversation(self.conversation_id)
+                backend = await host.backend_for(row)
+                if backend is None:
+                    status, error = MessageStatus.FAILED, "Not logged in."
+                    return
+                try:
+                    await self._stream(host, backend, row, web_search=web_search, thinking=thinking)
+                    return
+                except AuthError as exc:
+                    if attempt or self.text:
+                        raise
+                    host.reply_event(ErrorReported(self, exc))
+                    if not await host.login_again(exc):
+                        raise
+                    # logged in again: retry the same message once
+        except asyncio.CancelledError:
+            status, error = MessageStatus.INTERRUPTED, "Stopped." if self.stopped else "Cancelled."
+            raise
+        except StreamInterrupted as exc:
+            status, error = MessageStatus.INTERRUPTED, exc.message
+            host.reply_event(ErrorReported(self, exc))
+        except HailuoError as exc:
+            status, error = (MessageStatus.INTERRUPTED if self.text else MessageStatus.FAILED), exc.message
+            host.reply_event(ErrorReported(self, exc))
+        except Exception as exc:  # a bug: keep the text, say so, keep the app up
+            log.error("reply %s crashed: %r", self.message_id, exc)
+            status = MessageStatus.INTERRUPTED if self.text else MessageStatus.FAILED
+            error = f"Internal error: {type(exc).__name__}"
+            host.reply_event(InternalError(self, exc))
+        finally:
+            await asyncio.shield(self._finish(host, status, error))
+
+    async def _request(self, backend: Backend, row: Any, *, web_search: bool, thinking: bool) -> ChatRequest:
+        stored = await self.store.messages(self.conversation_id)
+        history = provider_messages(m for m in stored if m.id != self.message_id)
+        conversation = None
+        auth = getattr(backend, "auth", None)  # the web backend continues a server chat of the same login
+        if auth is not None:
+            conversation = server_conversation(row, auth, token_fingerprint(auth.token))
+        return ChatRequest(
+            history,
+            model=getattr(row, "model", None) or None,
+            system=getattr(row, "system_prompt", None) or None,
+            thinking=thinking,
+            web_search=web_search,
+            conversation=conversation,
+        )
+
+    async def _stream(self, host: ReplyHost, backend: Backend, row: Any, *, web_search: bool, thinking: bool) -> None:
+        store = self.store
+        request = await self._request(backend, row, web_search=web_search, thinking=thinking)
+        auth = getattr(backend, "auth", None)
+        started = last_save = time.monotonic()
+        # Only the text is handled inline; store writes run beside the stream (self.tasks), so no
+        # database round trip holds the first words back.
+        busy_since = idle_at = time.monotonic()
+        async for event in backend.stream(request):
+            now = time.monotonic()
+            if now - idle_at > WAITED:
+                busy_since = now  # the stream waited for the network: the app had its turn
+            if isinstance(event, TextDelta):
+                await self._add_text(event.text)
+                if now - last_save >= SAVE_INTERVAL and (self.saving is None or self.saving.done()):
+                    last_save = now
+                    self.saving = self.in_background(self._save_progress())
+            elif isinstance(event, ReasoningDelta):
+                self.reasoning += event.text
+                if self.view is not None:
+                    await self.view.append_reasoning(event.text)
+            elif isinstance(event, ChatStarted) and auth is not None:
+                self.in_background(
+                    store.set_remote_chat(self.conversation_id, event.chat_id, token_fingerprint(auth.token))
+                )
+            elif isinstance(event, TitleGenerated):
+                self.in_background(self.apply_title(host, event.title))
+            elif isinstance(event, HistoryTrimmed):
+                host.reply_event(HistoryShortened(self, event.dropped))
+            elif isinstance(event, Usage):
+                self.usage = usage_record(event, time.monotonic() - started)
+            elif isinstance(event, Finished):
+                # The whole answer: normally what arrived already; anything it adds is shown too.
+                if event.text and event.text != self.text and event.text.startswith(self.text):
+                    await self._add_text(event.text[len(self.text):])
+            elif isinstance(event, SearchSources):
+                pass  # shown by the issue "Exact and comfortable"; parsed, not kept yet
+            idle_at = time.monotonic()
+            if idle_at - busy_since >= TIME_SLICE:
+                # A backlog (a burst, or the app was busy) is read without waiting: let the screen
+                # draw between slices, or it shows nothing until the backlog is gone.
+                await asyncio.sleep(0)
+                busy_since = idle_at = time.monotonic()
+        if self.usage is not None:
+            self.usage["seconds"] = round(time.monotonic() - started, 3)
+        if backend.id != "web" and not getattr(row, "title", None):
+            self.in_background(self._title_from_backend(host, backend, request))
+
+    async def _add_text(self, text: str) -> None:
+        self.text += text
+        if self.view is not None:
+            await self.view.append(text)
+
+    def _save_progress(self) -> Coroutine[Any, Any, Any]:
+        if self.reasoning:
+            return self.store.update_message(self.message_id, content=self.text, reasoning=self.reasoning)
+        return self.store.update_message(self.message_id, content=self.text)
+
+    async def _title_from_backend(self, host: ReplyHost, backend: Backend, request: ChatRequest) -> None:
+        """A backend whose server sends no title (the API): ask it for one, after the answer."""
+        try:
+            title = await backend.title(request, self.text)
+        except HailuoError:
+            title = None
+        if title:
+            await self.apply_title(host, title)
+
+    async def apply_title(self, host: ReplyHost, title: str) -> None:
+        """Save a title from a server (untrusted: no escapes or controls in the store, sidebar, exports)."""
+        title = " ".join(clean(title).split())
+        if title and await self.store.apply_server_title(self.conversation_id, title):
+            host.reply_event(TitleApplied(self, title))
+
+    # --- the end --------------------------------------------------------------------------
+
+    async def _finish(self, host: ReplyHost, status: MessageStatus, error: str | None) -> None:
+        if self.closing:
+            error = "Stopped when hailuo-tui was closed."
+        # The chat id, the title and any periodic save first: the final save comes after them.
+        for exc in await self.settle():
+            log.error("reply %s: background store work failed: %r", self.message_id, exc)
+        self.final = (status, error)
+        extra: dict[str, Any] = {}
+        if self.reasoning:
+            extra["reasoning"] = self.reasoning
+        if self.usage is not None:
+            extra["usage"] = self.usage
+        try:
+            await self.store.update_message(self.message_id, content=self.text, status=status, error=error, **extra)
+        except Exception as exc:  # the store closed under us (app shutting down): the last batch stands
+            log.error("could not save the final answer: %r", exc)
+        if self.view is not None and self.view.is_attached:
+            await self.view.finish(status, error)
+        host.reply_event(ReplyEnded(self, status, error))
+
+    async def catch_up(self, view: ReplyView, shown: str) -> None:
+        """Bring a view that shows ``shown`` of this reply up to date.
+
+        Text that arrived while the view was busy is appended; then the view either receives the
+        live deltas, or (the reply ended meanwhile: a short answer, a quick error) shows the final
+        status that was saved.
+        """
+        missed = self.text[len(shown):]
+        if self.final is None:
+            self.view = view
+        if missed:
+            await view.append(missed)
+        if self.final is not None:
+            await view.finish(*self.final)
+
+
+def usage_record(usage: Usage, seconds: float) -> dict[str, Any]:
+    """What is saved (and shown) of an answer's usage."""
+    return {
+        "model": usage.model,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "seconds": round(seconds, 3),
+    }
+
+
+def first_line_title(messages: Sequence[Any], width: int = 48) -> str:
+    """A title from the first user message (config ``api_titles = "first-line"``)."""
+    for message in messages:
+        if message.role == Role.USER:
+            line = next((part for part in message.content.splitlines() if part.strip()), "")
+            line = " ".join(clean(line).split())
+            return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+    return ""

@@ -1,0 +1,31 @@
+"""What the chat screen needs from the app about the login: a typed port, so neither imports the other."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from hailuo_tui.provider.models import AuthResult
+
+
+class AccountHost(Protocol):
+    """The app, as the chat screen sees it (HailuoApp implements this)."""
+
+    def account_label(self) -> str:
+        """One line for the status bar: logged in, not logged in, checking, demo."""
+        ...
+
+    async def get_auth(self) -> AuthResult | None:
+        """The web login, asking the user to log in first if there is none (call from a worker)."""
+        ...
+
+    async def request_login(self, reason: str | None, *, welcome: bool = False) -> bool:
+        """Show the login screen and wait for it (call from a worker). True when logged in."""
+        ...
+
+    def delete_remote_chat(self, row: Any) -> None:
+        """Delete a conversation's server chat too (best effort, in the background)."""
+        ...
+
+    def start_up_done(self) -> None:
+        """The first conversation is on screen (start-up is over)."""
+        ...

@@ -1,0 +1,226 @@
+"""The chat screen's actions on conversations and answers: each one a binding with a stable id."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import Input
+
+from hailuo_tui.domain import Role
+from hailuo_tui.history import export_path
+from hailuo_tui.markdown_blocks import code_blocks
+from hailuo_tui.reply_session import ReplySession
+from hailuo_tui.widgets.conversation_list import ConversationList
+from hailuo_tui.widgets.prompt_input import PromptInput
+from hailuo_tui.widgets.status_bar import StatusBar
+
+
+class ChatActions:
+    """The chat screen's ``action_*`` methods: a mixin of ``ChatScreen`` (a Screen), kept apart for size.
+
+    It uses the screen's state and helpers declared below.
+    """
+
+    store: Any
+    account: Any
+    current_id: int | None
+    replies: dict[int, ReplySession]
+    editing: tuple[int, int | None] | None
+
+    def action_stop(self) -> None:
+        search = self.query_one("#search", Input)
+        if self.focused is search and search.value:
+            search.value = ""
+            return
+        reply = self.replies.get(self.current_id) if self.current_id is not None else None
+        if reply is not None and reply.worker is not None:
+            reply.stopped = True
+            reply.worker.cancel()
+        elif self.editing is not None:
+            self.editing = None
+            self.query_one(PromptInput).clear()
+        elif self.focused is search:
+            self.query_one(PromptInput).focus()
+
+    async def action_new_conversation(self) -> None:
+        await self.open_conversation(None)
+        self.query_one(PromptInput).focus()
+
+    async def _step_conversation(self, step: int) -> None:
+        ids = self.query_one(ConversationList).item_ids()
+        if not ids:
+            return
+        if self.current_id in ids:
+            index = (ids.index(self.current_id) + step) % len(ids)
+        else:
+            index = 0 if step > 0 else len(ids) - 1
+        await self.open_conversation(ids[index])
+
+    async def action_previous_conversation(self) -> None:
+        await self._step_conversation(-1)
+
+    async def action_next_conversation(self) -> None:
+        await self._step_conversation(1)
+
+    def action_focus_sidebar(self) -> None:
+        self.query_one(ConversationList).focus()
+
+    def action_focus_input(self) -> None:
+        self.query_one(PromptInput).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#sidebar").display = True
+        self.query_one("#search", Input).focus()
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        sidebar.display = not sidebar.display
+        if not sidebar.display:
+            self.query_one(PromptInput).focus()
+
+    def action_toggle_web_search(self) -> None:
+        self.web_search = not self.web_search
+        self.notify(f"Web search {'on' if self.web_search else 'off'} for the next messages.")
+
+    def _idle_conversation(self) -> int | None:
+        """The open conversation, unless there is none or it is still answering (then say so)."""
+        if self.current_id is not None and self.current_id in self.replies:
+            self.notify("Still answering. Press Esc to stop first.", severity="warning")
+            return None
+        return self.current_id
+
+    async def action_regenerate(self) -> None:
+        conversation_id = self._idle_conversation()
+        if conversation_id is None:
+            return
+        last = await self.store.last_message(conversation_id)
+        if last is None:
+            return
+        if last.role == Role.ASSISTANT:
+            await self.store.delete_message(last.id)
+        _, reply = await ReplySession.begin(self.store, conversation_id)
+        self._start_reply(reply)
+        await self.open_conversation(conversation_id)
+
+    async def action_edit_last(self) -> None:
+        conversation_id = self._idle_conversation()
+        if conversation_id is None:
+            return
+        user = await self.store.last_message(conversation_id, role=Role.USER)
+        if user is None:
+            return
+        last = await self.store.last_message(conversation_id)
+        assistant_id = last.id if last is not None and last.role == Role.ASSISTANT and last.id > user.id else None
+        self.editing = (user.id, assistant_id)
+        prompt = self.query_one(PromptInput)
+        prompt.load_text(user.content)
+        prompt.focus()
+        self.notify("Editing your last message: Enter resends it as a new chat, Esc cancels.")
+
+    async def _last_answer(self) -> str | None:
+        if self.current_id is None:
+            return None
+        reply = self.replies.get(self.current_id)
+        if reply is not None:
+            return reply.text
+        last = await self.store.last_message(self.current_id, role=Role.ASSISTANT)
+        return last.content if last is not None else None
+
+    async def action_copy_answer(self) -> None:
+        text = await self._last_answer()
+        if not text:
+            self.notify("There is no answer to copy yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(
+            "Copied the last answer (via the terminal's OSC 52). "
+            "If your terminal does not support it, export the conversation with Ctrl+S."
+        )
+
+    async def action_copy_code(self) -> None:
+        from hailuo_tui.screens.code_picker_screen import CodePickerScreen
+
+        if self.current_id is None:
+            return
+        messages = await self.store.messages(self.current_id)
+        blocks = [b for m in messages if m.role == Role.ASSISTANT for b in code_blocks(m.content)]
+        reply = self.replies.get(self.current_id)
+        if reply is not None:
+            blocks += code_blocks(reply.text)
+        if not blocks:
+            self.notify("No code blocks in this conversation.", severity="warning")
+            return
+
+        def copy(index: int | None) -> None:
+            if index is not None:
+                self.app.copy_to_clipboard(blocks[index][1])
+                self.notify("Copied the code block (OSC 52).")
+
+        self.app.push_screen(CodePickerScreen(blocks), copy)
+
+    async def action_export(self) -> None:
+        if self.current_id is None:
+            self.notify("Nothing to export yet.", severity="warning")
+            return
+        row = await self.store.get_conversation(self.current_id)
+        text = await self.store.export_markdown(self.current_id)
+        directory = Path.cwd() if os.access(Path.cwd(), os.W_OK) else Path.home()
+        path = export_path(row.title if row else None, directory)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            self.query_one(StatusBar).set_error("Export failed", f"{path}: {exc.strerror}", "")
+            return
+        self.notify(f"Exported to {path}")
+
+    async def action_rename(self) -> None:
+        from hailuo_tui.screens.rename_screen import RenameScreen
+
+        if self.current_id is None:
+            self.notify("Send a message first; then the conversation can be renamed.", severity="warning")
+            return
+        conversation_id = self.current_id
+        row = await self.store.get_conversation(conversation_id)
+
+        async def rename(title: str | None) -> None:
+            if title:
+                renamed = await self.store.rename(conversation_id, title)
+                self.query_one(ConversationList).update_item(renamed)
+                if conversation_id == self.current_id:
+                    self._set_title(renamed.title)
+
+        self.app.push_screen(RenameScreen(row.title if row else ""), rename)
+
+    async def action_delete(self) -> None:
+        from hailuo_tui.screens.confirm_screen import ConfirmScreen
+
+        if self.current_id is None:
+            return
+        conversation_id = self.current_id
+        row = await self.store.get_conversation(conversation_id)
+        title = (row.title if row else None) or "this conversation"
+
+        async def delete(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            reply = self.replies.pop(conversation_id, None)
+            if reply is not None and reply.worker is not None:
+                reply.worker.cancel()
+            ids = self.query_one(ConversationList).item_ids()
+            await self.store.delete_conversation(conversation_id)
+            self.account.delete_remote_chat(row)
+            rows = await self.refresh_sidebar()
+            remaining = [r.id for r in rows]
+            following = None
+            if conversation_id in ids:
+                after = [i for i in ids[ids.index(conversation_id) + 1 :] if i in remaining]
+                before = [i for i in ids[: ids.index(conversation_id)] if i in remaining]
+                following = (after or before[-1:] or [None])[0]
+            await self.open_conversation(following)
+            self.notify(f"Deleted “{title}”.")
+
+        self.app.push_screen(ConfirmScreen(f"Delete “{title}” and all its messages?", confirm="Delete"), delete)
