@@ -1,4 +1,4 @@
-"""Pure helpers that turn stored conversations into what the provider needs (no UI)."""
+"""Pure helpers that turn stored conversations into what the provider needs, or a file (no UI)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from hailuo_tui.domain import MessageStatus, Role
 from hailuo_tui.provider import AuthResult, Conversation
+from hailuo_tui.sanitize import clean
 
 
 class _Message(Protocol):
     role: str
     content: str
     status: str
+
+
+class _ExportedMessage(_Message, Protocol):
+    error: str | None
 
 
 class _ConversationRow(Protocol):
@@ -30,9 +36,9 @@ def provider_messages(rows: Iterable[_Message]) -> list[dict[str, Any]]:
     """
     out = []
     for row in rows:
-        if row.role not in ("user", "assistant"):
+        if row.role not in (Role.USER, Role.ASSISTANT):
             continue
-        if row.role == "assistant" and not row.content.strip():
+        if row.role == Role.ASSISTANT and not row.content.strip():
             continue
         out.append({"role": row.role, "content": row.content})
     return out
@@ -59,3 +65,23 @@ def export_path(title: str | None, directory: Path, now: float | None = None) ->
         path = directory / f"hailuo-{slug or 'conversation'}-{stamp}-{n}.md"
         n += 1
     return path
+
+
+def export_markdown(title: str | None, messages: Iterable[_ExportedMessage]) -> str:
+    """A conversation as Markdown: a title, then "## You" / "## Hailuo" sections.
+
+    ``messages`` are the stored rows in order. An answer that did not complete
+    is followed by a note of its status (and error).
+    """
+    # The text came from the server: an export must not act on the terminal it is printed in.
+    heading = " ".join(clean(title or "").split())
+    parts = [f"# {heading or 'Untitled conversation'}", ""]
+    for m in messages:
+        parts += ["## You" if m.role == Role.USER else "## Hailuo", ""]
+        if m.content:
+            parts += [clean(m.content).rstrip("\n"), ""]
+        if m.status != MessageStatus.COMPLETE:
+            note = f"_({m.status}"
+            note += f": {clean(m.error)})_" if m.error else ")_"
+            parts += [note, ""]
+    return "\n".join(parts).rstrip("\n") + "\n"

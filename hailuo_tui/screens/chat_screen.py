@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
 from hailuo_tui.bindings import CHAT_BINDINGS
-from hailuo_tui.history import export_path, provider_messages, server_conversation
+from hailuo_tui.history import export_markdown, export_path, provider_messages, server_conversation
 from hailuo_tui.markdown_blocks import code_blocks
 from hailuo_tui.provider import (
     AuthError,
@@ -615,7 +615,7 @@ class ChatScreen(Screen):
             self.notify("Nothing to export yet.", severity="warning")
             return
         row = await self.store.get_conversation(self.current_id)
-        text = await self.store.export_markdown(self.current_id)
+        text = export_markdown(row.title if row else None, await self.store.messages(self.current_id))
         directory = Path.cwd() if os.access(Path.cwd(), os.W_OK) else Path.home()
         path = export_path(row.title if row else None, directory)
         try:
