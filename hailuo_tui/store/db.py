@@ -37,6 +37,12 @@ from .rows import (
 _UNSET: Any = object()
 
 
+def _inserted(cur: sqlite3.Cursor) -> int:
+    """The rowid an INSERT just made (sqlite3 types it as optional)."""
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
 class ChatStore:
     """Synchronous access to the conversation database (one connection).
 
@@ -122,8 +128,9 @@ class ChatStore:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (title, now, now, backend, model, system_prompt),
             )
-            fts.set_title_index(conn, cur.lastrowid, title)
-            return self._require_conv(conn, cur.lastrowid)
+            cid = _inserted(cur)
+            fts.set_title_index(conn, cid, title)
+            return self._require_conv(conn, cid)
 
     def get_conversation(self, id: int) -> ConversationRow | None:
         """The conversation, or None if there is none with this id."""
@@ -189,7 +196,8 @@ class ChatStore:
         ``model=None`` and ``system_prompt=None`` store "use the default". Returns the
         updated row; KeyError if there is no such conversation.
         """
-        sets, args = [], []
+        sets: list[str] = []
+        args: list[Any] = []
         if backend is not _UNSET:
             sets.append("backend = ?")
             args.append(check_backend(backend))
@@ -237,7 +245,7 @@ class ChatStore:
                 "reasoning, usage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, role, content, status, error, now, now, reasoning, dump_usage(usage)),
             )
-            mid = cur.lastrowid
+            mid = _inserted(cur)
             conn.execute(
                 "UPDATE conversations SET updated_at = max(updated_at, ?), message_count = message_count + 1 "
                 "WHERE id = ?",
@@ -271,7 +279,8 @@ class ChatStore:
             old = conn.execute(
                 "SELECT content, reasoning FROM messages WHERE id = ?", (message_id,)
             ).fetchone() if touch else None
-            sets, args = ["updated_at = ?"], [time.time()]
+            sets: list[str] = ["updated_at = ?"]
+            args: list[Any] = [time.time()]
             for column, value in (("content", content), ("status", status), ("reasoning", reasoning)):
                 if value is not None:
                     sets.append(f"{column} = ?")
