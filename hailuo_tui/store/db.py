@@ -43,6 +43,11 @@ def _inserted(cur: sqlite3.Cursor) -> int:
     return cur.lastrowid
 
 
+def _set_clause(changes: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``"a = ?, b = ?"`` and its values; the column names are the store's own, never input."""
+    return ", ".join(f"{column} = ?" for column in changes), list(changes.values())
+
+
 class ChatStore:
     """Synchronous access to the conversation database (one connection).
 
@@ -196,21 +201,15 @@ class ChatStore:
         ``model=None`` and ``system_prompt=None`` store "use the default". Returns the
         updated row; KeyError if there is no such conversation.
         """
-        sets: list[str] = []
-        args: list[Any] = []
         if backend is not _UNSET:
-            sets.append("backend = ?")
-            args.append(check_backend(backend))
-        if model is not _UNSET:
-            sets.append("model = ?")
-            args.append(model)
-        if system_prompt is not _UNSET:
-            sets.append("system_prompt = ?")
-            args.append(system_prompt)
+            check_backend(backend)
+        given = {"backend": backend, "model": model, "system_prompt": system_prompt}
+        changes = {column: value for column, value in given.items() if value is not _UNSET}
         with self._write() as conn:
             self._require_conv(conn, id)
-            if sets:
-                conn.execute(f"UPDATE conversations SET {', '.join(sets)} WHERE id = ?", (*args, id))
+            if changes:
+                clause, args = _set_clause(changes)
+                conn.execute(f"UPDATE conversations SET {clause} WHERE id = ?", (*args, id))
             return self._require_conv(conn, id)
 
     def delete_conversation(self, id: int) -> None:
@@ -279,19 +278,15 @@ class ChatStore:
             old = conn.execute(
                 "SELECT content, reasoning FROM messages WHERE id = ?", (message_id,)
             ).fetchone() if touch else None
-            sets: list[str] = ["updated_at = ?"]
-            args: list[Any] = [time.time()]
-            for column, value in (("content", content), ("status", status), ("reasoning", reasoning)):
-                if value is not None:
-                    sets.append(f"{column} = ?")
-                    args.append(value)
-            if usage is not None:
-                sets.append("usage = ?")
-                args.append(dump_usage(usage))
+            given: dict[str, Any] = {
+                "content": content, "status": status, "reasoning": reasoning, "usage": dump_usage(usage)
+            }
+            changes = {column: value for column, value in given.items() if value is not None}
+            changes["updated_at"] = time.time()
             if error is not _UNSET:
-                sets.append("error = ?")
-                args.append(error)
-            conn.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?", (*args, message_id))
+                changes["error"] = error
+            clause, args = _set_clause(changes)
+            conn.execute(f"UPDATE messages SET {clause} WHERE id = ?", (*args, message_id))
             if old is not None:
                 new_content = content if content is not None else old[0]
                 new_reasoning = reasoning if reasoning is not None else old[1]

@@ -376,10 +376,7 @@ def test_fresh_database_has_prefix_indexes_and_finds_short_prefixes(store: ChatS
     assert found["zz"] == [] and found["有安"] == []
 
 
-def _make_v1_database(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """A database written by the version-1 schema and store (messages_fts with prefix='1' only)."""
-    # an answer left streaming by a crash: not in the index yet
-    ids = write_old_database(path, 1, _HISTORY, then=[(0, "assistant", "Zucchini smoothies", "streaming")])
+def _assert_still_version_1(path: Path) -> None:
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
@@ -387,6 +384,13 @@ def _make_v1_database(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
         assert "prefix='1'" in sql
     finally:
         conn.close()
+
+
+def _make_v1_database(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A database written by the version-1 schema and store (messages_fts with prefix='1' only)."""
+    # an answer left streaming by a crash: not in the index yet
+    ids = write_old_database(path, 1, _HISTORY, then=[(0, "assistant", "Zucchini smoothies", "streaming")])
+    _assert_still_version_1(path)
     return ids
 
 
@@ -443,13 +447,7 @@ def test_a_failed_upgrade_leaves_the_version_1_database_as_it_was(
         patch.setattr(migrations, "MIGRATIONS", [migrations.MIGRATIONS[0], broken])
         with pytest.raises(StoreError):
             ChatStore(path)
-    conn = sqlite3.connect(path)
-    try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
-        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").fetchone()[0]
-        assert "prefix='1'" in sql
-    finally:
-        conn.close()
+    _assert_still_version_1(path)
     store = ChatStore(path)  # and the next start upgrades it
     try:
         assert [r.id for r in store.search("西安")] == [xian]
