@@ -1,20 +1,27 @@
-"""Pure helpers that turn stored conversations into what the provider needs (no UI)."""
+"""Pure helpers that turn stored conversations into what the provider needs, or a file (no UI)."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from hailuo_tui.domain import MessageStatus, Role
 from hailuo_tui.provider import AuthResult, Conversation
+from hailuo_tui.sanitize import clean
 
 
 class _Message(Protocol):
     role: str
     content: str
     status: str
+
+
+class _ExportedMessage(_Message, Protocol):
+    error: str | None
 
 
 class _ConversationRow(Protocol):
@@ -30,9 +37,9 @@ def provider_messages(rows: Iterable[_Message]) -> list[dict[str, Any]]:
     """
     out = []
     for row in rows:
-        if row.role not in ("user", "assistant"):
+        if row.role not in (Role.USER, Role.ASSISTANT):
             continue
-        if row.role == "assistant" and not row.content.strip():
+        if row.role == Role.ASSISTANT and not row.content.strip():
             continue
         out.append({"role": row.role, "content": row.content})
     return out
@@ -58,4 +65,40 @@ def export_path(title: str | None, directory: Path, now: float | None = None) ->
     while path.exists():
         path = directory / f"hailuo-{slug or 'conversation'}-{stamp}-{n}.md"
         n += 1
+    return path
+
+
+def export_markdown(title: str | None, messages: Iterable[_ExportedMessage]) -> str:
+    """A conversation as Markdown: a title, then "## You" / "## Hailuo" sections.
+
+    ``messages`` are the stored rows in order. An answer that did not complete
+    is followed by a note of its status (and error).
+    """
+    # The text came from the server: an export must not act on the terminal it is printed in.
+    heading = " ".join(clean(title or "").split())
+    parts = [f"# {heading or 'Untitled conversation'}", ""]
+    for m in messages:
+        parts += ["## You" if m.role == Role.USER else "## Hailuo", ""]
+        if m.content:
+            parts += [clean(m.content).rstrip("\n"), ""]
+        if m.status != MessageStatus.COMPLETE:
+            note = f"_({m.status}"
+            note += f": {clean(m.error)})_" if m.error else ")_"
+            parts += [note, ""]
+    return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def write_export(title: str | None, messages: Iterable[_ExportedMessage], directory: Path | None = None) -> Path:
+    """Write a conversation as Markdown to a new file (mode 0600, never overwriting); its path.
+
+    ``directory`` defaults to the working directory, or the home directory when that is not
+    writable. Raises :class:`OSError` (the path is in ``filename``).
+    """
+    if directory is None:
+        directory = Path.cwd() if os.access(Path.cwd(), os.W_OK) else Path.home()
+    text = export_markdown(title, messages)
+    path = export_path(title, directory)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
     return path

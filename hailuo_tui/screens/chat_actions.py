@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from textual.widgets import Input
 
 from hailuo_tui.domain import Role
-from hailuo_tui.history import export_path
+from hailuo_tui.history import write_export
 from hailuo_tui.markdown_blocks import code_blocks
 from hailuo_tui.reply_session import ReplySession
 from hailuo_tui.widgets.conversation_list import ConversationList
@@ -165,15 +163,10 @@ class ChatActions:
             self.notify("Nothing to export yet.", severity="warning")
             return
         row = await self.store.get_conversation(self.current_id)
-        text = await self.store.export_markdown(self.current_id)
-        directory = Path.cwd() if os.access(Path.cwd(), os.W_OK) else Path.home()
-        path = export_path(row.title if row else None, directory)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            path = write_export(row.title if row else None, await self.store.messages(self.current_id))
         except OSError as exc:
-            self.query_one(StatusBar).set_error("Export failed", f"{path}: {exc.strerror}", "")
+            self.query_one(StatusBar).set_error("Export failed", f"{exc.filename}: {exc.strerror}", "")
             return
         self.notify(f"Exported to {path}")
 

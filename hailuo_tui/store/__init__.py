@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .db import (
-    AsyncChatStore,
-    ChatStore,
-    ConversationRow,
-    MessageRow,
-    StoreError,
-    token_fingerprint,
-)
+from .async_store import AsyncChatStore
+from .db import ChatStore
+from .rows import ConversationRow, MessageRow, StoreError, token_fingerprint
 
 __all__ = [
     "AsyncChatStore",

@@ -21,12 +21,30 @@ doclists of every term that starts with them (tens of milliseconds over
 200,000 messages). The table is rebuilt from ``messages`` with exactly the text
 the store indexes (``db.fts_text`` of the content, messages that are not
 streaming), so later deletes from the contentless index still match.
+
+Version 3 (the MiniMax API backend):
+
+- ``conversations`` gains ``backend`` ("web" or "api", existing chats are
+  "web"), ``model`` (NULL: the backend's default) and ``system_prompt`` (NULL:
+  the config's).
+- ``messages`` gains ``reasoning`` (the model's thinking before the answer, ""
+  when none) and ``usage`` (JSON: model, prompt_tokens, completion_tokens,
+  reasoning_tokens, seconds; NULL when unknown).
+- ``reasoning_fts``: contentless FTS5 index of reasoning, by the same rules as
+  ``messages_fts`` (``fts.indexed_texts``), searched only when asked for. It is
+  kept apart so that the long thinking text never crowds out answers in an
+  ordinary search. Created empty: no version-2 message has reasoning.
+
+The rules of what is indexed and how live in :mod:`.fts`, which both the store
+and these steps use.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+
+from . import fts
 
 _V1 = """
 CREATE TABLE conversations (
@@ -65,33 +83,46 @@ CREATE VIRTUAL TABLE titles_fts USING fts5 (
 """
 
 
-def _v1(conn: sqlite3.Connection) -> None:
-    for statement in _V1.split(";"):
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # Statement by statement: executescript() would commit the migration's transaction.
+    for statement in script.split(";"):
         if statement.strip():
             conn.execute(statement)
 
 
-def _v2(conn: sqlite3.Connection) -> None:
-    from .db import fts_text  # db imports this module: import when the step runs
+def _v1(conn: sqlite3.Connection) -> None:
+    _run_script(conn, _V1)
 
+
+def _v2(conn: sqlite3.Connection) -> None:
     conn.execute(
         "CREATE VIRTUAL TABLE messages_fts_v2 USING fts5 ("
         "body, content='', tokenize='unicode61', prefix='1 2 3')"
     )
-    rows = conn.execute(
-        "SELECT id, content FROM messages "
-        "WHERE NOT (role = 'assistant' AND status IN ('pending', 'streaming')) ORDER BY id"
-    )
-    conn.executemany(
-        "INSERT INTO messages_fts_v2 (rowid, body) VALUES (?, ?)",
-        ((mid, fts_text(content)) for mid, content in rows),
-    )
+    fts.fill_content_index(conn, "messages_fts_v2")
     conn.execute("DROP TABLE messages_fts")
     conn.execute("ALTER TABLE messages_fts_v2 RENAME TO messages_fts")
 
 
+_V3 = """
+ALTER TABLE conversations ADD COLUMN backend TEXT NOT NULL DEFAULT 'web';
+ALTER TABLE conversations ADD COLUMN model TEXT;
+ALTER TABLE conversations ADD COLUMN system_prompt TEXT;
+ALTER TABLE messages ADD COLUMN reasoning TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN usage TEXT;
+CREATE VIRTUAL TABLE reasoning_fts USING fts5 (
+    body, content='', tokenize='unicode61', prefix='1 2 3'
+);
+"""
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    # No CHECK on backend: a later backend must not need a table rebuild; the store validates.
+    _run_script(conn, _V3)
+
+
 #: Step ``i`` upgrades a database at ``user_version == i`` to ``i + 1``.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,8 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hailuo_tui.store import AsyncChatStore, ChatStore, ConversationRow, MessageRow, StoreError, token_fingerprint
-from hailuo_tui.store.db import fts_query
+from hailuo_tui.history import export_markdown
+from hailuo_tui.store.fts import fts_query
 from hailuo_tui.store.migrations import SCHEMA_VERSION
+from tests.unit.old_store_files import write_old_database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -170,12 +172,12 @@ def test_export_markdown(store: ChatStore) -> None:
     store.add_message(c.id, "user", "Where to?")
     store.add_message(c.id, "assistant", "Kyoto.\n")
     store.add_message(c.id, "assistant", "Also", status="interrupted")
-    text = store.export_markdown(c.id)
+    text = export_markdown(c.title, store.messages(c.id))
     assert text.startswith("# Trip plan\n")
     assert "## You\n\nWhere to?" in text
     assert "## Hailuo\n\nKyoto." in text
     assert "_(interrupted)_" in text
-    assert store.export_markdown(store.create_conversation().id).startswith("# Untitled")
+    assert export_markdown(None, []).startswith("# Untitled")
 
 
 # --- search ----------------------------------------------------------------------
@@ -374,24 +376,21 @@ def test_fresh_database_has_prefix_indexes_and_finds_short_prefixes(store: ChatS
     assert found["zz"] == [] and found["有安"] == []
 
 
+def _assert_still_version_1(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").fetchone()[0]
+        assert "prefix='1'" in sql
+    finally:
+        conn.close()
+
+
 def _make_v1_database(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """A database written by the version-1 schema and store (messages_fts with prefix='1' only)."""
-    from hailuo_tui.store import db, migrations
-
-    with monkeypatch.context() as patch:
-        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
-        patch.setattr(migrations, "SCHEMA_VERSION", 1)
-        patch.setattr(db, "SCHEMA_VERSION", 1)
-        old = ChatStore(path)
-        try:
-            assert old._conn.execute("PRAGMA user_version").fetchone()[0] == 1
-            sql = old._conn.execute("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").fetchone()[0]
-            assert "prefix='1'" in sql
-            ids = _fill(old)
-            # an answer left streaming by a crash: not in the index yet
-            old.add_message(ids[0], "assistant", "Zucchini smoothies", status="streaming")
-        finally:
-            old.close()
+    # an answer left streaming by a crash: not in the index yet
+    ids = write_old_database(path, 1, _HISTORY, then=[(0, "assistant", "Zucchini smoothies", "streaming")])
+    _assert_still_version_1(path)
     return ids
 
 
@@ -404,7 +403,7 @@ def test_upgrades_a_version_1_database_file(tmp_path: Path, monkeypatch: pytest.
     store = ChatStore(path)
     try:
         conn = store._conn
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").fetchone()[0]
         assert "prefix='1 2 3'" in sql
         assert not conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'messages_fts_v2%'").fetchall()
@@ -448,13 +447,7 @@ def test_a_failed_upgrade_leaves_the_version_1_database_as_it_was(
         patch.setattr(migrations, "MIGRATIONS", [migrations.MIGRATIONS[0], broken])
         with pytest.raises(StoreError):
             ChatStore(path)
-    conn = sqlite3.connect(path)
-    try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
-        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").fetchone()[0]
-        assert "prefix='1'" in sql
-    finally:
-        conn.close()
+    _assert_still_version_1(path)
     store = ChatStore(path)  # and the next start upgrades it
     try:
         assert [r.id for r in store.search("西安")] == [xian]

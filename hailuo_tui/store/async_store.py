@@ -1,0 +1,94 @@
+"""The :class:`ChatStore` calls as coroutines, on one worker thread, in call order.
+
+Each query is written once, in :class:`ChatStore`. :func:`on_worker` makes the
+coroutine for one of its methods, keeping its parameters and return type for
+type checkers (``ParamSpec``) and for ``inspect.signature``; the class below
+only lists which methods it offers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from .db import ChatStore
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def on_worker(
+    method: Callable[Concatenate[ChatStore, P], R],
+) -> Callable[Concatenate[AsyncChatStore, P], Coroutine[Any, Any, R]]:
+    """The coroutine method that runs ``method`` on the async store's worker thread.
+
+    The method is looked up on the store when called, not when the class is
+    built, so a test can replace it on the instance.
+    """
+    name = method.__name__
+
+    @functools.wraps(method)
+    async def call(self: AsyncChatStore, *args: P.args, **kwargs: P.kwargs) -> R:
+        bound = getattr(self._store, name)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(bound, *args, **kwargs))
+
+    return call
+
+
+class AsyncChatStore:
+    """The :class:`ChatStore` calls as coroutines, run on one dedicated thread in call order.
+
+    One thread, so calls never overlap and a write made before another is seen by it.
+    """
+
+    def __init__(self, store: ChatStore, executor: ThreadPoolExecutor) -> None:
+        self._store = store
+        self._executor = executor
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: Path | str) -> AsyncChatStore:
+        """Open (and migrate) the database on the worker thread."""
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hailuo-store")
+        try:
+            store = await asyncio.get_running_loop().run_in_executor(executor, ChatStore, path)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(store, executor)
+
+    @property
+    def sync(self) -> ChatStore:
+        """The underlying synchronous store (for tests and start-up code)."""
+        return self._store
+
+    async def close(self) -> None:
+        """Close the database, then stop the worker thread (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._store.close)
+        self._executor.shutdown(wait=True)
+
+    create_conversation = on_worker(ChatStore.create_conversation)
+    get_conversation = on_worker(ChatStore.get_conversation)
+    list_conversations = on_worker(ChatStore.list_conversations)
+    count_conversations = on_worker(ChatStore.count_conversations)
+    search = on_worker(ChatStore.search)
+    rename = on_worker(ChatStore.rename)
+    apply_server_title = on_worker(ChatStore.apply_server_title)
+    set_remote_chat = on_worker(ChatStore.set_remote_chat)
+    set_conversation_settings = on_worker(ChatStore.set_conversation_settings)
+    delete_conversation = on_worker(ChatStore.delete_conversation)
+    add_message = on_worker(ChatStore.add_message)
+    update_message = on_worker(ChatStore.update_message)
+    delete_message = on_worker(ChatStore.delete_message)
+    messages = on_worker(ChatStore.messages)
+    count_messages = on_worker(ChatStore.count_messages)
+    last_message = on_worker(ChatStore.last_message)
+    recover_interrupted = on_worker(ChatStore.recover_interrupted)

@@ -1,0 +1,138 @@
+"""What the store hands out: row types, the store's error, and how a row is read.
+
+The column lists and the decoders live next to the dataclasses so that a new
+column is added in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from hailuo_tui.domain import MessageStatus, Role
+
+#: The chat services a conversation can belong to: the Hailuo web chat or the MiniMax API.
+BACKENDS = frozenset({"web", "api"})
+
+
+def token_fingerprint(token: str) -> str:
+    """Return a short, stable, one-way fingerprint of ``token`` (sha256 hex, 16 chars)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    id: int
+    title: str | None
+    title_locked: bool
+    chat_id: str | None
+    token_fp: str | None
+    created_at: float
+    updated_at: float
+    message_count: int
+    #: For search results: the matched message text around the first hit.
+    snippet: str | None = None
+    #: "web" (Hailuo web chat) or "api" (MiniMax API).
+    backend: str = "web"
+    #: The model to ask; None means the backend's default.
+    model: str | None = None
+    #: The system prompt; None means the one in the config.
+    system_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: int
+    conversation_id: int
+    role: str
+    content: str
+    status: MessageStatus | str
+    error: str | None
+    created_at: float
+    updated_at: float
+    #: The model's reasoning before the answer; "" when there was none.
+    reasoning: str = ""
+    #: model, prompt_tokens, completion_tokens, reasoning_tokens, seconds; None when unknown.
+    usage: dict[str, Any] | None = None
+
+
+class StoreError(Exception):
+    """The database cannot be used; ``title`` and ``message`` are for the user."""
+
+    def __init__(self, path: str, message: str, *, title: str = "Conversation database", kind: str = "io"):
+        super().__init__(message)
+        self.path = path
+        self.title = title
+        self.message = message
+        #: "corrupt", "newer" or "io": lets the app offer the right way out.
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return self.message
+
+
+CONV_COLS = (
+    "id, title, title_locked, chat_id, token_fp, created_at, updated_at, message_count, "
+    "backend, model, system_prompt"
+)
+MSG_COLS = "id, conversation_id, role, content, status, error, created_at, updated_at, reasoning, usage"
+
+
+def conversation_row(row: tuple, snippet: str | None = None) -> ConversationRow:
+    """A :class:`ConversationRow` from a row selected with :data:`CONV_COLS`."""
+    return ConversationRow(
+        row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7], snippet,
+        backend=row[8], model=row[9], system_prompt=row[10],
+    )
+
+
+def message_row(row: tuple) -> MessageRow:
+    """A :class:`MessageRow` from a row selected with :data:`MSG_COLS`."""
+    return MessageRow(
+        row[0], row[1], Role(row[2]), row[3], MessageStatus(row[4]), row[5], row[6], row[7],
+        reasoning=row[8], usage=load_usage(row[9]),
+    )
+
+
+def dump_usage(usage: dict[str, Any] | None) -> str | None:
+    """``usage`` as the JSON text the ``usage`` column holds."""
+    if usage is None:
+        return None
+    return json.dumps(usage, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def load_usage(text: str | None) -> dict[str, Any] | None:
+    """The ``usage`` column as a dict; None when absent or not a JSON object."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        # Another program may have written the file; a bad cell must not hide the message.
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def check_role(role: str) -> Role:
+    """``role`` as a :class:`Role`; ValueError for anything else."""
+    try:
+        return Role(role)
+    except ValueError:
+        raise ValueError(f"role must be one of {sorted(r.value for r in Role)}, not {role!r}") from None
+
+
+def check_status(status: str) -> MessageStatus:
+    """``status`` as a :class:`MessageStatus`; ValueError for anything else."""
+    try:
+        return MessageStatus(status)
+    except ValueError:
+        raise ValueError(f"status must be one of {sorted(s.value for s in MessageStatus)}, not {status!r}") from None
+
+
+def check_backend(backend: str) -> str:
+    """``backend`` if it is one of :data:`BACKENDS`; ValueError otherwise."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {sorted(BACKENDS)}, not {backend!r}")
+    return backend
