@@ -92,12 +92,18 @@ def test_class_attributes_and_constants():
     assert isinstance(api, Backend) and "sk-api-secret" not in repr(api)
 
 
-def test_importing_the_provider_does_not_import_aiohttp():
-    code = ("import sys, hailuo_tui.provider, hailuo_tui.provider.reasoning, hailuo_tui.provider.openai_stream\n"
-            "print('aiohttp' in sys.modules)")
+def loaded_after(modules: str) -> set[str]:
+    code = f"import sys, {modules}\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    return set(result.stdout.split())
+
+
+def test_the_api_modules_stay_in_their_layer():
+    pure = loaded_after("hailuo_tui.provider, hailuo_tui.provider.reasoning, hailuo_tui.provider.openai_stream")
+    assert not pure & {"aiohttp", "textual", "rich"}  # aiohttp only once MiniMaxAPI is asked for
+    client = loaded_after("hailuo_tui.provider.minimax")
+    assert "aiohttp" in client and not client & {"textual", "rich"}
 
 
 async def test_stream_sends_the_documented_request_and_yields_typed_events(emu, api):
