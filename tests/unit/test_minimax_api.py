@@ -417,3 +417,32 @@ async def test_a_server_that_echoes_the_key_does_not_leak_it(caplog):
         assert key not in error_texts(caught.value)
         assert await asyncio.wait_for(api.models(), TIMEOUT) == list(DOCUMENTED_MODELS)
     assert caplog.records and all(key not in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("content_type", ["text/event-stream", "application/json"])
+async def test_a_200_with_only_base_resp_is_an_error_whatever_its_type(content_type):
+    async def balance(request: web.Request) -> web.Response:
+        return web.Response(text='{"base_resp":{"status_code":1008,"status_msg":"insufficient balance"}}',
+                            content_type=content_type)
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", balance)
+    async with serve(app) as url:
+        with pytest.raises(InsufficientBalance):
+            await collect(MiniMaxAPI("sk-api-x", base_url=url + "/v1"), ask())
+
+
+async def test_a_whole_completion_instead_of_a_stream_is_read():
+    async def whole(request: web.Request) -> web.Response:
+        return web.json_response({
+            "choices": [{"finish_reason": "stop", "index": 0,
+                         "message": {"content": "<think>\nanswer 56\n</think>\n\n56", "role": "assistant"}}],
+            "usage": {"total_tokens": 116, "prompt_tokens": 55, "completion_tokens": 61},
+            "base_resp": {"status_code": 0, "status_msg": ""}})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", whole)
+    async with serve(app) as url:
+        events = await collect(MiniMaxAPI("sk-api-x", base_url=url + "/v1", read_timeout=5), ask())
+    assert events == [ReasoningDelta("answer 56"), TextDelta("56"), Usage("MiniMax-M3", 55, 61),
+                      Finished("56", finish_reason="stop")]
