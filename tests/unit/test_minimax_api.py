@@ -446,3 +446,13 @@ async def test_a_whole_completion_instead_of_a_stream_is_read():
         events = await collect(MiniMaxAPI("sk-api-x", base_url=url + "/v1", read_timeout=5), ask())
     assert events == [ReasoningDelta("answer 56"), TextDelta("56"), Usage("MiniMax-M3", 55, 61),
                       Finished("56", finish_reason="stop")]
+
+
+async def test_stopping_mid_answer_closes_cleanly_and_the_next_request_works(emu, api):
+    emu.config.api_chunk_delay = 0.01
+    stream = api.stream(ask())
+    seen = [await asyncio.wait_for(stream.__anext__(), TIMEOUT) for _ in range(3)]
+    await asyncio.wait_for(stream.aclose(), TIMEOUT)
+    assert len(seen) == 3
+    emu.config.api_chunk_delay = 0.0
+    assert isinstance((await collect(api, ask()))[-1], Finished)
