@@ -108,16 +108,14 @@ class ApiRoutes(EmulatorCore):
         rid = self._request_id()
         raw = await request.read()
         rec.body = raw.decode("utf-8", "replace")
+        self._keep_json(rec, raw)
         if not ok:
             return self._api_fail(rec, api_errors.named_error("auth_1004"), rid)
         forced = cfg.api_fail_next.pop(0) if cfg.api_fail_next else cfg.api_error
         if forced:
-            self._keep_json(rec, raw)
             return self._api_fail(rec, api_errors.named_error(forced), rid)
-        req, parsed, err = parse_chat_request(raw, strict_temperature=cfg.api_strict_temperature,
-                                              context_limit=cfg.api_context_limit)
-        rec.json = parsed
-        rec.form = parsed if isinstance(parsed, dict) else {}
+        req, _, err = parse_chat_request(raw, strict_temperature=cfg.api_strict_temperature,
+                                         context_limit=cfg.api_context_limit)
         if err is not None:
             return self._api_fail(rec, err, rid)
         assert req is not None
