@@ -32,7 +32,9 @@ MODEL_IDS = frozenset(m for m, _ in MODELS)
 #: Output cap the server enforces (only the M3 one is captured, §8).
 MAX_OUTPUT = {"MiniMax-M3": 524_288}
 #: Longest ``max_completion_tokens`` that makes a request a "title request" (when it asks for a title).
-TITLE_MAX_TOKENS = 256
+#: Clients ask always-thinking models (M2.x) for ~64 tokens plus ~1024 of room to reason (below that
+#: M2.x often answers nothing, §4), so a title request can be up to about 1,100 tokens.
+TITLE_MAX_TOKENS = 1536
 
 _TITLE_RE = re.compile(r"\btitles?\b|标题|題名|タイトル", re.IGNORECASE)
 _THINK_RE = re.compile(r"<think>.*?</think>\s*", re.DOTALL)
