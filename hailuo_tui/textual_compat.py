@@ -116,7 +116,7 @@ PRIVATE_API: tuple[PrivateName, ...] = (
         "the drivers build the parser as XTermParser(debug)",
     ),
     PrivateName(
-        "textual._time", "get_time", "()",
+        "textual._time", "get_time", None,
         "KittyParser times a held sequence with the parser's own clock",
     ),
     PrivateName(
