@@ -11,8 +11,8 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widget import Widget
-from textual._xterm_parser import XTermParser
 
+from hailuo_tui.textual_compat import XTermParser
 from hailuo_tui.widgets import (
     ChatView,
     ConversationList,
