@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from hailuo_tui.bindings import APP_BINDINGS, known_ids
+from hailuo_tui.bindings import APP_BINDINGS, CHAT_PALETTE, HELP_ENTRY, known_ids
 from hailuo_tui.config import Config
 from hailuo_tui.provider import AuthResult, HailuoError
 from hailuo_tui.screens.chat_screen import ChatScreen
@@ -129,6 +131,23 @@ class HailuoApp(App[int]):
                 self.notify(f"Unknown binding ids in [keymap]: {', '.join(unknown)} (see F1).", severity="warning", timeout=10)
             self.set_keymap({k: v for k, v in config.keymap.items() if k in known})
 
+    # --- keymap ---------------------------------------------------------------
+
+    _user_keymap: Mapping[str, str] = MappingProxyType({})
+
+    @property
+    def user_keymap(self) -> Mapping[str, str]:
+        """The keys the user set: binding id -> keys, as written (key names shown in F1 and the palette)."""
+        return self._user_keymap
+
+    def set_keymap(self, keymap: Mapping[str, str]) -> None:
+        self._user_keymap = MappingProxyType(dict(keymap))
+        super().set_keymap(keymap)
+
+    def update_keymap(self, keymap: Mapping[str, str]) -> None:
+        self._user_keymap = MappingProxyType({**self._user_keymap, **keymap})
+        super().update_keymap(keymap)
+
     async def _welcome(self) -> None:
         if not await self.request_login(None, welcome=True):
             self.exit(0)
@@ -232,31 +251,18 @@ class HailuoApp(App[int]):
         from hailuo_tui.screens.help_screen import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.user_keymap))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Help", "All keys and their binding ids (F1)", self.action_help)
+        keymap = self.user_keymap
+        yield SystemCommand(HELP_ENTRY.title, HELP_ENTRY.description(keymap), self.action_help)
         if self.auth is not None and not (self.services and self.services.demo):
             yield SystemCommand("Log out", "Forget the stored Hailuo login", self.action_logout)
         yield SystemCommand("Log in", "Log in to Hailuo again (browser or token)", self.action_login)
-        chat_commands = [
-            ("New conversation", "Start a new conversation (Ctrl+N)", "new_conversation"),
-            ("Rename conversation", "Give the conversation your own title (F2)", "rename"),
-            ("Delete conversation", "Delete the conversation, after confirmation (F8)", "delete"),
-            ("Search conversations", "Filter the sidebar by title and text (Ctrl+F)", "search"),
-            ("Stop answer", "Stop the answer; the partial text is kept (Esc)", "stop"),
-            ("Regenerate answer", "Ask again for the last answer (Ctrl+R)", "regenerate"),
-            ("Edit last message", "Edit and resend your last message (Ctrl+↑)", "edit_last"),
-            ("Copy answer", "Copy the last answer to the clipboard (F4)", "copy_answer"),
-            ("Copy code block", "Choose a code block to copy (F6)", "copy_code"),
-            ("Export conversation", "Write the conversation to a Markdown file (Ctrl+S)", "export"),
-            ("Toggle web search", "Let Hailuo search the web for the next messages (F9)", "toggle_web_search"),
-            ("Toggle sidebar", "Show or hide the conversation list (Ctrl+B)", "toggle_sidebar"),
-        ]
         if isinstance(screen, ChatScreen):
-            for title, help_text, action in chat_commands:
-                yield SystemCommand(title, help_text, getattr(screen, f"action_{action}"))
+            for entry in CHAT_PALETTE:
+                yield SystemCommand(entry.title, entry.description(keymap), getattr(screen, f"action_{entry.action}"))
 
 
 def run(options: Options) -> int:
@@ -273,7 +279,8 @@ def run(options: Options) -> int:
     from hailuo_tui.widgets import install_kitty_text_fix
 
     # Text committed by an input method (e.g. 你好) must arrive as characters.
-    install_kitty_text_fix()
+    if not install_kitty_text_fix():
+        logging.getLogger(__name__).warning("kitty text fix not installed: long IME commits may arrive as escape codes")
     app = HailuoApp(options, config=config)
     result = app.run()
     return app.return_code or (result if isinstance(result, int) else 0)

@@ -1,6 +1,13 @@
-"""Every key binding, with a stable id users can remap in the config's ``[keymap]``."""
+"""Every key binding, with a stable id users can remap in the config's ``[keymap]``.
+
+Key names shown to the user (the command palette, F1) are built here from the
+bindings and the user's keymap, so a remapped key shows its new name.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from textual.binding import Binding
 
@@ -29,10 +36,83 @@ CHAT_BINDINGS = [
     Binding("ctrl+b", "toggle_sidebar", "Toggle sidebar", id="app.toggle_sidebar", priority=True, show=False),
 ]
 
-#: Binding ids a config's [keymap] may name.
-def known_ids() -> set[str]:
+
+def prompt_bindings() -> list[Binding]:
+    """The prompt's bindings that have an id (declared on `PromptInput`)."""
     from hailuo_tui.widgets.prompt_input import PromptInput
 
-    ids = {b.id for b in APP_BINDINGS + CHAT_BINDINGS if b.id}
-    ids |= {b.id for b in PromptInput.BINDINGS if isinstance(b, Binding) and b.id}
-    return ids
+    return [b for b in PromptInput.BINDINGS if isinstance(b, Binding) and b.id]
+
+
+def known_ids() -> set[str]:
+    """Binding ids a config's [keymap] may name."""
+    return {b.id for b in [*APP_BINDINGS, *CHAT_BINDINGS, *prompt_bindings()] if b.id}
+
+
+def binding(binding_id: str) -> Binding:
+    """The binding with this id.
+
+    Raises:
+        KeyError: No binding has this id.
+    """
+    for candidate in [*APP_BINDINGS, *CHAT_BINDINGS, *prompt_bindings()]:
+        if candidate.id == binding_id:
+            return candidate
+    raise KeyError(binding_id)
+
+
+def keys_of(bound: Binding, keymap: Mapping[str, str]) -> str:
+    """The keys of a binding once the user's keymap is applied (``"alt+up,ctrl+pageup"``)."""
+    return keymap.get(bound.id, bound.key) if bound.id else bound.key
+
+
+_NAMES = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn", "up": "↑", "down": "↓",
+          "left": "←", "right": "→", "delete": "Del", "tab": "Tab"}
+
+
+def key_label(keys: str) -> str:
+    """``"alt+up,ctrl+pageup"`` -> ``"Alt+↑, Ctrl+PgUp"``."""
+    labels = []
+    for key in keys.split(","):
+        parts = key.strip().split("+")
+        *mods, name = parts
+        name = _NAMES.get(name, name.upper() if len(name) <= 3 else name.capitalize())
+        labels.append("+".join([m.capitalize() for m in mods] + [name]))
+    return ", ".join(labels)
+
+
+@dataclass(frozen=True)
+class PaletteEntry:
+    """A command-palette entry for a binding: its description ends with the binding's keys."""
+
+    title: str
+    help: str
+    binding_id: str
+
+    @property
+    def action(self) -> str:
+        """The binding's action (``"new_conversation"``)."""
+        return binding(self.binding_id).action
+
+    def description(self, keymap: Mapping[str, str]) -> str:
+        """``"Start a new conversation (Ctrl+N)"``, with the key from `keymap` if remapped."""
+        return f"{self.help} ({key_label(keys_of(binding(self.binding_id), keymap))})"
+
+
+HELP_ENTRY = PaletteEntry("Help", "All keys and their binding ids", "app.help")
+
+CHAT_PALETTE = [
+    PaletteEntry("New conversation", "Start a new conversation", "conversation.new"),
+    PaletteEntry("Rename conversation", "Give the conversation your own title", "conversation.rename"),
+    PaletteEntry("Delete conversation", "Delete the conversation, after confirmation", "conversation.delete"),
+    PaletteEntry("Search conversations", "Filter the sidebar by title and text", "conversation.search"),
+    PaletteEntry("Stop answer", "Stop the answer; the partial text is kept", "chat.stop"),
+    PaletteEntry("Regenerate answer", "Ask again for the last answer", "chat.regenerate"),
+    PaletteEntry("Edit last message", "Edit and resend your last message", "chat.edit_last"),
+    PaletteEntry("Copy answer", "Copy the last answer to the clipboard", "chat.copy_answer"),
+    PaletteEntry("Copy code block", "Choose a code block to copy", "chat.copy_code"),
+    PaletteEntry("Export conversation", "Write the conversation to a Markdown file", "conversation.export"),
+    PaletteEntry("Toggle web search", "Let Hailuo search the web for the next messages", "chat.web_search"),
+    PaletteEntry("Toggle sidebar", "Show or hide the conversation list", "app.toggle_sidebar"),
+]
+"""The chat screen's commands in the palette, in the order shown."""

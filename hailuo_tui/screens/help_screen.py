@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
-from hailuo_tui.bindings import APP_BINDINGS, CHAT_BINDINGS
+from hailuo_tui.bindings import APP_BINDINGS, CHAT_BINDINGS, key_label, keys_of, prompt_bindings
 
-
-_NAMES = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn", "up": "↑", "down": "↓",
-          "left": "←", "right": "→", "delete": "Del", "tab": "Tab"}
-
-
-def key_label(keys: str) -> str:
-    """``"alt+up,ctrl+pageup"`` -> ``"Alt+↑, Ctrl+PgUp"``."""
-    labels = []
-    for key in keys.split(","):
-        parts = key.strip().split("+")
-        *mods, name = parts
-        name = _NAMES.get(name, name.upper() if len(name) <= 3 else name.capitalize())
-        labels.append("+".join([m.capitalize() for m in mods] + [name]))
-    return ", ".join(labels)
+__all__ = ["HelpScreen", "key_label"]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -37,6 +26,15 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen DataTable { height: 1fr; margin-top: 1; }
     """
 
+    def __init__(self, keymap: Mapping[str, str] | None = None) -> None:
+        """Create the screen.
+
+        Args:
+            keymap: The user's keymap (binding id -> keys), applied to the keys shown.
+        """
+        super().__init__()
+        self.user_keymap: Mapping[str, str] = dict(keymap or {})
+
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Keys  (Esc closes; remap any of them by id in the config file's [keymap])", markup=False)
@@ -44,15 +42,10 @@ class HelpScreen(ModalScreen[None]):
             yield Label("Everything is also in the command palette: Ctrl+P.")
 
     def on_mount(self) -> None:
-        from hailuo_tui.widgets.prompt_input import PromptInput
-
         table = self.query_one(DataTable)
         table.add_columns("Key", "Action", "Binding id")
-        keymap = getattr(self.app, "_keymap", {})
-        bindings = [b for b in PromptInput.BINDINGS if isinstance(b, Binding) and b.id]
-        for binding in [*CHAT_BINDINGS, *bindings, *APP_BINDINGS]:
-            keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
-            table.add_row(key_label(keys), binding.description, binding.id or "")
+        for binding in [*CHAT_BINDINGS, *prompt_bindings(), *APP_BINDINGS]:
+            table.add_row(key_label(keys_of(binding, self.user_keymap)), binding.description, binding.id or "")
         table.add_row("Ctrl+P", "Command palette", "(textual)")
         table.focus()
 

@@ -12,13 +12,14 @@ from textual.message import Message
 from textual.widgets import Static
 
 from hailuo_tui.domain import Paging, ShownMessage
+from hailuo_tui.textual_compat import AnchorHooks, anchor_released
 from hailuo_tui.widgets.message_bubble import MessageBubble
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 
 EMPTY_TEXT = "Start the conversation: type below and press Enter"
 
 
-class ChatView(KeepLinesOnGrow, VerticalScroll):
+class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
     """A VerticalScroll of MessageBubbles that follows the bottom.
 
     Only the last `WINDOW` messages are mounted by `load` (more of those it
@@ -224,7 +225,7 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
     @property
     def _following(self) -> bool:
         """True while the view sticks to the bottom (the reader is not looking at older messages)."""
-        return (self.is_anchored and not self._anchor_released) or self.is_vertical_scroll_end
+        return (self.is_anchored and not anchor_released(self)) or self.is_vertical_scroll_end
 
     def last_bubble(self, role: str | None = None) -> MessageBubble | None:
         """The newest bubble, optionally of one role.
@@ -286,10 +287,9 @@ class ChatView(KeepLinesOnGrow, VerticalScroll):
             return
         super().scroll_end(*args, **kwargs)
 
-    def _check_anchor(self) -> None:
+    def may_restore_anchor(self) -> bool:
         # At the bottom of the window is not at the newest message while some wait below.
-        if not self._below:
-            super()._check_anchor()
+        return not self._below
 
     def _at_top(self) -> None:
         if self._held:

@@ -37,10 +37,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from textual._parser import Parser
-from textual._time import get_time
-from textual._xterm_parser import XTermParser
 from textual.message import Message
+
+from hailuo_tui.textual_compat import XTermParser, get_time, replace_input_parser
 
 __all__ = [
     "KittyParser",
@@ -172,7 +171,7 @@ class KittyParser(XTermParser):
         if self._held and get_time() - self._held_since >= HOLD_TIMEOUT:
             held, self._held = self._held, ""
             yield from super().feed(held)
-        yield from Parser.tick(self)
+        yield from super().tick()
 
 
 def install_kitty_text_fix() -> bool:
@@ -180,22 +179,12 @@ def install_kitty_text_fix() -> bool:
 
     Call once before `App.run()`. It replaces the `XTermParser` name that
     `textual.drivers.linux_driver` (and the inline driver) look up when
-    their input thread starts; nothing else changes.
+    their input thread starts (`textual_compat.replace_input_parser`);
+    nothing else changes.
 
     Returns:
-        True when at least one driver module was patched.
+        True when the drivers now use `KittyParser`; False when they could
+        not be patched (no Linux drivers, or a Textual that builds its
+        parser differently), and IME text may arrive garbled.
     """
-    import importlib
-
-    patched = False
-    for name in ("textual.drivers.linux_driver", "textual.drivers.linux_inline_driver"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:  # e.g. on Windows, where termios is missing
-            continue
-        if getattr(module, "XTermParser", None) is XTermParser:
-            module.XTermParser = KittyParser  # type: ignore[attr-defined]
-            patched = True
-        elif getattr(module, "XTermParser", None) is KittyParser:
-            patched = True
-    return patched
+    return replace_input_parser(KittyParser)

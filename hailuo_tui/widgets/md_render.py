@@ -31,6 +31,7 @@ from textual.strip import Strip
 from textual.style import Style
 
 from hailuo_tui.markdown_blocks import parser
+from hailuo_tui.textual_compat import content_style
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -166,7 +167,7 @@ class CodeBlock:
             for piece in line.fold(inner) if line.cell_length > inner else [line]:
                 segments = [
                     Segment(text, style.rich_style)
-                    for text, style in piece.render(base, end="", parse_style=painter._get_style)
+                    for text, style in piece.render(base, end="", parse_style=painter.resolve_style)
                 ]
                 body = Strip(segments).extend_cell_length(inner, background).crop(0, inner)
                 out.append(Strip.join([pad, body, pad]))
@@ -228,18 +229,15 @@ class BlockPainter:
     def component(self, name: str) -> Style:
         """A component class's style (`md--h1`, ...), from the nearest ancestor that has it
         (`ChatView` declares them once, so each message does not resolve 18 classes)."""
-        return self._get_style("." + name)
+        return self.resolve_style("." + name)
 
-    def _get_style(self, style: str | Style) -> Style:
+    def resolve_style(self, style: str | Style) -> Style:
+        """A style of `Content` spans, resolved against the widget (cached per painter)."""
         if isinstance(style, Style):
             return style
         resolved = self._styles.get(style)
         if resolved is None:
-            try:
-                resolved = self.widget._get_style(style)
-            except KeyError:  # no ancestor declares it (a body outside a ChatView)
-                resolved = Style.null()
-            self._styles[style] = resolved
+            resolved = self._styles[style] = content_style(self.widget, style)
         return resolved
 
     def rich(self, name: str) -> RichStyle:
@@ -257,7 +255,7 @@ class BlockPainter:
         from textual.visual import RenderOptions
 
         rules = {"text_wrap": "wrap" if wrap else "nowrap", "text_overflow": "fold"}
-        strips = content.render_strips(width, None, self.base, RenderOptions(self._get_style, rules))  # type: ignore[arg-type]
+        strips = content.render_strips(width, None, self.base, RenderOptions(self.resolve_style, rules))  # type: ignore[arg-type]
         base = self.base.rich_style
         return [strip.extend_cell_length(width, base).crop(0, width) for strip in strips]
 

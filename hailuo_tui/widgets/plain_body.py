@@ -6,7 +6,7 @@ paragraph minutes. Past the sizes in `plain_reason`, a `MessageBubble` shows
 its text with a `PlainBody` instead (and says so in its header):
 
 * the text is split into its lines once; each line is wrapped at word
-  boundaries to the content width (`textual._wrap.compute_wrap_offsets`, the
+  boundaries to the content width (Textual's `compute_wrap_offsets`, the
   wrapping `TextArea` uses, measured in terminal cells, so CJK and emoji
   count two cells) and the wrap is redone only when the width changes;
 * appending re-wraps only the last line (the one that may have grown);
@@ -21,10 +21,11 @@ from __future__ import annotations
 import unicodedata
 
 from rich.segment import Segment
-from textual._wrap import compute_wrap_offsets
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
+
+from hailuo_tui.textual_compat import compute_wrap_offsets
 
 PLAIN_CHARS = 32_000
 """Characters past which a message is shown as plain text. Rendering Markdown

@@ -178,12 +178,17 @@ class PromptInput(RestingCursor, TextArea):
         self._note_input()
         self.insert("\n")
 
-    async def _on_key(self, event: events.Key) -> None:
+    # Handlers of this class run before TextArea's (Textual calls them in MRO
+    # order), so TextArea has not inserted the key or the paste yet.
+
+    @on(events.Key)
+    def _repair_kitty_leak_after_u(self, event: events.Key) -> None:
         if event.character == "u":
-            # TextArea._on_key (called next, by MRO dispatch) inserts the "u".
+            # TextArea's key handler (called next) inserts the "u".
             self.call_next(self._repair_kitty_leak)
 
-    async def _on_paste(self, event: events.Paste) -> None:
+    @on(events.Paste)
+    def _normalise_paste(self, event: events.Paste) -> None:
         # Normalise line endings and any kitty text sequences in pasted data.
         text = translate_kitty_text(event.text).replace("\r\n", "\n").replace("\r", "\n")
         if text != event.text:
@@ -192,7 +197,7 @@ class PromptInput(RestingCursor, TextArea):
             if not self.read_only:
                 result = self.replace(text, *self.selection)
                 self.move_cursor(result.end_location)
-        # Otherwise TextArea._on_paste (next in the MRO) inserts it.
+        # Otherwise TextArea's paste handler (next in the MRO) inserts it.
 
     def _repair_kitty_leak(self) -> None:
         """Replace a kitty CSI-u text sequence typed as characters with its text."""

@@ -15,26 +15,20 @@ at the new width and placed everything. (Only a widget that may show or hide
 a scroll bar still asks for it, since that changes the width inside.) Without
 this, mounting a page of 30 older messages laid the chat view out twice.
 
-Uses private Widget API of textual==8.2.8 (pinned): `_size_updated` and
-`_set_dirty`. tests/ui/test_stream_equivalence.py compares a streamed screen
-with a one-shot render line by line, so a stale line shows up there.
+It hooks Textual's private size update and dirty marking through
+`textual_compat.ResizeHooks`. tests/ui/test_stream_equivalence.py compares a
+streamed screen with a one-shot render line by line, so a stale line shows up
+there.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.geometry import Region, Size
 
-if TYPE_CHECKING:
-    from textual.widget import Widget
-
-    _Base = Widget
-else:
-    _Base = object
+from hailuo_tui.textual_compat import ResizeHooks
 
 
-class KeepLinesOnGrow(_Base):
+class KeepLinesOnGrow(ResizeHooks):
     """Mixin (listed before the Widget class) for widgets whose lines do not depend
     on their height. A plain class at run time: a Widget subclass here would
     re-apply Widget's default CSS over the widget's own (a scroll view lost its
@@ -42,8 +36,8 @@ class KeepLinesOnGrow(_Base):
 
     _same_width_resize = False
 
-    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        self._same_width_resize = size.width == self._size.width and size.width > 0
+    def handle_size_update(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        self._same_width_resize = size.width == self.outer_size.width and size.width > 0
         # layout=False: store the new virtual size without asking for a second layout
         # pass; this one already placed everything at the new size. Not when a scroll
         # bar may appear or go (that changes the width inside).
@@ -51,17 +45,17 @@ class KeepLinesOnGrow(_Base):
             self.show_vertical_scrollbar and virtual_size.height > size.height
         )
         try:
-            return super()._size_updated(size, virtual_size, container_size, layout and second_pass)
+            return super().handle_size_update(size, virtual_size, container_size, layout and second_pass)
         finally:
             self._same_width_resize = False
             self._grown()
 
-    def _set_dirty(self, *regions: Region) -> None:
+    def mark_dirty(self, *regions: Region) -> None:
         if not regions and self._same_width_resize:
             regions = self._grown_regions()
             if not regions:
                 return
-        super()._set_dirty(*regions)
+        super().mark_dirty(*regions)
 
     def _grown_regions(self) -> tuple[Region, ...]:
         """Regions (content coordinates) whose lines changed since the last size update."""

@@ -11,9 +11,9 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widget import Widget
-from textual._xterm_parser import XTermParser
 
 from hailuo_tui.domain import ShownMessage
+from hailuo_tui.textual_compat import XTermParser
 from hailuo_tui.widgets import (
     ChatView,
     ConversationList,

@@ -1,0 +1,256 @@
+"""Every use of Textual's private API, in one place.
+
+Textual is pinned (textual==8.2.8) and a few of our speed-ups and fixes need
+names it does not publish: how a widget takes a new size and marks itself for
+repainting, when a scroll view takes back its anchor, the wrapping `TextArea`
+uses, and the terminal input parser its drivers build. Nothing else in the
+package imports ``textual._*`` or reaches for an underscore name of a Textual
+class; it goes through this module.
+
+`PRIVATE_API` lists each name with the signature it has in the pinned release;
+tests/unit/test_textual_compat.py checks them all, so an upgrade that renames or
+reshapes one fails a test instead of silently turning a workaround off.
+
+The mixins below are plain classes at run time (listed before the Widget class
+in the bases): a Widget subclass here would re-apply Widget's default CSS over
+the widget's own. They turn Textual's private hooks into methods with public
+names (`handle_size_update`, `mark_dirty`, `may_restore_anchor`) that our
+widgets override.
+
+Where public calls can do what a private helper does, the replacement lives
+here too (`content_style` for ``Widget._get_style``), and the test checks that
+both still agree.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual._time import get_time
+from textual._wrap import compute_wrap_offsets
+from textual._xterm_parser import XTermParser
+from textual.style import Style
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from textual.geometry import Region, Size
+
+    _Base = Widget
+else:
+    _Base = object
+
+__all__ = [
+    "PRIVATE_API",
+    "AnchorHooks",
+    "PrivateName",
+    "ResizeHooks",
+    "XTermParser",
+    "anchor_released",
+    "compute_wrap_offsets",
+    "content_style",
+    "get_time",
+    "replace_input_parser",
+]
+
+PINNED_TEXTUAL = "8.2.8"
+"""The Textual release whose private names `PRIVATE_API` describes."""
+
+INPUT_DRIVERS = ("textual.drivers.linux_driver", "textual.drivers.linux_inline_driver")
+"""Driver modules whose input thread builds an `XTermParser` by that global name."""
+
+
+@dataclass(frozen=True)
+class PrivateName:
+    """One private Textual name this package relies on.
+
+    Attributes:
+        owner: Where it lives, ``"module:Class"`` or ``"module"``.
+        name: The attribute.
+        signature: ``str(inspect.signature(...))`` in the pinned release, or
+            None for a value (checked on an instance when the owner is a class).
+        used_for: What breaks if it goes.
+    """
+
+    owner: str
+    name: str
+    signature: str | None
+    used_for: str
+
+
+PRIVATE_API: tuple[PrivateName, ...] = (
+    PrivateName(
+        "textual.widget:Widget", "_size_updated",
+        "(self, size: 'Size', virtual_size: 'Size', container_size: 'Size', layout: 'bool' = True) -> 'bool'",
+        "ResizeHooks: repaint only grown lines while an answer streams (widgets/repaint.py)",
+    ),
+    PrivateName(
+        "textual.widget:Widget", "_set_dirty", "(self, *regions: 'Region') -> 'None'",
+        "ResizeHooks: the whole-widget repaint a size change asks for (widgets/repaint.py)",
+    ),
+    PrivateName(
+        "textual.widget:Widget", "_check_anchor", "(self) -> 'None'",
+        "AnchorHooks: ChatView keeps its anchor released while newer messages wait below",
+    ),
+    PrivateName(
+        "textual.widget:Widget", "_anchor_released", None,
+        "anchor_released: whether ChatView still follows the bottom",
+    ),
+    PrivateName(
+        "textual._wrap", "compute_wrap_offsets",
+        "(text: 'str', width: 'int', tab_size: 'int', fold: 'bool' = True, "
+        "precomputed_tab_sections: 'list[tuple[str, int]] | None' = None) -> 'list[int]'",
+        "PlainBody wraps huge messages a line at a time, as TextArea does",
+    ),
+    PrivateName(
+        "textual._xterm_parser:XTermParser", "feed", "(self, data: 'str') -> 'Iterable[Message]'",
+        "KittyParser feeds the stock parser after decoding kitty text sequences",
+    ),
+    PrivateName(
+        "textual._xterm_parser:XTermParser", "tick", "(self) -> 'Iterable[T]'",
+        "KittyParser flushes a held sequence, then lets the stock parser time out",
+    ),
+    PrivateName(
+        "textual._xterm_parser:XTermParser", "__init__", "(self, debug: 'bool' = False) -> 'None'",
+        "the drivers build the parser as XTermParser(debug)",
+    ),
+    PrivateName(
+        "textual._time", "get_time", None,
+        "KittyParser times a held sequence with the parser's own clock",
+    ),
+    PrivateName(
+        "textual.widgets:TextArea", "_on_key", "(self, event: 'events.Key') -> 'None'",
+        "PromptInput's key handler runs before TextArea's, which inserts the character",
+    ),
+    PrivateName(
+        "textual.widgets:TextArea", "_on_paste", "(self, event: 'events.Paste') -> 'None'",
+        "PromptInput's paste handler runs before TextArea's and may prevent it",
+    ),
+    *(
+        PrivateName(
+            module, "XTermParser", None,
+            "replace_input_parser: the name the input thread looks up when it starts",
+        )
+        for module in INPUT_DRIVERS
+    ),
+)
+"""Every private Textual name used by the package, with its pinned signature."""
+
+
+def anchor_released(widget: Widget) -> bool:
+    """Whether the reader scrolled an anchored widget away from the bottom.
+
+    Args:
+        widget: A scrollable widget.
+
+    Returns:
+        True while Textual keeps the anchor released (it takes it back when
+        the view is scrolled to the end again).
+    """
+    return bool(widget._anchor_released)
+
+
+def content_style(widget: Widget, style: str) -> Style:
+    """Resolve a style string of `Content` spans as Textual's widgets do, with public calls.
+
+    Args:
+        widget: The widget the content is drawn in.
+        style: ``".name"`` for the component class of the nearest ancestor
+            that declares it; anything else is parsed as a style.
+
+    Returns:
+        The style; the null style when no ancestor declares the class or the
+        string does not parse.
+    """
+    if style.startswith("."):
+        name = style[1:]
+        for node in widget.ancestors_with_self:
+            if not isinstance(node, Widget):  # the App: no component classes
+                break
+            try:
+                return node.get_visual_style(name, partial=True)
+            except KeyError:  # not declared here: ask the parent
+                continue
+        return Style.null()
+    try:
+        return Style.parse(style)
+    except Exception:  # as Textual does: a style that does not parse draws plain
+        return Style.null()
+
+
+class AnchorHooks(_Base):
+    """Mixin: let a scroll view veto Textual taking back a released anchor."""
+
+    def may_restore_anchor(self) -> bool:
+        """Whether reaching the bottom may re-anchor the view now (default: yes)."""
+        return True
+
+    def _check_anchor(self) -> None:
+        if self.may_restore_anchor():
+            super()._check_anchor()
+
+
+class ResizeHooks(_Base):
+    """Mixin: Textual's size update and dirty marking, under public names.
+
+    Override `handle_size_update` and `mark_dirty` and call ``super()`` for
+    Textual's own behaviour.
+    """
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        return self.handle_size_update(size, virtual_size, container_size, layout)
+
+    def _set_dirty(self, *regions: Region) -> None:
+        self.mark_dirty(*regions)
+
+    def handle_size_update(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        """Store a new size (Textual's ``Widget._size_updated``).
+
+        Args:
+            size: The widget's outer size.
+            virtual_size: The scrollable size.
+            container_size: The parent's size.
+            layout: False stores the virtual size without asking for another layout.
+
+        Returns:
+            True when a Resize event should be sent.
+        """
+        return super()._size_updated(size, virtual_size, container_size, layout)
+
+    def mark_dirty(self, *regions: Region) -> None:
+        """Mark regions (content coordinates) for repainting; none means the whole widget.
+
+        Args:
+            *regions: The regions to repaint.
+        """
+        super()._set_dirty(*regions)
+
+
+def replace_input_parser(parser: type[XTermParser]) -> bool:
+    """Make Textual's Linux drivers read terminal input with `parser`.
+
+    Their input threads build ``XTermParser(debug)`` by looking the name up in
+    their module when they start; this rebinds that name.
+
+    Args:
+        parser: An `XTermParser` subclass.
+
+    Returns:
+        True when at least one driver now uses `parser` (False where the
+        drivers cannot be imported, e.g. on Windows, or where the name
+        is gone or already bound to some other class).
+    """
+    installed = False
+    for name in INPUT_DRIVERS:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # e.g. on Windows, where termios is missing
+            continue
+        current = getattr(module, "XTermParser", None)
+        if current is XTermParser:
+            module.XTermParser = parser  # type: ignore[attr-defined]
+            installed = True
+        elif current is parser:
+            installed = True
+    return installed

@@ -1,0 +1,238 @@
+"""Textual's private API: every name we use exists, with its signature, in the pinned release.
+
+An upgrade that renames or reshapes one of them fails here instead of silently
+turning a workaround off. The last tests keep private names from creeping back
+in anywhere but hailuo_tui/textual_compat.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+import textual
+from textual.app import App, ComposeResult
+from textual.widget import Widget
+
+from hailuo_tui import textual_compat
+from hailuo_tui.textual_compat import PINNED_TEXTUAL, PRIVATE_API, PrivateName, content_style
+
+PACKAGE = Path(textual_compat.__file__).parent
+LONG_IME_COMMIT = "\x1b[49;;25105:20204:20170:22825:21435:35199:23433u"  # 我们今天去西安: 49 characters
+
+
+def _owner(entry: PrivateName) -> object:
+    module_name, _, class_name = entry.owner.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, class_name) if class_name else module
+
+
+def test_textual_is_the_pinned_release():
+    assert textual.__version__ == PINNED_TEXTUAL
+
+
+@pytest.mark.parametrize("entry", PRIVATE_API, ids=lambda e: f"{e.owner}.{e.name}")
+def test_private_name_exists_with_its_signature(entry: PrivateName):
+    owner = _owner(entry)
+    if entry.signature is None:
+        # A value: on an instance when it is set in __init__ (Widget()), else on the module.
+        holder = owner() if inspect.isclass(owner) else owner
+        assert hasattr(holder, entry.name), f"{entry.owner} has no {entry.name} ({entry.used_for})"
+        return
+    assert hasattr(owner, entry.name), f"{entry.owner} has no {entry.name} ({entry.used_for})"
+    assert str(inspect.signature(getattr(owner, entry.name))) == entry.signature, entry.used_for
+
+
+def test_input_threads_build_the_parser_by_its_global_name():
+    """`replace_input_parser` rebinds a module global: it only works while the thread looks it up there."""
+    for module_name in textual_compat.INPUT_DRIVERS:
+        module = importlib.import_module(module_name)
+        drivers = [
+            cls for cls in vars(module).values()
+            if inspect.isclass(cls) and cls.__module__ == module_name and hasattr(cls, "run_input_thread")
+        ]
+        assert drivers, module_name
+        for driver in drivers:
+            assert "XTermParser" in driver.run_input_thread.__code__.co_names, driver
+
+
+def test_kitty_fix_is_installed_and_decodes_a_long_commit(monkeypatch):
+    from textual.drivers import linux_driver, linux_inline_driver
+
+    from hailuo_tui.widgets.kitty_parser import KittyParser, install_kitty_text_fix
+
+    # Undone after the test: the drivers get their own parser back.
+    for module in (linux_driver, linux_inline_driver):
+        monkeypatch.setattr(module, "XTermParser", module.XTermParser)
+
+    assert install_kitty_text_fix() is True
+    assert install_kitty_text_fix() is True  # a second call finds it in place
+    for module in (linux_driver, linux_inline_driver):
+        assert module.XTermParser is KittyParser
+    parser = linux_driver.XTermParser(False)  # as the input thread builds it
+    keys = [*parser.feed(LONG_IME_COMMIT), *parser.feed("")]
+    assert "".join(getattr(key, "character", "") or "" for key in keys) == "我们今天去西安"
+
+
+def test_kitty_fix_reports_a_missing_target(monkeypatch):
+    from textual.drivers import linux_driver, linux_inline_driver
+
+    from hailuo_tui.widgets.kitty_parser import install_kitty_text_fix
+
+    for module in (linux_driver, linux_inline_driver):
+        monkeypatch.delattr(module, "XTermParser")
+    assert install_kitty_text_fix() is False
+
+
+def test_public_hook_names_are_not_textual_names():
+    """Our hooks must not shadow a name a later Textual adds to Widget or App."""
+    from textual.screen import ModalScreen
+
+    for name in ("handle_size_update", "mark_dirty", "may_restore_anchor"):
+        assert not hasattr(Widget, name), name
+    assert not hasattr(App, "user_keymap")
+    assert not hasattr(App, "_user_keymap")
+    assert not hasattr(ModalScreen(), "user_keymap")
+
+
+class _Styled(Widget):
+    COMPONENT_CLASSES = {"probe--em", "probe--code"}
+    DEFAULT_CSS = """
+    _Styled { color: red; }
+    _Styled > .probe--em { text-style: italic; color: $text-accent; }
+    _Styled > .probe--code { background: $warning 10%; }
+    """
+
+
+class _Inner(Widget):
+    COMPONENT_CLASSES = {"probe--em"}
+    DEFAULT_CSS = "_Inner > .probe--em { text-style: bold; }"
+
+
+class _Host(App[None]):
+    def compose(self) -> ComposeResult:
+        with _Styled():
+            yield _Inner()
+
+
+async def test_content_style_resolves_as_textual_does():
+    """The public-API replacement of Widget._get_style gives the same styles."""
+    app = _Host()
+    async with app.run_test(size=(40, 5)):
+        inner = app.query_one(_Inner)
+        styles = [".probe--em", ".probe--code", "bold red", "$text-accent", "not a style ((", "underline"]
+        for style in [*styles, ".no-such-class"]:
+            assert content_style(inner, style) == inner._get_style(style), style
+        assert content_style(inner, ".no-such-class") == textual_compat.Style.null()
+
+
+# -- no private Textual names outside the compat module -------------------------------------
+
+
+def _package_sources() -> list[Path]:
+    return [p for p in PACKAGE.rglob("*.py") if p.name != "textual_compat.py"]
+
+
+def test_only_the_compat_module_imports_textual_private_modules():
+    offenders = []
+    for path in _package_sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any(re.match(r"(textual|rich)(\.\w+)*\._", n) for n in names):
+                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert offenders == []
+
+
+def _textual_private_names(cls: type) -> set[str]:
+    """Underscore names a Textual class (and its Textual bases) define or set on self."""
+    names: set[str] = set()
+    for base in cls.__mro__:
+        if not base.__module__.startswith("textual"):
+            continue
+        names |= {n for n in vars(base) if n.startswith("_") and not n.startswith("__")}
+        for member in vars(base).values():
+            if inspect.isfunction(member):
+                try:
+                    names |= set(re.findall(r"self\.(_[A-Za-z]\w*)", inspect.getsource(member)))
+                except (OSError, TypeError):
+                    pass
+    return names
+
+
+def test_no_widget_overrides_or_reads_a_textual_private_name():
+    """Our classes leave Textual's underscore names alone (the compat mixins excepted)."""
+    import hailuo_tui.app
+    import hailuo_tui.screens
+    import hailuo_tui.widgets
+
+    modules = [hailuo_tui.app]
+    for package in (hailuo_tui.widgets, hailuo_tui.screens):
+        for path in sorted(Path(package.__path__[0]).glob("*.py")):
+            modules.append(importlib.import_module(f"{package.__name__}.{path.stem}"))
+
+    class Probe(Widget):  # what Textual's metaclass puts on every class
+        pass
+
+    generated = set(vars(Probe))
+    offenders = []
+    for module in modules:
+        for cls in vars(module).values():
+            if not (inspect.isclass(cls) and cls.__module__ == module.__name__):
+                continue
+            textual_bases = [b for b in cls.__mro__ if b.__module__.startswith("textual")]
+            if not textual_bases:
+                continue
+            # Also generated: a reactive's class default, the ABC cache.
+            reactive_defaults = {f"_default_{name}" for name in getattr(cls, "_reactives", {})}
+            private = _textual_private_names(textual_bases[0]) - generated - reactive_defaults - {"_abc_impl"}
+            ours = [
+                c for c in cls.__mro__
+                if c.__module__.startswith("hailuo_tui") and c.__module__ != textual_compat.__name__
+            ]
+            for own in ours:
+                defined = {n for n in vars(own) if n.startswith("_")}
+                used = set(re.findall(r"(?:self|super\(\))\.(_[A-Za-z]\w*)", inspect.getsource(own)))
+                for name in sorted((defined | used) & private):
+                    offenders.append(f"{own.__module__}.{own.__name__}.{name}")
+    assert sorted(set(offenders)) == [], sorted(set(offenders))
+
+
+def test_no_module_reads_a_textual_private_name_of_another_object():
+    """No ``widget._get_style(...)``: reaching into a Textual object from outside it.
+
+    Our own objects avoid Textual's underscore names too, so that such a read is never ambiguous.
+    """
+    from textual.screen import Screen
+    from textual.widgets import DataTable, Input, OptionList, TextArea
+
+    private: set[str] = set()
+    for cls in (App, Screen, Widget, TextArea, Input, OptionList, DataTable):
+        private |= _textual_private_names(cls)
+    sources = {path: path.read_text(encoding="utf-8") for path in _package_sources()}
+    offenders = []
+    for path, source in sources.items():
+        for node in ast.walk(ast.parse(source)):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in private
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+            ):
+                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno} .{node.attr}")
+            elif (  # getattr(self.app, "_keymap", {})
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "hasattr", "setattr")
+                and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Constant)
+                and node.args[1].value in private
+            ):
+                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.args[1].value!r}")
+    assert offenders == []
