@@ -35,6 +35,13 @@ class Paths:
     own_config_dir: bool = True
     """Whether the config file's directory is ours, so :meth:`ensure` may tighten its mode.
     False when ``HAILUO_TUI_CONFIG`` points somewhere else."""
+    cache_dir: Path | None = None
+    """Files that may be thrown away (the API's model list); ``None``: ``data_dir / "cache"``."""
+
+    @property
+    def cache(self) -> Path:
+        """The cache directory (:attr:`cache_dir`, or ``cache`` under the data directory)."""
+        return self.cache_dir if self.cache_dir is not None else self.data_dir / "cache"
 
     @classmethod
     def under(cls, root: Path) -> Paths:
@@ -46,6 +53,7 @@ class Paths:
             db_path=data / "hailuo.sqlite3",
             profile_dir=data / "browser-profile",
             log_file=data / "hailuo-tui.log",
+            cache_dir=root / "cache",
         )
 
     @classmethod
@@ -62,8 +70,10 @@ class Paths:
         else:
             config_file = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
         data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        cache_dir = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
         if demo:
             data_dir = data_dir / "demo"
+            cache_dir = cache_dir / "demo"
         return cls(
             config_file=config_file,
             data_dir=data_dir,
@@ -71,6 +81,7 @@ class Paths:
             profile_dir=data_dir / "browser-profile",
             log_file=data_dir / "hailuo-tui.log",
             own_config_dir=not override,
+            cache_dir=cache_dir,
         )
 
     def ensure(self) -> None:
