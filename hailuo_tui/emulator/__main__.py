@@ -1,7 +1,8 @@
 """``python -m hailuo_tui.emulator``: run the Hailuo emulator standalone until Ctrl-C.
 
 Prints its URL and the demo account's token (on purpose: it is a local,
-fake account). Every :class:`EmulatorConfig` field is a flag, e.g.
+fake account), the MiniMax API base URL (``URL/v1``) and the demo API key.
+Every :class:`EmulatorConfig` field is a flag, e.g.
 ``--heartbeats --event-delay 0.05 --fail-next 429,500 --drop-before mid_answer``.
 """
 
@@ -21,6 +22,8 @@ from hailuo_tui.emulator.server import Emulator
 
 def _field_parser(annotation: str):
     ann = annotation.replace(" ", "")
+    if ann.startswith("list[str]"):
+        return lambda text: [x for x in text.replace(" ", "").split(",") if x]
     if ann.startswith("list[int]"):
         return lambda text: [int(x) for x in text.replace(" ", "").split(",") if x]
     if ann.startswith("int"):
@@ -35,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Run the local Hailuo AI web-chat emulator.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    parser.add_argument("--json", action="store_true", help="print one JSON line {url, demo_token} instead of text")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON line {url, demo_token, api_base_url, demo_api_key} instead of text")
     parser.add_argument("--demo", action="store_true", help="start from EmulatorConfig.demo() (paced, lively)")
     parser.add_argument("--access-log", action="store_true", help="log requests (method, path, status; no tokens)")
     group = parser.add_argument_group("switches (EmulatorConfig fields)")
@@ -62,10 +66,13 @@ async def _run(args: argparse.Namespace) -> None:
     emu = Emulator(config_from_args(args))
     url = await emu.start(host=args.host, port=args.port, access_log=args.access_log)
     if args.json:
-        print(json.dumps({"url": url, "demo_token": emu.demo_token}), flush=True)
+        print(json.dumps({"url": url, "demo_token": emu.demo_token, "api_base_url": emu.api_base_url,
+                          "demo_api_key": emu.demo_api_key}), flush=True)
     else:
         print(f"Hailuo emulator running at {url}", flush=True)
         print(f"Demo token: {emu.demo_token}", flush=True)
+        print(f"MiniMax API base URL: {emu.api_base_url}", flush=True)
+        print(f"Demo API key: {emu.demo_api_key}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from hailuo_tui.emulator.api_config import ApiSwitches
+
 #: The in-stream error text reported in hailuo-free-api issue #22 (2025-11), in English.
 HICCUP_MESSAGE = "Sorry, the server is having a hiccup, please try again later"
 #: The same text as the Chinese site shows it.
@@ -25,8 +27,9 @@ MAX_SLOW_SECONDS = 110.0
 
 
 @dataclass
-class EmulatorConfig:
-    """Live switches of one :class:`~hailuo_tui.emulator.Emulator`."""
+class EmulatorConfig(ApiSwitches):
+    """Live switches of one :class:`~hailuo_tui.emulator.Emulator` (the ``api_*`` ones, for the MiniMax API routes,
+    are documented in :class:`~hailuo_tui.emulator.api_config.ApiSwitches`)."""
 
     # --- authentication ---------------------------------------------------
     require_auth: bool = True
@@ -206,8 +209,11 @@ class EmulatorConfig:
 
     @classmethod
     def demo(cls, **overrides) -> "EmulatorConfig":
-        """A lively configuration for ``hailuo-tui --demo``: paced streaming, follow-ups, search links, heartbeats."""
+        """A lively configuration for ``hailuo-tui --demo``: paced streaming, follow-ups, search links, heartbeats
+        (and, on the API routes, a first chunk after 0.6 s and about 12 chunks a second)."""
         values = dict(
+            api_first_chunk_delay=0.6,
+            api_events_per_second=12.0,
             first_event_delay=0.6,
             events_per_second=50.0,
             follow_ups=True,

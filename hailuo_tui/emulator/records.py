@@ -24,6 +24,12 @@ class RequestRecord:
     form: dict[str, Any] = field(default_factory=dict)
     #: The raw body text of JSON routes ("" otherwise).
     body: str = ""
+    #: The parsed JSON body of the MiniMax API routes (``None`` when absent or not JSON).
+    json: Any = None
+    #: Which API key a MiniMax API request carried, never the key itself: ``"demo"``, ``"issued-N"``,
+    #: ``"revoked"``, ``"unknown"`` or ``"missing"`` (``None`` on the web routes). The ``authorization`` header
+    #: in :attr:`headers` is redacted on those routes.
+    api_key: str | None = None
     #: Whether the ``yy`` check passed (``None``: not checked, e.g. refused earlier).
     yy_ok: bool | None = None
     #: HTTP status sent (0 while not yet decided).

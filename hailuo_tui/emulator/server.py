@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hailuo_tui.emulator.api_routes import CHAT_PATH, MODELS_PATH, ApiRoutes
 from hailuo_tui.emulator.config import EmulatorConfig
 from hailuo_tui.emulator.json_routes import JsonRoutes
 from hailuo_tui.emulator.login_routes import LoginRoutes
@@ -50,8 +51,16 @@ from hailuo_tui.emulator.protocol import (
 from hailuo_tui.emulator.records import Account, Chat, RequestRecord, Turn
 
 
-class Emulator(LoginRoutes, JsonRoutes, MessageRoute):
-    """A local Hailuo AI server. ``async with Emulator(cfg) as emu:`` or ``await emu.start()``/``await emu.stop()``."""
+class Emulator(LoginRoutes, JsonRoutes, MessageRoute, ApiRoutes):
+    """A local Hailuo AI server. ``async with Emulator(cfg) as emu:`` or ``await emu.start()``/``await emu.stop()``.
+
+    The same server also speaks the official MiniMax API under ``emu.url + "/v1"`` (:attr:`api_base_url`;
+    :mod:`~hailuo_tui.emulator.api_routes`)."""
+
+    @property
+    def api_base_url(self) -> str:
+        """The OpenAI-compatible base URL of the MiniMax API routes (``url + "/v1"``; empty before :meth:`start`)."""
+        return self.url + "/v1" if self.url else ""
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -67,6 +76,8 @@ class Emulator(LoginRoutes, JsonRoutes, MessageRoute):
         app.router.add_post(REGISTER_PATH, self._h_register)
         app.router.add_get(USER_INFO_PATH, self._h_user_info)
         app.router.add_delete(DELETE_PREFIX + "{chat_id}", self._h_delete)
+        app.router.add_get(MODELS_PATH, self._h_api_models)
+        app.router.add_post(CHAT_PATH, self._h_api_chat)
         app.router.add_route("*", "/{tail:.*}", self._h_not_found)
         kwargs: dict[str, Any] = {"handler_cancellation": True, "shutdown_timeout": 1.0}
         if not access_log:
