@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 APP_NAME = "hailuo-tui"
+#: The MiniMax API's OpenAI-compatible base URL per ``api_region`` (the same as
+#: ``provider.minimax.API_HOSTS``, kept here so reading the config never imports aiohttp).
+API_HOSTS: dict[str, str] = {"international": "https://api.minimax.io/v1", "china": "https://api.minimaxi.com/v1"}
 #: Environment variable naming another config file.
 CONFIG_ENV = "HAILUO_TUI_CONFIG"
 
@@ -200,7 +203,7 @@ _KINDS: dict[str, tuple[tuple[type, ...], str]] = {
 #: Settings that take one of a few words: name -> the words, in the order the error lists them.
 _CHOICES: dict[str, tuple[str, ...]] = {
     "default_backend": ("web", "api"),
-    "api_region": ("international", "china"),
+    "api_region": tuple(API_HOSTS),
     "api_titles": ("model", "first-line"),
 }
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hailuo_tui.config import Config, Paths, load_config
+from hailuo_tui.config import API_HOSTS, Config, Paths, load_config
 from hailuo_tui.provider import AuthError, AuthResult, Conversation, LoginProgress, LoginRequested
 
 if TYPE_CHECKING:
@@ -238,8 +238,6 @@ class Services:
         url = (self.options.api_base_url or self.config.api_base_url).strip()
         if url:
             return url.rstrip("/")
-        from hailuo_tui.provider.minimax import API_HOSTS
-
         return API_HOSTS[self.config.api_region]
 
     async def api_key(self) -> str | None:
