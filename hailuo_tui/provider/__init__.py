@@ -12,7 +12,10 @@ from hailuo_tui.provider.errors import (
     AuthError,
     BadRequest,
     BrowserNotFound,
+    ContentFiltered,
+    ContextTooLong,
     HailuoError,
+    InsufficientBalance,
     LoginCancelled,
     LoginError,
     LoginTimeout,
@@ -41,24 +44,31 @@ from hailuo_tui.provider.models import (
 
 if TYPE_CHECKING:
     from hailuo_tui.provider.hailuo import HailuoAI, format_prompt, last_user_message
+    from hailuo_tui.provider.minimax import MiniMaxAPI
 
-_LAZY = ("HailuoAI", "format_prompt", "last_user_message")
+#: Names imported on first use (they pull in aiohttp, ~0.1 s), and the module each lives in.
+_LAZY = {
+    "HailuoAI": "hailuo_tui.provider.hailuo",
+    "format_prompt": "hailuo_tui.provider.hailuo",
+    "last_user_message": "hailuo_tui.provider.hailuo",
+    "MiniMaxAPI": "hailuo_tui.provider.minimax",
+}
 
 __all__ = [
-    "AuthError", "AuthResult", "BadRequest", "BrowserNotFound", "ChatStarted", "Conversation", "Finished",
-    "FollowUps", "HailuoAI", "HailuoError", "HistoryTrimmed", "LoginCancelled", "LoginError", "LoginProgress", "LoginRequested",
-    "LoginTimeout", "NetworkError", "ProtocolChanged", "RateLimited", "ReasoningDelta", "SearchSources", "ServerError",
-    "ServiceError", "StreamInterrupted", "TextDelta", "TitleGenerated", "Usage", "format_prompt",
-    "last_user_message",
+    "AuthError", "AuthResult", "BadRequest", "BrowserNotFound", "ChatStarted", "ContentFiltered", "ContextTooLong",
+    "Conversation", "Finished", "FollowUps", "HailuoAI", "HailuoError", "HistoryTrimmed", "InsufficientBalance",
+    "LoginCancelled", "LoginError", "LoginProgress", "LoginRequested", "LoginTimeout", "MiniMaxAPI", "NetworkError",
+    "ProtocolChanged", "RateLimited", "ReasoningDelta", "SearchSources", "ServerError", "ServiceError",
+    "StreamInterrupted", "TextDelta", "TitleGenerated", "Usage", "format_prompt", "last_user_message",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    # hailuo.py pulls in aiohttp (~0.1 s): import it when something first asks for it.
+    # hailuo.py and minimax.py pull in aiohttp (~0.1 s): import them when something first asks.
     if name in _LAZY:
         import importlib
 
-        value = getattr(importlib.import_module("hailuo_tui.provider.hailuo"), name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -102,6 +102,33 @@ class StreamInterrupted(HailuoError):
     exit_code = 8
 
 
+class InsufficientBalance(HailuoError):
+    """The MiniMax account behind the API key has no balance left (code 1008, with any HTTP status)."""
+
+    title = "Insufficient balance"
+    exit_code = 10
+    retryable = False
+
+
+class ContentFiltered(HailuoError):
+    """MiniMax's moderation refused the message (1026) or stopped the answer (1027); ``partial`` keeps the text."""
+
+    title = "Content filtered"
+    exit_code = 11
+    retryable = False
+
+    def __init__(self, message: str, *, code: int = 1027, **kw) -> None:
+        super().__init__(message, **kw)
+        self.code = code
+
+
+class ContextTooLong(BadRequest):
+    """The history does not fit the model's context window (2013 "context window exceeds limit", 1039)."""
+
+    title = "Conversation too long"
+    retryable = False
+
+
 class ProtocolChanged(HailuoError):
     """The server sent something this client does not understand."""
 

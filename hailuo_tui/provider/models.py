@@ -179,6 +179,8 @@ class Finished:
 
     text: str
     chat_id: str = ""
+    #: Why the model stopped (MiniMax API: ``"stop"``, ``"length"``…; ``""`` when unknown).
+    finish_reason: str = ""
 
 
 ChatEvent = Union[
