@@ -203,3 +203,16 @@ async def test_login_api_key_never_takes_the_key_as_an_argument(tmp_path):
     assert code == 2 and "No API key given" in err
     code, out, err = await run_cli("--help", env=env)
     assert code == 0 and "models" in out and "--backend" in out and "--api-base-url" in out
+
+
+async def test_login_api_key_without_a_keyring_says_it_is_kept_for_this_run_only(tmp_path):
+    async with Emulator() as emu:
+        key = emu.issue_api_key()
+        env = api_env(tmp_path, PYTHON_KEYRING_BACKEND=NO_KEYRING)
+        code, out, err = await run_cli("login", "--api-key", "--api-base-url", emu.api_base_url, env=env,
+                                       stdin=key + "\n")
+        assert code == 0, err
+        assert "Your API key is kept in memory for this run only" in err and "gnome-keyring" in err
+        assert "Logged in to the MiniMax API" in err and "for this run only" in err.splitlines()[-1]
+        assert key not in out + err
+    assert_no_file_holds(tmp_path, key)
