@@ -274,6 +274,9 @@ class Services:
         key = key.strip()
         if not key:
             raise AuthError("No API key given.")
+        if not key.isascii() or any(ch.isspace() for ch in key):
+            # it could not travel in an HTTP header anyway; most likely a paste went wrong
+            raise AuthError("That is not an API key: it has spaces or non-ASCII characters in it. Paste it again.")
         await self.api_backend(key).check()
         await self.api_key_vault.save(key)
 

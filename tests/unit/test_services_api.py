@@ -103,8 +103,9 @@ async def test_login_checks_the_key_and_stores_only_an_accepted_one(tmp_path, em
     with pytest.raises(AuthError):
         await services.login_with_api_key("sk-api-not-issued-by-the-emulator")
     assert kr.store == {}
-    with pytest.raises(AuthError):
-        await services.login_with_api_key("   ")
+    for not_a_key in ("   ", "sk-api two pieces", "sk-api-ключ"):
+        with pytest.raises(AuthError):
+            await services.login_with_api_key(not_a_key)
     key = emulator.issue_api_key()
     await services.login_with_api_key(f" {key}\n")
     assert kr.store == {("svc", API_KEY_ACCOUNT): key}
