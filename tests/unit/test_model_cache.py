@@ -70,3 +70,4 @@ def test_an_unwritable_cache_is_skipped(tmp_path):
     cache = ModelCache(blocker / "models.json")  # its directory cannot be made
     cache.save(HOST, KEY, ["MiniMax-M3"])
     assert cache.load(HOST, KEY) is None
+
