@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from typing import Any
 
@@ -49,7 +50,7 @@ class ApiRoutes(EmulatorCore):
 
     def issue_api_key(self) -> str:
         """A new valid API key (``sk-api-emu-…``, random) for the API routes."""
-        key = "sk-api-emu-" + self._rng.randbytes(24).hex()
+        key = "sk-api-emu-" + secrets.token_hex(24)
         self._api_keys[key] = f"issued-{len(self._api_keys)}"
         return key
 
@@ -82,8 +83,10 @@ class ApiRoutes(EmulatorCore):
         rec.finished = time.monotonic()
         return err.response(request_id)
 
-    def _request_id(self) -> str:
-        return self._rng.randbytes(16).hex()
+    @staticmethod
+    def _request_id() -> str:
+        # not from the seeded generator: API traffic must not shift the web routes' seeded ids
+        return secrets.token_hex(16)
 
     # --- routes -------------------------------------------------------------------------
 
@@ -108,16 +111,14 @@ class ApiRoutes(EmulatorCore):
         rid = self._request_id()
         raw = await request.read()
         rec.body = raw.decode("utf-8", "replace")
+        self._keep_json(rec, raw)
         if not ok:
             return self._api_fail(rec, api_errors.named_error("auth_1004"), rid)
         forced = cfg.api_fail_next.pop(0) if cfg.api_fail_next else cfg.api_error
         if forced:
-            self._keep_json(rec, raw)
             return self._api_fail(rec, api_errors.named_error(forced), rid)
-        req, parsed, err = parse_chat_request(raw, strict_temperature=cfg.api_strict_temperature,
-                                              context_limit=cfg.api_context_limit)
-        rec.json = parsed
-        rec.form = parsed if isinstance(parsed, dict) else {}
+        req, _, err = parse_chat_request(raw, strict_temperature=cfg.api_strict_temperature,
+                                         context_limit=cfg.api_context_limit)
         if err is not None:
             return self._api_fail(rec, err, rid)
         assert req is not None

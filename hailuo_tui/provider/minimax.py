@@ -285,8 +285,11 @@ class MiniMaxAPI:
 
     async def _read_stream(self, response: aiohttp.ClientResponse, mapper: ChunkMapper) -> AsyncIterator[Any]:
         decoder = SSEDecoder()
+        head = bytearray()  # the body's start, while no chunk came: it may be a JSON error under an SSE type
         try:
             async for chunk in response.content.iter_any():
+                if not mapper.chunks and len(head) < 65536:
+                    head += chunk
                 for sse in decoder.feed(chunk):
                     for event in mapper.feed(sse):
                         yield event
@@ -312,6 +315,13 @@ class MiniMaxAPI:
                     detail=self._redact(repr(exc)),
                     partial=mapper.text,
                 ) from None
+        if not mapper.chunks and not mapper.done:
+            try:
+                payload = json.loads(head.decode("utf-8", "replace"))
+            except ValueError:
+                payload = None
+            if error_info(payload) is not None:
+                raise api_error(200, payload, secret=self._key)
         for event in mapper.close():
             yield event
 

@@ -270,6 +270,14 @@ class ReasoningSplitter:
             out.append(ReasoningDelta(shown))
 
     def _answer(self, text: str, out: list[Piece]) -> None:
-        if text:
-            self.answer += text
-            out.append(TextDelta(text))
+        if not text:
+            return
+        if not self.answer and self._source is not None:
+            # The answer starts: the reasoning is over, so what it held back comes out now, before the
+            # answer (not after it at the very end).
+            tail = self._text.finish()
+            if tail:
+                self.reasoning += tail
+                out.append(ReasoningDelta(tail))
+        self.answer += text
+        out.append(TextDelta(text))

@@ -182,6 +182,11 @@ def test_stray_closing_tag_cut_anywhere(reasoning, cuts):
     assert run([{"reasoning_content": p} for p in pieces])[0] == expected_reasoning(reasoning)
 
 
+def test_reasoning_held_back_comes_out_before_the_answer():
+    _, _, events = run([{"reasoning_content": "a <"}, {"content": "b"}])
+    assert events == [ReasoningDelta("a"), ReasoningDelta(" <"), TextDelta("b")]
+
+
 def test_a_closing_tag_inside_the_reasoning_is_kept():
     assert run([{"reasoning_content": "a </think> b"}, {"content": "c"}])[:2] == ("a </think> b", "c")
 
