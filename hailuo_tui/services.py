@@ -241,7 +241,7 @@ class Services:
         return API_HOSTS[self.config.api_region]
 
     async def api_key(self) -> str | None:
-        """The API key to use now: ``$MINIMAX_API_KEY``, the demo key (demo mode), or the vault's."""
+        """The API key to use now: the demo key (demo mode), else ``$MINIMAX_API_KEY``, else the vault's."""
         if self.demo and self.emulator is not None:
             return self.emulator.demo_api_key
         key = os.environ.get(API_KEY_ENV, "").strip()
