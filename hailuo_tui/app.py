@@ -220,7 +220,7 @@ class HailuoApp(App[int]):
 
     async def action_logout(self) -> None:
         assert self.services is not None
-        await self.services.logout()
+        await self.services.logout("web")  # the API key has its own logout
         self.auth = None
         self._refresh_account()
         self.notify("Logged out. The stored login was removed from the keyring.")

@@ -31,7 +31,12 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     parser.add_argument("--browser", metavar="PATH", default=default, help="Chromium or Chrome executable for login")
     parser.add_argument("--config", metavar="PATH", type=Path, default=default, help="config file (default: XDG config dir)")
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS if suppress else False,
-                        help="write a debug log (token and signature redacted)")
+                        help="write a debug log (token, signature and API key redacted)")
+    parser.add_argument("--backend", choices=("web", "api"), default=default,
+                        help="web: the Hailuo web chat; api: the official MiniMax API with an API key "
+                        "(default: the config's default_backend, else web)")
+    parser.add_argument("--api-base-url", metavar="URL", default=default,
+                        help="another OpenAI-compatible host for the API backend (default: the config's region)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,14 +50,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_global_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    login = commands.add_parser("login", help="log in through Chromium (or --token) and store the login in the keyring")
+    login = commands.add_parser("login", help="log in through Chromium (or --token, or --api-key) and store the login "
+                                "in the keyring")
     _add_global_options(login, suppress=True)
-    login.add_argument("--token", action="store_true",
-                       help="paste the token from the web page's localStorage (_token) instead of opening a browser; "
-                       "read from a prompt or stdin, never from the command line")
-    logout = commands.add_parser("logout", help="forget the stored login")
+    how = login.add_mutually_exclusive_group()
+    how.add_argument("--token", action="store_true",
+                     help="paste the token from the web page's localStorage (_token) instead of opening a browser; "
+                     "read from a prompt or stdin, never from the command line")
+    how.add_argument("--api-key", action="store_true",
+                     help="a MiniMax API key for the API backend, checked and stored in the keyring; "
+                     "read from a hidden prompt or stdin, never from the command line")
+    logout = commands.add_parser("logout", help="forget the stored logins (both, or --web / --api)")
     _add_global_options(logout, suppress=True)
-    status = commands.add_parser("status", help="show whether you are logged in (never prints the token)")
+    which = logout.add_mutually_exclusive_group()
+    which.add_argument("--web", action="store_true", help="forget only the Hailuo web login")
+    which.add_argument("--api", action="store_true", help="forget only the MiniMax API key")
+    status = commands.add_parser("status", help="show which logins exist (never prints a token or key)")
     _add_global_options(status, suppress=True)
     config = commands.add_parser("config", help="show the config file's path and check it (--init writes a default one)")
     _add_global_options(config, suppress=True)
@@ -61,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_global_options(ask, suppress=True)
     ask.add_argument("prompt", nargs="*", help="the question (read from stdin when omitted)")
     ask.add_argument("--web-search", action="store_true", default=None, help="let Hailuo search the web for this question")
+    ask.add_argument("--model", metavar="ID", help="API backend: the model (default: the config's default_model)")
+    ask.add_argument("--system", metavar="TEXT", help="API backend: the system prompt (default: the config's)")
+    ask.add_argument("--thinking", action="store_true",
+                     help="API backend: show the model's reasoning on stderr (otherwise it is not shown)")
+    models = commands.add_parser("models", help="list the models the MiniMax API offers your key (cached for a day)")
+    _add_global_options(models, suppress=True)
+    models.add_argument("--refresh", action="store_true", help="ask the server again instead of using the cache")
     return parser
 
 
@@ -75,6 +95,8 @@ def _options(args: argparse.Namespace):
         browser=args.browser,
         config_path=args.config,
         debug=args.debug,
+        backend=args.backend,
+        api_base_url=args.api_base_url,
     )
 
 
@@ -104,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_app(options)
     if args.command == "config":
         return cmd_config(options, args)
-    runner = {"login": cmd_login, "logout": cmd_logout, "status": cmd_status, "ask": cmd_ask}[args.command]
+    runner = {"login": cmd_login, "logout": cmd_logout, "status": cmd_status, "ask": cmd_ask,
+              "models": cmd_models}[args.command]
     try:
         return asyncio.run(_with_services(options, runner, args))
     except KeyboardInterrupt:
@@ -165,6 +188,10 @@ def cmd_config(options, args) -> int:
 
 
 async def cmd_login(services, args) -> int:
+    if args.api_key:
+        from hailuo_tui.cli_api import login_api_key
+
+        return await login_api_key(services)
     if args.token:
         if sys.stdin.isatty():
             token = getpass.getpass("Paste the token (localStorage _token on the Hailuo page): ")
@@ -184,13 +211,44 @@ async def cmd_login(services, args) -> int:
 
 
 async def cmd_logout(services, args) -> int:
-    await services.logout()
-    _report_vault(services)
-    _err("Logged out.")
+    import os
+
+    from hailuo_tui.cli_api import report_api_vault
+    from hailuo_tui.services import API_KEY_ENV
+
+    which = "web" if args.web else "api" if args.api else "all"
+    await services.logout(which)
+    if which != "api":
+        _report_vault(services)
+    if which != "web":
+        report_api_vault(services)
+    forgot = {"web": "the Hailuo web login", "api": "the MiniMax API key",
+              "all": "the Hailuo web login and the MiniMax API key"}[which]
+    _err(f"Logged out: forgot {forgot}.")
+    if which != "web" and os.environ.get(API_KEY_ENV, "").strip():
+        _err(f"${API_KEY_ENV} is still set in your environment; unset it too.")
     return EXIT_OK
 
 
+async def cmd_models(services, args) -> int:
+    from hailuo_tui.cli_api import list_models
+
+    return await list_models(services, args)
+
+
 async def cmd_status(services, args) -> int:
+    """Both logins, never a secret; the exit code is the default backend's (0 usable, 3 login needed)."""
+    from hailuo_tui.cli_api import status_api
+    from hailuo_tui.provider.backend import BACKEND_LABELS
+
+    backend = services.default_backend
+    print(f"Backend:   {backend} ({BACKEND_LABELS[backend]}), for `ask` and new conversations")
+    web_code = await _status_web(services)
+    api_code = await status_api(services)
+    return api_code if backend == "api" else web_code
+
+
+async def _status_web(services) -> int:
     import os
 
     from hailuo_tui.provider import AuthError, HailuoError
@@ -201,21 +259,21 @@ async def cmd_status(services, args) -> int:
     print(f"Site:      {services.base_url}{'  (demo emulator)' if services.demo else ''}")
     print(f"Keyring:   {services.vault.describe_backend()}")
     if auth is None:
-        print("Login:     not logged in (run `hailuo-tui login`)")
+        print("Web login: not logged in (run `hailuo-tui login`)")
         return EXIT_AUTH
     source = f"${TOKEN_ENV}" if os.environ.get(TOKEN_ENV) and not services.demo else "stored login"
     try:
         info = await services.check(auth)
     except AuthError:
-        print(f"Login:     expired or refused ({source}); run `hailuo-tui login`")
+        print(f"Web login: expired or refused ({source}); run `hailuo-tui login`")
         return EXIT_AUTH
     except HailuoError as exc:
-        print(f"Login:     {source}, not verified ({exc.title}: {exc.message})")
+        print(f"Web login: {source}, not verified ({exc.title}: {exc.message})")
         return exc.exit_code
     from hailuo_tui.sanitize import clean
 
     name = clean(str(info.get("name") or info.get("userName") or "")).strip()
-    print(f"Login:     logged in{f' as {name}' if name else ''} ({source})")
+    print(f"Web login: logged in{f' as {name}' if name else ''} ({source})")
     return EXIT_OK
 
 
@@ -235,6 +293,15 @@ async def cmd_ask(services, args) -> int:
     if not prompt:
         _err("Nothing to ask: give a prompt as arguments or on stdin.")
         return EXIT_USAGE
+    if services.default_backend == "api":
+        from hailuo_tui.cli_api import ask_api
+
+        if args.web_search:
+            _err("Note: --web-search is for the Hailuo web chat; the API backend ignores it.")
+        return await ask_api(services, args, prompt)
+    for flag, given in (("--model", args.model), ("--system", args.system), ("--thinking", args.thinking)):
+        if given:
+            _err(f"Note: {flag} is for the API backend (--backend api); the Hailuo web chat ignores it.")
     auth = await services.auth()
     _report_vault(services)
     if auth is None:

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 APP_NAME = "hailuo-tui"
+#: The MiniMax API's OpenAI-compatible base URL per ``api_region`` (the same as
+#: ``provider.minimax.API_HOSTS``, kept here so reading the config never imports aiohttp).
+API_HOSTS: dict[str, str] = {"international": "https://api.minimax.io/v1", "china": "https://api.minimaxi.com/v1"}
 #: Environment variable naming another config file.
 CONFIG_ENV = "HAILUO_TUI_CONFIG"
 
@@ -35,6 +38,13 @@ class Paths:
     own_config_dir: bool = True
     """Whether the config file's directory is ours, so :meth:`ensure` may tighten its mode.
     False when ``HAILUO_TUI_CONFIG`` points somewhere else."""
+    cache_dir: Path | None = None
+    """Files that may be thrown away (the API's model list); ``None``: ``data_dir / "cache"``."""
+
+    @property
+    def cache(self) -> Path:
+        """The cache directory (:attr:`cache_dir`, or ``cache`` under the data directory)."""
+        return self.cache_dir if self.cache_dir is not None else self.data_dir / "cache"
 
     @classmethod
     def under(cls, root: Path) -> Paths:
@@ -46,6 +56,7 @@ class Paths:
             db_path=data / "hailuo.sqlite3",
             profile_dir=data / "browser-profile",
             log_file=data / "hailuo-tui.log",
+            cache_dir=root / "cache",
         )
 
     @classmethod
@@ -62,8 +73,10 @@ class Paths:
         else:
             config_file = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
         data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        cache_dir = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
         if demo:
             data_dir = data_dir / "demo"
+            cache_dir = cache_dir / "demo"
         return cls(
             config_file=config_file,
             data_dir=data_dir,
@@ -71,6 +84,7 @@ class Paths:
             profile_dir=data_dir / "browser-profile",
             log_file=data_dir / "hailuo-tui.log",
             own_config_dir=not override,
+            cache_dir=cache_dir,
         )
 
     def ensure(self) -> None:
@@ -118,6 +132,24 @@ class Config:
     """Key overrides: binding id -> keys, e.g. ``{"chat.stop": "escape", "conversation.new": "ctrl+n"}``."""
     debug_log: bool = False
     """Write a debug log (never containing the token) to the log file."""
+    default_backend: str = "web"
+    """The backend of new conversations and of ``ask``: ``"web"`` (Hailuo web chat) or ``"api"`` (MiniMax API)."""
+    api_region: str = "international"
+    """Where the API key was made: ``"international"`` (api.minimax.io) or ``"china"`` (api.minimaxi.com)."""
+    api_base_url: str = ""
+    """Another OpenAI-compatible host (a mirror, a gateway, the emulator); overrides ``api_region`` when set."""
+    default_model: str = "MiniMax-M3"
+    """The model of new API conversations."""
+    system_prompt: str = ""
+    """The system prompt of new API conversations (empty: none)."""
+    api_titles: str = "model"
+    """How API conversations get a name: ``"model"`` (a short second request) or ``"first-line"`` (no request)."""
+    thinking: bool = True
+    """Ask API models to reason before answering, where the model lets a client choose."""
+    fold_thinking: bool = True
+    """Fold the thinking section of an answer when the answer itself starts."""
+    max_tokens: int = 8192
+    """The most tokens an API answer may use (reasoning included)."""
 
 
 class ConfigError(Exception):
@@ -144,6 +176,7 @@ _NUMBER = ((int, float), "a number")
 _TEXT = ((str,), "a string")
 _OPTIONAL_TEXT = ((str, type(None)), "a string")
 _FLAG = ((bool,), "true or false")
+_COUNT = ((int,), "a whole number")
 #: Setting name -> (accepted Python types, the type in words for error messages).
 _KINDS: dict[str, tuple[tuple[type, ...], str]] = {
     "base_url": _TEXT,
@@ -157,6 +190,21 @@ _KINDS: dict[str, tuple[tuple[type, ...], str]] = {
     "web_search": _FLAG,
     "keymap": ((dict,), 'a table of binding id = "keys"'),
     "debug_log": _FLAG,
+    "default_backend": _TEXT,
+    "api_region": _TEXT,
+    "api_base_url": _TEXT,
+    "default_model": _TEXT,
+    "system_prompt": _TEXT,
+    "api_titles": _TEXT,
+    "thinking": _FLAG,
+    "fold_thinking": _FLAG,
+    "max_tokens": _COUNT,
+}
+#: Settings that take one of a few words: name -> the words, in the order the error lists them.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "default_backend": ("web", "api"),
+    "api_region": tuple(API_HOSTS),
+    "api_titles": ("model", "first-line"),
 }
 
 
@@ -221,8 +269,33 @@ def _from_dict(path: Path, shown: str, data: dict[str, Any]) -> Config:
             if value <= 0:
                 raise ConfigError(path, f"{shown}: {key!r} must be a positive number of seconds, not {value!r}.")
             value = float(value)
+        else:
+            value = _checked_value(path, shown, key, value)
         values[key] = value
     return Config(**values)
+
+
+def _checked_value(path: Path, shown: str, key: str, value: Any) -> Any:
+    """``value`` for ``key`` once its type is right: checked against its allowed words or range, trimmed."""
+    if key in _CHOICES:
+        if value not in _CHOICES[key]:
+            words = " or ".join(f'"{word}"' for word in _CHOICES[key])
+            raise ConfigError(path, f"{shown}: {key!r} must be {words}, not {value!r}.")
+    elif key == "max_tokens":
+        if value <= 0:
+            raise ConfigError(path, f"{shown}: 'max_tokens' must be a positive whole number, not {value!r}.")
+    elif key == "default_model":
+        if not value.strip():
+            raise ConfigError(path, f"{shown}: 'default_model' must name a model, e.g. \"MiniMax-M3\".")
+        return value.strip()
+    elif key == "api_base_url" and value.strip():
+        value = value.strip()
+        if not re.match(r"https?://[^/\s]+", value):
+            raise ConfigError(
+                path,
+                f"{shown}: 'api_base_url' must be an http(s) URL like \"https://api.minimax.io/v1\", not {value!r}.",
+            )
+    return value
 
 
 def default_config_text() -> str:
@@ -260,6 +333,34 @@ def default_config_text() -> str:
 
 # Write a debug log (it never contains the token).
 # debug_log = false
+
+# The backend of new conversations and of `hailuo-tui ask`: "web" (Hailuo web chat)
+# or "api" (the official MiniMax API, with an API key: `hailuo-tui login --api-key`).
+# default_backend = "web"
+
+# Where your API key was made: "international" (api.minimax.io) or "china" (api.minimaxi.com).
+# api_region = "international"
+
+# Another OpenAI-compatible host (a mirror, a gateway); overrides api_region when set.
+# api_base_url = ""
+
+# The model of new API conversations (`hailuo-tui models` lists them).
+# default_model = "MiniMax-M3"
+
+# The system prompt of new API conversations (empty: none).
+# system_prompt = ""
+
+# How API conversations get a name: "model" (a short second request) or "first-line".
+# api_titles = "model"
+
+# Ask API models to reason before answering, where the model lets you choose.
+# thinking = true
+
+# Fold the thinking section when the answer starts.
+# fold_thinking = true
+
+# The most tokens an API answer may use (reasoning included).
+# max_tokens = 8192
 
 # Change keys: binding id = "keys" (comma-separate several keys).
 [keymap]

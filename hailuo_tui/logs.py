@@ -14,11 +14,18 @@ _SECRET = re.compile(
     """
 )
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+#: A bearer credential (the MiniMax API key in an Authorization header) and keys shaped like MiniMax's.
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
+_API_KEY = re.compile(r"(?i)(?P<key>[\"']?(?:api_key|api-key|apikey|authorization)[\"']?\s*[:=]\s*[\"']?)(?!bearer\s)[^\"'\s,;&}]+")
+_SK_KEY = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
 
 
 def redact(text: str) -> str:
-    """Hide secret values (``token``, ``yy``, cookies, anything JWT-shaped)."""
+    """Hide secret values (``token``, ``yy``, cookies, anything JWT-shaped, bearer and ``sk-`` API keys)."""
     text = _SECRET.sub(lambda m: m.group("key") + "<redacted>", text)
+    text = _BEARER.sub(lambda m: m.group(1) + "<redacted>", text)
+    text = _API_KEY.sub(lambda m: m.group("key") + "<redacted>", text)
+    text = _SK_KEY.sub("<redacted-key>", text)
     return _JWT.sub("<redacted-jwt>", text)
 
 

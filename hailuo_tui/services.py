@@ -13,19 +13,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hailuo_tui.config import Config, Paths, load_config
+from hailuo_tui.config import API_HOSTS, Config, Paths, load_config
 from hailuo_tui.provider import AuthError, AuthResult, Conversation, LoginProgress, LoginRequested
 
 if TYPE_CHECKING:
     from hailuo_tui.emulator import Emulator
+    from hailuo_tui.model_cache import ModelCache, ModelList
+    from hailuo_tui.provider.minimax import MiniMaxAPI
     from hailuo_tui.provider.web_backend import WebBackend
     from hailuo_tui.store import AsyncChatStore
-    from hailuo_tui.store.vault import TokenVault
+    from hailuo_tui.store.vault import ApiKeyVault, TokenVault
 
 log = logging.getLogger(__name__)
 
 #: Environment variable whose token overrides the stored login (for scripts).
 TOKEN_ENV = "HAILUO_TOKEN"
+#: Environment variable whose MiniMax API key overrides the stored one for one run.
+API_KEY_ENV = "MINIMAX_API_KEY"
 
 
 @dataclass
@@ -39,6 +43,10 @@ class Options:
     browser: str | None = None
     config_path: Path | None = None
     debug: bool = False
+    backend: str | None = None
+    """``"web"`` or ``"api"``: the backend of ``ask`` and of new conversations."""
+    api_base_url: str | None = None
+    """Another OpenAI-compatible host for the API backend."""
 
 
 class Services:
@@ -51,6 +59,7 @@ class Services:
         self.demo = options.demo
         self.emulator: Emulator | None = None
         self._vault: TokenVault | None = vault
+        self._api_vault: ApiKeyVault | None = None
         self._env_auth: AuthResult | None = None
         self.base_url = (options.base_url or config.base_url).rstrip("/")
         self.proxy = options.proxy if options.proxy is not None else config.proxy
@@ -82,6 +91,9 @@ class Services:
         self.proxy = None
         # The demo account lives in memory only: it never touches the keyring.
         self._vault = TokenVault.in_memory("hailuo-tui-demo", "demo", why="demo account")
+        from hailuo_tui.store.vault import ApiKeyVault
+
+        self._api_vault = ApiKeyVault.in_memory("hailuo-tui-demo", why="demo account")
 
     async def close(self) -> None:
         if self.emulator is not None:
@@ -93,10 +105,17 @@ class Services:
         if self._vault is None:
             from hailuo_tui.store.vault import TokenVault
 
-            # HAILUO_TUI_KEYRING_SERVICE keeps a second login apart (another account, or tests).
-            service = os.environ.get("HAILUO_TUI_KEYRING_SERVICE", "").strip() or "hailuo-tui"
-            self._vault = TokenVault(service=service, account="default")
+            self._vault = TokenVault(service=_keyring_service(), account="default")
         return self._vault
+
+    @property
+    def api_key_vault(self) -> "ApiKeyVault":
+        """The MiniMax API key's keyring entry (beside the web login, under the same service)."""
+        if self._api_vault is None:
+            from hailuo_tui.store.vault import ApiKeyVault
+
+            self._api_vault = ApiKeyVault(service=_keyring_service())
+        return self._api_vault
 
     async def open_store(self) -> "AsyncChatStore":
         from hailuo_tui.store import AsyncChatStore
@@ -162,8 +181,15 @@ class Services:
         await self.vault.save(result)
         return result
 
-    async def logout(self) -> None:
-        await self.vault.clear()
+    async def logout(self, which: str = "all") -> None:
+        """Forget the web login (``"web"``), the API key (``"api"``) or both (``"all"``)."""
+        if which not in ("web", "api", "all"):
+            raise ValueError(f"logout: {which!r} is not web, api or all")
+        if which in ("web", "all"):
+            await self.vault.clear()
+        if which in ("api", "all"):
+            await self.api_key_vault.clear()
+            self.model_cache.clear()
 
     async def check(self, auth: AuthResult) -> dict[str, Any]:
         """Ask the server who we are (raises :class:`AuthError` when the token is refused)."""
@@ -172,18 +198,6 @@ class Services:
         return await HailuoAI.user_info(auth, base_url=self.base_url, proxy=self.proxy)
 
     # --- chat -----------------------------------------------------------------
-
-    def web_backend(self, auth: AuthResult) -> "WebBackend":
-        """The Hailuo web chat for one login, with the configured site, proxy and timeouts."""
-        from hailuo_tui.provider.web_backend import WebBackend
-
-        return WebBackend(
-            auth,
-            base_url=self.base_url,
-            proxy=self.proxy,
-            read_timeout=self.config.read_timeout,
-            connect_timeout=self.config.connect_timeout,
-        )
 
     def chat(
         self,
@@ -208,3 +222,130 @@ class Services:
             read_timeout=self.config.read_timeout,
             connect_timeout=self.config.connect_timeout,
         )
+
+    # --- the MiniMax API backend ------------------------------------------------
+
+    @property
+    def default_backend(self) -> str:
+        """``"web"`` or ``"api"``: ``--backend``, else the config's ``default_backend``."""
+        return self.options.backend or self.config.default_backend
+
+    @property
+    def api_base_url(self) -> str:
+        """The API host: the emulator's in demo mode, else ``--api-base-url``, ``api_base_url``, the region's host."""
+        if self.demo and self.emulator is not None:
+            return self.emulator.url + "/v1"
+        url = (self.options.api_base_url or self.config.api_base_url).strip()
+        if url:
+            return url.rstrip("/")
+        return API_HOSTS[self.config.api_region]
+
+    async def api_key(self) -> str | None:
+        """The API key to use now: the demo key (demo mode), else ``$MINIMAX_API_KEY``, else the vault's."""
+        if self.demo and self.emulator is not None:
+            return self.emulator.demo_api_key
+        key = os.environ.get(API_KEY_ENV, "").strip()
+        if key:
+            return key
+        return await self.api_key_vault.load()
+
+    async def api_key_source(self) -> str | None:
+        """Where :meth:`api_key` finds the key: ``"env"``, ``"demo"``, ``"keyring"``, ``"memory"`` or ``None``.
+
+        Like ``$HAILUO_TOKEN``, ``$MINIMAX_API_KEY`` is ignored in demo mode: the
+        emulator knows only its demo key.
+        """
+        if self.demo and self.emulator is not None:
+            return "demo"
+        if os.environ.get(API_KEY_ENV, "").strip():
+            return "env"
+        vault = self.api_key_vault
+        if await vault.load() is None:
+            return None
+        return "keyring" if vault.persistent else "memory"
+
+    async def login_with_api_key(self, key: str) -> None:
+        """Check ``key`` against the API host and store it; a refused key is not stored.
+
+        Raises:
+            AuthError: the key is empty or the server refused it (wrong key or wrong region).
+            HailuoError: the check could not be made (network, server).
+        """
+        key = key.strip()
+        if not key:
+            raise AuthError("No API key given.")
+        if not key.isascii() or any(ch.isspace() for ch in key):
+            # it could not travel in an HTTP header anyway; most likely a paste went wrong
+            raise AuthError("That is not an API key: it has spaces or non-ASCII characters in it. Paste it again.")
+        await self.api_backend(key).check()
+        await self.api_key_vault.save(key)
+
+    def web_backend(self, auth: AuthResult) -> "WebBackend":
+        """The Hailuo web chat for ``auth``, with this run's host, proxy and timeouts."""
+        from hailuo_tui.provider.web_backend import WebBackend
+
+        return WebBackend(
+            auth,
+            base_url=self.base_url,
+            proxy=self.proxy,
+            read_timeout=self.config.read_timeout,
+            connect_timeout=self.config.connect_timeout,
+        )
+
+    def api_backend(self, api_key: str) -> "MiniMaxAPI":
+        """The MiniMax API for ``api_key``, with this run's host, proxy, timeouts and ``max_tokens``."""
+        from hailuo_tui.provider.minimax import MiniMaxAPI
+
+        return MiniMaxAPI(
+            api_key,
+            base_url=self.api_base_url,
+            proxy=self.proxy,
+            read_timeout=self.config.read_timeout,
+            connect_timeout=self.config.connect_timeout,
+            max_tokens=self.config.max_tokens,
+        )
+
+    @property
+    def model_cache(self) -> "ModelCache":
+        from hailuo_tui.model_cache import ModelCache
+
+        return ModelCache(self.paths.cache / "models.json")
+
+    async def api_models(self, api_key: str, *, refresh: bool = False) -> "ModelList":
+        """The models the API lists for ``api_key`` (cached for a day; ``refresh`` asks again).
+
+        When the listing fails for another reason than the key, the documented
+        list comes back with ``source="documented"`` and the reason in ``note``.
+
+        Raises:
+            AuthError: the server refused the key.
+        """
+        from hailuo_tui.model_cache import ModelList
+        from hailuo_tui.provider import HailuoError
+
+        base_url, cache = self.api_base_url, self.model_cache
+        if not refresh:
+            cached = cache.load(base_url, api_key)
+            if cached:
+                return ModelList(cached, "cache")
+        try:
+            models = [m for m in await self.api_backend(api_key).list_models() if m]
+        except AuthError:
+            raise
+        except HailuoError as exc:
+            return ModelList(_documented_models(), "documented", f"{exc.title}: {exc.message}")
+        if not models:
+            return ModelList(_documented_models(), "documented", "The server listed no models.")
+        cache.save(base_url, api_key, models)
+        return ModelList(models, "server")
+
+
+def _keyring_service() -> str:
+    # HAILUO_TUI_KEYRING_SERVICE keeps a second login apart (another account, or tests).
+    return os.environ.get("HAILUO_TUI_KEYRING_SERVICE", "").strip() or "hailuo-tui"
+
+
+def _documented_models() -> list[str]:
+    from hailuo_tui.provider.minimax import DOCUMENTED_MODELS
+
+    return [m if isinstance(m, str) else str(getattr(m, "id", m)) for m in DOCUMENTED_MODELS]

@@ -1,11 +1,13 @@
-"""The token vault: the whole AuthResult as one entry in the system keyring.
+"""The vaults: the web login and the MiniMax API key, each its own entry in the system keyring.
 
-The login (token, fingerprint query, timestamp, headers, cookies, base URL) is
-stored as compact JSON under service ``hailuo-tui``. When no usable keyring
+The web login (token, fingerprint query, timestamp, headers, cookies, base URL)
+is stored as compact JSON under service ``hailuo-tui``, account ``default``
+(:class:`TokenVault`); the API key as it is, account ``api-key``
+(:class:`ApiKeyVault`). Both follow the same rules: when no usable keyring
 exists (no D-Bus/Secret Service, a locked keyring, or only a plain-text file
-backend), the vault keeps the login **in memory for this run only**, sets
+backend), a vault keeps its secret **in memory for this run only**, sets
 ``persistent = False`` and explains in ``warning`` what to install. It never
-writes the token to a file of its own.
+writes a secret to a file of its own.
 
 All keyring calls block, so they run in a worker thread.
 """
@@ -14,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import Any, Self
 
 from hailuo_tui.provider.errors import HailuoError
 from hailuo_tui.provider.models import AuthResult
 
 SERVICE = "hailuo-tui"
+#: The keyring account of the MiniMax API key (the web login's is ``"default"``).
+API_KEY_ACCOUNT = "api-key"
 
 _INSTALL_ADVICE = (
     "To keep it between runs, install gnome-keyring (or KWallet) and run inside a desktop/D-Bus session "
@@ -35,10 +39,10 @@ class VaultUnavailable(HailuoError):
     exit_code = 1
     retryable = False
 
-    def __init__(self, reason: str = "", *, detail: str | None = None) -> None:
+    def __init__(self, reason: str = "", *, detail: str | None = None, what: str = "login") -> None:
         message = (
             ("No usable system keyring was found" + (f" ({reason})" if reason else "") + ". ")
-            + "Your login is kept in memory for this run only; you will have to log in again next time. "
+            + f"Your {what} is kept in memory for this run only; you will have to log in again next time. "
             + _INSTALL_ADVICE
         )
         super().__init__(message, detail=detail)
@@ -92,8 +96,11 @@ def _describe(backend: Any) -> str:
     return f"{name} ({_qualname(backend)})"
 
 
-class TokenVault:
-    """Keeps one login (AuthResult) in the system keyring, or in memory as a fallback."""
+class _KeyringVault:
+    """One secret in the system keyring, or in memory as a fallback; subclasses say how it is written."""
+
+    #: What the secret is, in the user's words ("login", "API key").
+    what: str = "secret"
 
     def __init__(
         self,
@@ -109,7 +116,7 @@ class TokenVault:
         self._backend: Any = None
         self._resolved = False
         self._timeout = timeout
-        self._memory: AuthResult | None = None
+        self._memory: Any = None
         #: False once the vault has fallen back to memory for this run.
         self.persistent: bool = True
         #: A plain-words message for the user when something is not right (fallback, corrupt entry).
@@ -120,9 +127,9 @@ class TokenVault:
         self._resolving: asyncio.Task[Any] | None = None
 
     @classmethod
-    def in_memory(cls, service: str = SERVICE, account: str = "default", *, why: str = "by choice") -> "TokenVault":
+    def in_memory(cls, service: str = SERVICE, account: str | None = None, *, why: str = "by choice") -> Self:
         """A vault that never touches the keyring (the demo account), with no warning."""
-        vault = cls(service, account)
+        vault = cls(service) if account is None else cls(service, account)
         vault._resolved = True
         vault.persistent = False
         vault._memory_reason = why
@@ -166,11 +173,11 @@ class TokenVault:
     def _fall_back(self, reason: str, *, detail: str | None = None) -> None:
         self.persistent = False
         self._backend = None
-        self.problem = VaultUnavailable(reason, detail=detail)
+        self.problem = VaultUnavailable(reason, detail=detail, what=self.what)
         self.warning = self.problem.message
 
     def describe_backend(self) -> str:
-        """Which store holds the login, in words (for ``hailuo-tui status``)."""
+        """Which store holds the secret, in words (for ``hailuo-tui status``)."""
         backend = self._resolve()
         if backend is None:
             why = self.problem.reason if self.problem else (self._memory_reason or "no keyring")
@@ -186,8 +193,8 @@ class TokenVault:
 
     # -- the API ----------------------------------------------------------------------
 
-    async def load(self) -> AuthResult | None:
-        """The saved login, or None (logged out). Never raises for keyring trouble."""
+    async def _load(self) -> Any:
+        """The saved secret, or None. Never raises for keyring trouble."""
         backend = await self._resolve_async()
         if backend is None:
             return self._memory
@@ -199,31 +206,35 @@ class TokenVault:
         if text is None:
             return self._memory
         try:
-            auth = AuthResult.from_json(text)
-            if not auth.token:
-                raise ValueError("empty token")
+            value = self._decode(text)
         except (ValueError, KeyError, TypeError, AttributeError):
-            self.warning = (
-                "The saved login in the keyring could not be read (it is damaged or from another program), "
-                "so you are logged out. Log in again to replace it."
-            )
+            self.warning = self._damaged_warning
             return self._memory
-        self._memory = auth
-        return auth
+        self._memory = value
+        return value
 
-    async def save(self, auth: AuthResult) -> None:
-        """Store the login; falls back to memory (with ``warning``) when the keyring fails."""
-        self._memory = auth
+    async def _save(self, value: Any) -> None:
+        """Store the secret; falls back to memory (with ``warning``) when the keyring fails."""
+        self._memory = value
         backend = await self._resolve_async()
         if backend is None:
             return
         try:
-            await self._call(backend.set_password, self.service, self.account, auth.to_json())
+            await self._call(backend.set_password, self.service, self.account, self._encode(value))
         except Exception as exc:
             self._keyring_failed(exc)
 
+    _damaged_warning = "The saved secret in the keyring could not be read, so it was ignored."
+
+    def _encode(self, value: Any) -> str:
+        raise NotImplementedError
+
+    def _decode(self, text: str) -> Any:
+        """The value of a keyring entry (raises ValueError when it is damaged)."""
+        raise NotImplementedError
+
     async def clear(self) -> None:
-        """Forget the login (keyring entry and memory)."""
+        """Forget the secret (keyring entry and memory)."""
         self._memory = None
         backend = await self._resolve_async()
         if backend is None:
@@ -234,6 +245,66 @@ class TokenVault:
             if _is_not_found(exc):
                 return
             self._keyring_failed(exc)
+
+
+class TokenVault(_KeyringVault):
+    """Keeps one web login (AuthResult) in the system keyring, or in memory as a fallback."""
+
+    what = "login"
+    _damaged_warning = (
+        "The saved login in the keyring could not be read (it is damaged or from another program), "
+        "so you are logged out. Log in again to replace it."
+    )
+
+    async def load(self) -> AuthResult | None:
+        """The saved login, or None (logged out). Never raises for keyring trouble."""
+        return await self._load()
+
+    async def save(self, auth: AuthResult) -> None:
+        """Store the login; falls back to memory (with ``warning``) when the keyring fails."""
+        await self._save(auth)
+
+    def _encode(self, value: AuthResult) -> str:
+        return value.to_json()
+
+    def _decode(self, text: str) -> AuthResult:
+        auth = AuthResult.from_json(text)
+        if not auth.token:
+            raise ValueError("empty token")
+        return auth
+
+
+class ApiKeyVault(_KeyringVault):
+    """Keeps the MiniMax API key in the system keyring (its own entry), or in memory as a fallback."""
+
+    what = "API key"
+    _damaged_warning = (
+        "The saved API key in the keyring is empty or damaged, so it was ignored. "
+        "Run `hailuo-tui login --api-key` to replace it."
+    )
+
+    def __init__(self, service: str = SERVICE, account: str = API_KEY_ACCOUNT, **kwargs: Any) -> None:
+        super().__init__(service, account, **kwargs)
+
+    async def load(self) -> str | None:
+        """The saved API key, or None. Never raises for keyring trouble."""
+        return await self._load()
+
+    async def save(self, key: str) -> None:
+        """Store the API key; falls back to memory (with ``warning``) when the keyring fails."""
+        key = key.strip()
+        if not key:
+            raise ValueError("an empty API key")
+        await self._save(key)
+
+    def _encode(self, value: str) -> str:
+        return value
+
+    def _decode(self, text: str) -> str:
+        key = text.strip()
+        if not key or any(ch.isspace() for ch in key):
+            raise ValueError("not an API key")
+        return key
 
 
 def _is_not_found(exc: BaseException) -> bool:
@@ -263,4 +334,4 @@ def describe_backend() -> str:
     return TokenVault().describe_backend()
 
 
-__all__ = ["SERVICE", "TokenVault", "VaultUnavailable", "describe_backend"]
+__all__ = ["API_KEY_ACCOUNT", "SERVICE", "ApiKeyVault", "TokenVault", "VaultUnavailable", "describe_backend"]

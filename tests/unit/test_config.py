@@ -184,3 +184,71 @@ def test_ensure_leaves_a_foreign_config_dir_mode(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("HAILUO_TUI_CONFIG", str(shared / "hailuo.toml"))
     Paths.default().ensure()
     assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+
+
+# --- the MiniMax API settings -------------------------------------------------------
+
+
+def test_api_defaults() -> None:
+    c = Config()
+    assert (c.default_backend, c.api_region, c.api_base_url) == ("web", "international", "")
+    assert (c.default_model, c.system_prompt, c.api_titles) == ("MiniMax-M3", "", "model")
+    assert c.thinking is True and c.fold_thinking is True
+    assert c.max_tokens == 8192 and isinstance(c.max_tokens, int)
+
+
+def test_api_settings_load(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+default_backend = "api"
+api_region = "china"
+api_base_url = "  http://127.0.0.1:9000/v1  "
+default_model = "MiniMax-M2.7"
+system_prompt = "Answer in French."
+api_titles = "first-line"
+thinking = false
+fold_thinking = false
+max_tokens = 1024
+""",
+    )
+    c = load_config(path)
+    assert c == Config(
+        default_backend="api", api_region="china", api_base_url="http://127.0.0.1:9000/v1",
+        default_model="MiniMax-M2.7", system_prompt="Answer in French.", api_titles="first-line",
+        thinking=False, fold_thinking=False, max_tokens=1024,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "expected"),
+    [
+        ('default_backend = "API"\n', "default_backend", '"web" or "api"'),
+        ('default_backend = "openai"\n', "default_backend", '"web" or "api"'),
+        ('api_region = "cn"\n', "api_region", '"international" or "china"'),
+        ('api_titles = "none"\n', "api_titles", '"model" or "first-line"'),
+        ("max_tokens = 0\n", "max_tokens", "positive whole number"),
+        ("max_tokens = -5\n", "max_tokens", "positive whole number"),
+        ("max_tokens = 10.5\n", "max_tokens", "a whole number"),
+        ('max_tokens = "8192"\n', "max_tokens", "a whole number"),
+        ("max_tokens = true\n", "max_tokens", "a whole number"),
+        ('default_model = "  "\n', "default_model", "must name a model"),
+        ("default_model = 3\n", "default_model", "a string"),
+        ('api_base_url = "api.minimax.io/v1"\n', "api_base_url", "http(s) URL"),
+        ('api_base_url = "ftp://host/v1"\n', "api_base_url", "http(s) URL"),
+        ("system_prompt = false\n", "system_prompt", "a string"),
+        ('thinking = "yes"\n', "thinking", "true or false"),
+        ("fold_thinking = 1\n", "fold_thinking", "true or false"),
+        ("api_region = 1\n", "api_region", "a string"),
+    ],
+)
+def test_bad_api_settings_name_key_and_fix(tmp_path: Path, text: str, key: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    message = err.value.message
+    assert repr(key) in message and expected in message, message
+    assert message.startswith(str(tmp_path / "config.toml") + ":")
+
+
+def test_empty_api_base_url_means_the_region(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, 'api_base_url = ""\n')).api_base_url == ""

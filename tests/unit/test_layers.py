@@ -45,6 +45,8 @@ CORE_MODULES = [
     "hailuo_tui.markdown_blocks",
     "hailuo_tui.logs",
     "hailuo_tui.cli",
+    "hailuo_tui.cli_api",
+    "hailuo_tui.model_cache",
 ]
 
 

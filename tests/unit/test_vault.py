@@ -16,7 +16,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 from hailuo_tui.provider.models import AuthResult
-from hailuo_tui.store.vault import TokenVault, VaultUnavailable, describe_backend
+from hailuo_tui.store.vault import API_KEY_ACCOUNT, ApiKeyVault, TokenVault, VaultUnavailable, describe_backend
 from tests.helpers import secret_service_skip_reason
 
 REPO = Path(__file__).resolve().parents[2]
@@ -293,3 +293,84 @@ def test_locked_keyring_falls_back_without_hanging(tmp_path):
     assert out["same_run"] is True  # kept in memory for this run
     assert out["other_vault"] is False
     assert "memory only" in out["backend"]
+
+
+# --- the MiniMax API key: its own entry, the same rules ---------------------------------
+
+
+def _api_key() -> str:
+    return f"sk-api-vault-test-{uuid.uuid4().hex}"
+
+
+async def test_api_key_is_its_own_entry_beside_the_login():
+    kr = MemoryKeyring()
+    service = f"hailuo-tui-test-{uuid.uuid4().hex[:8]}"
+    tokens, keys = TokenVault(service=service, backend=kr), ApiKeyVault(service=service, backend=kr)
+    auth, key = _auth(), _api_key()
+    await tokens.save(auth)
+    await keys.save("  " + key + "\n")  # pasted with blanks around it
+    assert kr.store[(service, API_KEY_ACCOUNT)] == key and API_KEY_ACCOUNT != tokens.account
+    assert (await ApiKeyVault(service=service, backend=kr).load()) == key
+    assert (await TokenVault(service=service, backend=kr).load()).token == auth.token
+    await keys.clear()  # forgetting the key keeps the web login
+    assert await ApiKeyVault(service=service, backend=kr).load() is None
+    assert (await TokenVault(service=service, backend=kr).load()).token == auth.token
+    await keys.clear()  # twice is fine
+    with pytest.raises(ValueError):
+        await keys.save("   ")
+
+
+async def test_api_key_damaged_entry_is_ignored_with_a_warning():
+    kr = MemoryKeyring()
+    vault = ApiKeyVault(account=_account(), backend=kr)
+    kr.store[(vault.service, vault.account)] = "two words"
+    assert await vault.load() is None
+    assert vault.warning and "login --api-key" in vault.warning and vault.persistent
+
+
+async def test_api_key_without_a_keyring_stays_in_memory(restore_keyring, tmp_path, monkeypatch):
+    from keyring.backends import fail
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    keyring.set_keyring(fail.Keyring())
+    vault = ApiKeyVault()
+    key = _api_key()
+    await vault.save(key)
+    assert vault.persistent is False
+    assert "Your API key is kept in memory for this run only" in vault.warning and "gnome-keyring" in vault.warning
+    assert key not in vault.warning
+    assert await vault.load() == key and "memory only" in vault.describe_backend()
+    assert not list(tmp_path.rglob("*"))  # nothing written at all
+    plain = type("PlaintextKeyring", (MemoryKeyring,), {})()
+    refused = ApiKeyVault(backend=plain)
+    await refused.save(key)
+    assert refused.persistent is False and plain.store == {} and "plain-text" in refused.warning
+
+
+@pytest.mark.keyring
+async def test_api_key_in_the_real_secret_service(restore_keyring):
+    reason = secret_service_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from keyring.backends import SecretService
+
+    keyring.set_keyring(SecretService.Keyring())
+    service = f"hailuo-tui-test-{uuid.uuid4().hex[:8]}"
+    key = _api_key()
+    try:
+        vault = ApiKeyVault(service=service)
+        await vault.save(key)
+        assert vault.persistent and vault.warning is None and "SecretService" in vault.describe_backend()
+        assert keyring.get_password(service, API_KEY_ACCOUNT) == key
+        assert keyring.get_password(service, "default") is None  # not mixed with the web login
+        assert await ApiKeyVault(service=service).load() == key
+        assert _files_containing(Path(os.environ["HOME"]), key) == []
+        await ApiKeyVault(service=service).clear()
+        assert keyring.get_password(service, API_KEY_ACCOUNT) is None
+        assert await ApiKeyVault(service=service).load() is None
+    finally:
+        try:
+            keyring.delete_password(service, API_KEY_ACCOUNT)
+        except Exception:
+            pass
