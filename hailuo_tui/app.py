@@ -37,6 +37,8 @@ class HailuoApp(App[int]):
         self.auth: AuthResult | None = None
         #: The main screen, once the store is open.
         self.chat_screen: ChatScreen | None = None
+        #: Whether a MiniMax API key is available (keyring, environment or demo), once the logins are read.
+        self.api_key_known = False
         #: Set once the stored login has been read (it is read after the first frame).
         self._auth_loaded: asyncio.Event | None = None
         self._heap_frozen = False
@@ -113,10 +115,14 @@ class HailuoApp(App[int]):
         finally:
             if self._auth_loaded is not None:
                 self._auth_loaded.set()
+        try:
+            self.api_key_known = bool(await self.services.api_key())
+        except HailuoError:
+            self.api_key_known = False
         if self.services.vault.warning:
             self.notify(self.services.vault.warning, title="Keyring", severity="warning", timeout=15)
         self._refresh_account()
-        if self.auth is None:
+        if self.auth is None and not self.api_key_known:
             self.run_worker(self._welcome(), exclusive=True, group="welcome")
 
     def _apply_config(self, config: Config) -> None:
@@ -192,7 +198,8 @@ class HailuoApp(App[int]):
             return "demo account (emulator)"
         if self.auth_loading:
             return "checking the login…"
-        return "logged in" if self.auth is not None else "not logged in"
+        web = "logged in" if self.auth is not None else "not logged in"
+        return f"{web} · API key" if self.api_key_known else web
 
     async def get_auth(self) -> AuthResult | None:
         """The current login, asking the user to log in first if there is none (worker context)."""
@@ -202,17 +209,28 @@ class HailuoApp(App[int]):
             await self.request_login("Log in to send messages.")
         return self.auth
 
-    async def request_login(self, reason: str | None, *, welcome: bool = False) -> bool:
-        """Show the login screen and wait for it (call from a worker). True when logged in."""
-        from hailuo_tui.screens.login_screen import LoginScreen
+    async def request_login(self, reason: str | None, *, welcome: bool = False, api: bool = False) -> bool:
+        """Show the login screen and wait for it (call from a worker). True when logged in.
+
+        ``api``: ask for a MiniMax API key first (the screen offers every kind of login).
+        """
+        from hailuo_tui.screens.login_screen import API_KEY_LOGIN, LoginScreen
 
         assert self.services is not None
-        auth = await self.push_screen_wait(LoginScreen(self.services, reason=reason, welcome=welcome))
-        if auth is not None:
-            self.auth = auth
+        result = await self.push_screen_wait(LoginScreen(self.services, reason=reason, welcome=welcome, api=api))
+        if result == API_KEY_LOGIN:
+            self.api_key_known = True
+            self.notify("MiniMax API key saved. New conversations can use the MiniMax API (F3 picks the model).")
+        elif result is not None:
+            self.auth = result
             self.notify("Logged in.")
         self._refresh_account()
-        return auth is not None
+        return result is not None
+
+    async def has_web_login(self) -> bool:
+        if self._auth_loaded is not None:
+            await self._auth_loaded.wait()
+        return self.auth is not None
 
     def _refresh_account(self) -> None:
         if self.chat_screen is not None and self.chat_screen.is_attached:

@@ -25,6 +25,8 @@ CHAT_BINDINGS = [
     Binding("ctrl+g", "focus_input", "Type", id="focus.input", priority=True, show=False),
     Binding("ctrl+f", "search", "Search", id="conversation.search", priority=True),
     Binding("f2", "rename", "Rename", id="conversation.rename"),
+    Binding("f3", "pick_model", "Model", id="conversation.model"),
+    Binding("f7", "edit_system_prompt", "System prompt", id="conversation.system_prompt", show=False),
     Binding("f8", "delete", "Delete", id="conversation.delete"),
     Binding("ctrl+s", "export", "Export", id="conversation.export", priority=True, show=False),
     Binding("escape", "stop", "Stop", id="chat.stop"),
@@ -104,6 +106,8 @@ HELP_ENTRY = PaletteEntry("Help", "All keys and their binding ids", "app.help")
 CHAT_PALETTE = [
     PaletteEntry("New conversation", "Start a new conversation", "conversation.new"),
     PaletteEntry("Rename conversation", "Give the conversation your own title", "conversation.rename"),
+    PaletteEntry("Change model", "Choose the backend and model for the next message", "conversation.model"),
+    PaletteEntry("Edit system prompt", "Set the conversation's system prompt (MiniMax API)", "conversation.system_prompt"),
     PaletteEntry("Delete conversation", "Delete the conversation, after confirmation", "conversation.delete"),
     PaletteEntry("Search conversations", "Filter the sidebar by title and text", "conversation.search"),
     PaletteEntry("Stop answer", "Stop the answer; the partial text is kept", "chat.stop"),

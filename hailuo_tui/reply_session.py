@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -113,6 +113,8 @@ class ReplyView(Protocol):
 
     async def finish(self, status: str = ..., error: str | None = ...) -> None: ...
 
+    def set_usage(self, usage: dict[str, Any] | None) -> None: ...
+
 
 class ReplyHost(Protocol):
     """What a session needs from the app around it."""
@@ -161,6 +163,8 @@ class ReplySession:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     #: The periodic save in flight, if any (one at a time: a slow disk skips saves, never queues them).
     saving: asyncio.Task[Any] | None = None
+    #: How a conversation without a server title gets one (see :meth:`run`).
+    titles: str = "model"
 
     # --- beginning ---------------------------------------------------------------------
 
@@ -194,8 +198,15 @@ class ReplySession:
 
     # --- the stream ---------------------------------------------------------------------
 
-    async def run(self, host: ReplyHost, *, web_search: bool = False, thinking: bool = True) -> None:
-        """Stream the answer to the end; the final state is saved whatever happens (also when cancelled)."""
+    async def run(
+        self, host: ReplyHost, *, web_search: bool = False, thinking: bool = True, titles: str = "model"
+    ) -> None:
+        """Stream the answer to the end; the final state is saved whatever happens (also when cancelled).
+
+        ``titles`` is for a backend whose server sends no title: ``"model"`` asks it for one after the
+        first answer, ``"first-line"`` takes the first line of the first question.
+        """
+        self.titles = titles
         status, error = MessageStatus.COMPLETE, None
         try:
             for attempt in range(2):
@@ -306,11 +317,15 @@ class ReplySession:
         return self.store.update_message(self.message_id, content=self.text)
 
     async def _title_from_backend(self, host: ReplyHost, backend: Backend, request: ChatRequest) -> None:
-        """A backend whose server sends no title (the API): ask it for one, after the answer."""
-        try:
-            title = await backend.title(request, self.text)
-        except HailuoError:
-            title = None
+        """A backend whose server sends no title (the API): ask it for one after the answer, or take
+        the first question's first line."""
+        if self.titles == "first-line":
+            title: str | None = first_line_title(request.messages)
+        else:
+            try:
+                title = await backend.title(request, self.text)
+            except HailuoError:
+                title = None
         if title:
             await self.apply_title(host, title)
 
@@ -340,6 +355,8 @@ class ReplySession:
             log.error("could not save the final answer: %r", exc)
         if self.view is not None and self.view.is_attached:
             await self.view.finish(status, error)
+            if self.usage is not None:
+                self.view.set_usage(self.usage)
         host.reply_event(ReplyEnded(self, status, error))
 
     async def catch_up(self, view: ReplyView, shown: str) -> None:
@@ -370,10 +387,12 @@ def usage_record(usage: Usage, seconds: float) -> dict[str, Any]:
 
 
 def first_line_title(messages: Sequence[Any], width: int = 48) -> str:
-    """A title from the first user message (config ``api_titles = "first-line"``)."""
+    """A title from the first user message (config ``api_titles = "first-line"``): rows or mappings."""
     for message in messages:
-        if message.role == Role.USER:
-            line = next((part for part in message.content.splitlines() if part.strip()), "")
+        role = message["role"] if isinstance(message, Mapping) else message.role
+        if role == Role.USER:
+            content = message["content"] if isinstance(message, Mapping) else message.content
+            line = next((part for part in str(content).splitlines() if part.strip()), "")
             line = " ".join(clean(line).split())
             return line if len(line) <= width else line[: width - 1].rstrip() + "…"
     return ""

@@ -32,12 +32,19 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from hailuo_tui.provider.models import Conversation
+from hailuo_tui.sanitize import clean
 
 BackendId = Literal["web", "api"]
 #: Every backend id, in the order the UI offers them.
 BACKEND_IDS: tuple[BackendId, ...] = ("web", "api")
 #: What each backend is called on screen.
 BACKEND_LABELS: dict[str, str] = {"web": "Hailuo web", "api": "MiniMax API"}
+
+
+def settings_label(backend: str, model: str | None) -> str:
+    """How a conversation's backend and model are named on screen: "MiniMax API · MiniMax-M3"."""
+    label = BACKEND_LABELS.get(backend, backend)
+    return f"{label} · {clean(model)}" if backend == "api" and model else label
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,15 @@ class AccountHost(Protocol):
         """The web login, asking the user to log in first if there is none (call from a worker)."""
         ...
 
-    async def request_login(self, reason: str | None, *, welcome: bool = False) -> bool:
-        """Show the login screen and wait for it (call from a worker). True when logged in."""
+    async def request_login(self, reason: str | None, *, welcome: bool = False, api: bool = False) -> bool:
+        """Show the login screen and wait for it (call from a worker). True when logged in.
+
+        ``api``: ask for a MiniMax API key first.
+        """
+        ...
+
+    async def has_web_login(self) -> bool:
+        """Whether there is a web login (once the stored one is read; never asks for one)."""
         ...
 
     def delete_remote_chat(self, row: Any) -> None:

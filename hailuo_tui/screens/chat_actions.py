@@ -7,6 +7,8 @@ from typing import Any
 from textual.widgets import Input
 
 from hailuo_tui.domain import Role
+from hailuo_tui.provider.backend import settings_label
+from hailuo_tui.provider.errors import HailuoError
 from hailuo_tui.history import write_export
 from hailuo_tui.markdown_blocks import code_blocks
 from hailuo_tui.reply_session import ReplySession
@@ -23,6 +25,9 @@ class ChatActions:
 
     store: Any
     account: Any
+    services: Any
+    settings: tuple[str, str | None]
+    draft: tuple[str, str | None] | None
     current_id: int | None
     replies: dict[int, ReplySession]
     editing: tuple[int, int | None] | None
@@ -217,3 +222,70 @@ class ChatActions:
             self.notify(f"Deleted “{title}”.")
 
         self.app.push_screen(ConfirmScreen(f"Delete “{title}” and all its messages?", confirm="Delete"), delete)
+
+    # --- backend, model, system prompt -------------------------------------------------
+
+    async def action_pick_model(self) -> None:
+        """Choose the backend and model the open conversation answers with, from its next message."""
+        self.run_worker(self._pick_model(), group="model-picker", exclusive=True, exit_on_error=False)
+
+    async def _pick_model(self) -> None:
+        from hailuo_tui.provider.minimax import DOCUMENTED_MODELS
+        from hailuo_tui.provider.web_backend import WEB_MODEL
+        from hailuo_tui.screens.model_picker_screen import ModelPickerScreen
+
+        key = await self.services.api_key()
+        note = ""
+        if key:
+            try:
+                listing = await self.services.api_models(key)
+                models, note = list(listing.models), listing.note or ""
+            except HailuoError as exc:
+                models, note = list(DOCUMENTED_MODELS), f"{exc.title}: {exc.message}"
+        else:
+            models = list(DOCUMENTED_MODELS)
+            note = "No MiniMax API key yet: choosing an API model asks for one."
+        backend, model = self.settings
+        current = (backend, model or (WEB_MODEL if backend == "web" else self.services.config.default_model))
+        choices = [("web", WEB_MODEL)] + [("api", m) for m in models]
+        chosen = await self.app.push_screen_wait(ModelPickerScreen(choices, current, note))
+        if chosen is None or chosen == current:
+            return
+        backend, model = chosen
+        if self.current_id is None:
+            self.draft = (backend, model if backend == "api" else None)
+        else:
+            settings: dict[str, Any] = {"backend": backend, "model": model if backend == "api" else None}
+            row = await self.store.get_conversation(self.current_id)
+            if backend == "api" and row is not None and row.system_prompt is None and self.services.config.system_prompt:
+                settings["system_prompt"] = self.services.config.system_prompt
+            await self.store.set_conversation_settings(self.current_id, **settings)
+        self.settings = (backend, model if backend == "api" else None)
+        row = await self.store.get_conversation(self.current_id) if self.current_id is not None else None
+        self._set_title(row.title if row else None)
+        self.notify(f"The next message goes to {settings_label(*self.settings)}.")
+
+    async def action_edit_system_prompt(self) -> None:
+        from hailuo_tui.screens.system_prompt_screen import SystemPromptScreen
+
+        if self.settings[0] != "api":
+            self.notify(
+                "The Hailuo web chat has no system prompt, so one would not reach the model. "
+                "Choose a MiniMax API model first (F3).",
+                severity="warning",
+            )
+            return
+        if self.current_id is None:
+            self.notify("Send a message first, or pick a model (F3); then the prompt can be set.", severity="warning")
+            return
+        conversation_id = self.current_id
+        row = await self.store.get_conversation(conversation_id)
+        text = (row.system_prompt if row else None) or ""
+        note = "Sent first with every message of this conversation. Empty: no system prompt."
+
+        async def save(value: str | None) -> None:
+            if value is not None:
+                await self.store.set_conversation_settings(conversation_id, system_prompt=value or None)
+                self.notify("System prompt saved: it applies from the next message.")
+
+        self.app.push_screen(SystemPromptScreen(text, note), save)

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Input
 from hailuo_tui.bindings import CHAT_BINDINGS
 from hailuo_tui.domain import MessageStatus, Paging, Role, ShownMessage
 from hailuo_tui.provider import AuthError
-from hailuo_tui.provider.backend import Backend
+from hailuo_tui.provider.backend import Backend, settings_label
 from hailuo_tui.reply_session import (
     ErrorReported,
     HistoryShortened,
@@ -70,6 +70,10 @@ class ChatScreen(ChatActions, Screen):
         self._searching = False
         self._search_wanted = self._search_done = 0
         self._open_lock = asyncio.Lock()
+        #: Backend and model of a new conversation not saved yet (chosen with the model picker).
+        self.draft: tuple[str, str | None] | None = None
+        #: Backend and model of the open conversation (the header shows them).
+        self.settings: tuple[str, str | None] = ("web", None)
         #: True once the conversation shown at start has been loaded (tests wait for it).
         self.loaded = False
         self._markdown_warm = False
@@ -128,7 +132,15 @@ class ChatScreen(ChatActions, Screen):
 
     def _set_title(self, title: str | None) -> None:
         title = " ".join(clean(title).split()) if title else ""  # server text: never escapes in the header
-        self.sub_title = title or ("New conversation" if self.current_id is not None else "")
+        title = title or ("New conversation" if self.current_id is not None else "")
+        self.sub_title = " · ".join(part for part in (title, settings_label(*self.settings)) if part)
+
+    def _take_settings(self, row: Any) -> None:
+        """Remember the open conversation's backend and model (a stored row, or None: the draft's)."""
+        if row is not None:
+            self.settings = (getattr(row, "backend", "web") or "web", getattr(row, "model", None))
+        else:
+            self.settings = self.draft or (self.services.default_backend, None)
 
     def _tell_widgets(self, message: Any) -> None:
         """Post a reply message to each widget that reacts to it (they never bubble)."""
@@ -168,6 +180,7 @@ class ChatScreen(ChatActions, Screen):
         prompt = self.query_one(PromptInput)
         if conversation_id is None:
             await view.load([])
+            self._take_settings(None)
             self._set_title(None)
             prompt.busy = False
             self._update_activity()
@@ -193,7 +206,9 @@ class ChatScreen(ChatActions, Screen):
             return  # the user moved on while this one loaded
         # Read the title after loading: it may have arrived meanwhile.
         row = await self.store.get_conversation(conversation_id)
+        self._take_settings(row)
         self._set_title(row.title if row else None)
+        self._show_usage_totals(conversation_id)
         self.query_one(ConversationList).select_id(conversation_id)
         prompt.busy = conversation_id in self.replies  # live: the reply may have finished meanwhile
         self._update_activity()
@@ -229,7 +244,7 @@ class ChatScreen(ChatActions, Screen):
                 # The server's chat holds the old turn: replay the edited history as a new chat.
                 await self.store.set_remote_chat(self.current_id, None, None)
         if self.current_id is None:
-            row = await self.store.create_conversation()
+            row = await self._create_conversation()
             self.current_id = row.id
         conversation_id = self.current_id
         if new:
@@ -239,6 +254,43 @@ class ChatScreen(ChatActions, Screen):
         if not (in_place and await self._show_new_turn(user, reply)):
             await self.open_conversation(conversation_id)
         await self._bump_in_sidebar(conversation_id)
+
+    async def _create_conversation(self) -> Any:
+        """A new conversation on the backend and model chosen for it, or the defaults (a backend that
+        has a login: a user with only an API key starts API conversations)."""
+        backend, model = self.draft or (await self._default_backend(), None)
+        self.draft = None
+        config = self.services.config
+        if backend == "api":
+            row = await self.store.create_conversation(
+                backend="api", model=model or config.default_model, system_prompt=config.system_prompt or None
+            )
+        else:
+            row = await self.store.create_conversation()
+        self._take_settings(row)
+        return row
+
+    async def _default_backend(self) -> str:
+        preferred = self.services.default_backend
+        if preferred == "web" and not await self.account.has_web_login() and await self.services.api_key():
+            return "api"
+        if preferred == "api" and not await self.services.api_key() and await self.account.has_web_login():
+            return "web"
+        return preferred
+
+    def _show_usage_totals(self, conversation_id: int | None) -> None:
+        if self.settings[0] == "api" or conversation_id is None:
+            self.run_worker(self._usage_totals(conversation_id), group="usage", exclusive=True, exit_on_error=False)
+
+    async def _usage_totals(self, conversation_id: int | None) -> None:
+        prompt = completion = 0
+        if conversation_id is not None:
+            for message in await self.store.messages(conversation_id):
+                if message.usage:
+                    prompt += int(message.usage.get("prompt_tokens") or 0)
+                    completion += int(message.usage.get("completion_tokens") or 0)
+        if conversation_id == self.current_id:
+            self.query_one(StatusBar).set_usage_totals(prompt, completion)
 
     async def _bump_in_sidebar(self, conversation_id: int) -> None:
         """Show a conversation that just got a message: a row update, not a reload of the whole sidebar."""
@@ -274,7 +326,12 @@ class ChatScreen(ChatActions, Screen):
         conversation_id = reply.conversation_id
         self.replies[conversation_id] = reply
         reply.worker = self.run_worker(
-            reply.run(self, web_search=self.web_search, thinking=getattr(self.services.config, "thinking", True)),
+            reply.run(
+                self,
+                web_search=self.web_search,
+                thinking=self.services.config.thinking,
+                titles=self.services.config.api_titles,
+            ),
             group=f"reply-{conversation_id}",
             exclusive=True,
             exit_on_error=False,
@@ -288,6 +345,8 @@ class ChatScreen(ChatActions, Screen):
         """The backend a conversation answers with: its own (web or API), logged in."""
         if getattr(conversation, "backend", "web") == "api":
             key = await self.services.api_key()
+            if not key and await self.account.request_login("Enter a MiniMax API key to use the MiniMax API.", api=True):
+                key = await self.services.api_key()
             return self.services.api_backend(key) if key else None
         auth = await self.account.get_auth()
         return self.services.web_backend(auth) if auth is not None else None
@@ -317,6 +376,8 @@ class ChatScreen(ChatActions, Screen):
             shown = reply.conversation_id == self.current_id
             self._tell_widgets(ReplyFinished(reply.conversation_id, shown, event.status, event.error))
             self._update_activity()
+            if shown and reply.usage is not None:
+                self._show_usage_totals(reply.conversation_id)
 
     async def _show_title(self, conversation_id: int) -> None:
         row = await self.store.get_conversation(conversation_id)

@@ -25,8 +25,12 @@ WELCOME = (
 )
 
 
-class LoginScreen(ModalScreen[AuthResult | None]):
-    """Returns the new login, or ``None`` if the user gave up."""
+#: What LoginScreen returns when the user stored a MiniMax API key (not a web login).
+API_KEY_LOGIN = "api-key"
+
+
+class LoginScreen(ModalScreen["AuthResult | str | None"]):
+    """Returns the new web login, :data:`API_KEY_LOGIN` for a stored API key, or ``None`` if the user gave up."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="login.cancel"),
@@ -44,13 +48,17 @@ class LoginScreen(ModalScreen[AuthResult | None]):
     LoginScreen LoadingIndicator { height: 1; display: none; }
     LoginScreen.-working LoadingIndicator { display: block; }
     LoginScreen.-working #login-buttons { display: none; }
-    LoginScreen #token { display: none; margin-top: 1; }
+    LoginScreen #token, LoginScreen #api-key-input { display: none; margin-top: 1; }
     LoginScreen.-token #token { display: block; }
+    LoginScreen.-api-key #api-key-input { display: block; }
     """
 
-    def __init__(self, services: Services, *, reason: str | None = None, welcome: bool = False) -> None:
+    def __init__(
+        self, services: Services, *, reason: str | None = None, welcome: bool = False, api: bool = False
+    ) -> None:
         super().__init__()
         self.services = services
+        self._api_first = api
         self._reason = reason
         self._welcome = welcome
         self._worker = None
@@ -65,15 +73,21 @@ class LoginScreen(ModalScreen[AuthResult | None]):
             with Horizontal(id="login-buttons"):
                 yield Button("Log in with browser", id="browser", variant="primary")
                 yield Button("Paste a token", id="paste")
+                yield Button("Use a MiniMax API key", id="api-key")
                 yield Button("Quit" if self._welcome else "Cancel", id="cancel")
             yield Input(placeholder="Paste the _token value from the Hailuo page's localStorage, then Enter",
                         password=True, id="token")
+            yield Input(placeholder="Paste your MiniMax API key (platform.minimax.io), then Enter",
+                        password=True, id="api-key-input")
             yield LoadingIndicator()
             yield Static("", id="login-progress", markup=False)
             yield Static("", id="login-error", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#browser", Button).focus()
+        if self._api_first:
+            self.action_api_key()
+        else:
+            self.query_one("#browser", Button).focus()
 
     def _progress(self, text: str) -> None:
         self.query_one("#login-progress", Static).update(text)
@@ -88,8 +102,28 @@ class LoginScreen(ModalScreen[AuthResult | None]):
         self._progress("Starting Chromium… (Esc cancels)")
         self._worker = self._login(self.services.login_with_browser(on_progress=self._progress))
 
+    @on(Button.Pressed, "#api-key")
+    def action_api_key(self) -> None:
+        self.add_class("-api-key")
+        self.query_one("#api-key-input", Input).focus()
+
+    @on(Input.Submitted, "#api-key-input")
+    def api_key_entered(self, event: Input.Submitted) -> None:
+        key = event.value.strip()
+        event.input.value = ""
+        if not key:
+            return
+        self._error("")
+        self.add_class("-working")
+        self._progress("Checking the API key…")
+        self._worker = self._login(self._store_api_key(key))
+
+    async def _store_api_key(self, key: str) -> str:
+        await self.services.login_with_api_key(key)
+        return API_KEY_LOGIN
+
     @work(exclusive=True, group="login", exit_on_error=False)
-    async def _login(self, login: Awaitable[AuthResult]) -> None:
+    async def _login(self, login: Awaitable[AuthResult | str]) -> None:
         """Wait for a login; dismiss with it, or show why it failed and offer the choices again."""
         try:
             auth = await login

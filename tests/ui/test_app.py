@@ -55,7 +55,7 @@ async def test_send_streams_the_answer_and_the_title_names_the_conversation(make
         assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "complete")]
         bubble = screen.query_one(ChatView).last_bubble("assistant")
         assert bubble.text == messages[1].content and "```python" in bubble.text
-        assert screen.sub_title == "show me code"
+        assert screen.sub_title == "show me code · Hailuo web"  # the title, then the backend
         assert screen.query_one(ConversationList).item_ids() == [row.id]
         assert emu.requests[-1].form["msgContent"] == "show me code"
 
@@ -203,7 +203,7 @@ async def test_rename_is_kept_over_server_titles(make_app, emu):
         await pilot.pause()
         row = (await app.store.list_conversations())[0]
         assert row.title == "My title" and row.title_locked
-        assert screen.sub_title == "My title"
+        assert screen.sub_title == "My title · Hailuo web"
         await send(pilot, "again")
         assert (await app.store.get_conversation(row.id)).title == "My title"
 

@@ -219,3 +219,12 @@ def test_first_line_title_cleans_and_cuts():
 
     assert first_line_title([M("user", "\n  \x1b[31mHello\x1b[0m   world\nmore")]) == "Hello world"
     assert len(first_line_title([M("user", "x" * 200)])) == 48
+    assert first_line_title([{"role": "assistant", "content": "no"}, {"role": "user", "content": "Hi\nthere"}]) == "Hi"
+
+
+async def test_first_line_titles_ask_no_second_request(store, emu):
+    host = Host(MiniMaxAPI(emu.demo_api_key, base_url=emu.api_base_url))
+    conversation, _, reply = await _start(store, host, "Plan a trip to Xi'an\nwith details", backend="api")
+    await asyncio.wait_for(reply.run(host, titles="first-line"), 30)
+    assert (await store.get_conversation(conversation.id)).title == "Plan a trip to Xi'an"
+    assert len([r for r in emu.requests if r.path.endswith("/chat/completions")]) == 1
