@@ -35,6 +35,7 @@ CHAT_BINDINGS = [
     Binding("f4", "copy_answer", "Copy answer", id="chat.copy_answer", show=False),
     Binding("f6", "copy_code", "Copy code block", id="chat.copy_code", show=False),
     Binding("f9", "toggle_web_search", "Web search", id="chat.web_search", show=False),
+    Binding("ctrl+o", "toggle_thinking", "Thinking", id="message.toggle_thinking", show=False),
     Binding("ctrl+b", "toggle_sidebar", "Toggle sidebar", id="app.toggle_sidebar", priority=True, show=False),
 ]
 

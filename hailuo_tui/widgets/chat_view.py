@@ -94,6 +94,9 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
     TRIM_SLACK = Paging.TRIM_SLACK
     MOUNTED_MAX = Paging.MOUNTED_MAX
 
+    fold_thinking: bool | None = None
+    """Given to every bubble made here (see `MessageBubble.fold_thinking`); None: the bubble's default."""
+
     @dataclass
     class OlderRequested(Message):
         """The reader reached the top and older messages may exist."""
@@ -202,7 +205,7 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         """
         if self._below:
             await self._show_newest()
-        bubble = MessageBubble(role, text, status, message_id, error=error)
+        bubble = MessageBubble(role, text, status, message_id, error=error, fold_thinking=self.fold_thinking)
         following = self._following
         await self.mount(bubble)
         self._update_empty()
@@ -240,6 +243,13 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
             if isinstance(child, MessageBubble) and (role is None or child.role == role):
                 return child
         return None
+
+    def action_toggle_thinking(self) -> None:
+        """Open or fold the "Thinking" section of the newest answer that has one."""
+        for bubble in reversed(self.bubbles):
+            if bubble.thinking is not None:
+                bubble.toggle_thinking()
+                return
 
     async def clear(self) -> None:
         """Remove every message and show the empty state."""
@@ -391,11 +401,15 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
 
     @staticmethod
     def _shown_of(bubble: MessageBubble) -> ShownMessage:
-        return ShownMessage(bubble.message_id, bubble.role, bubble.text, bubble.status, bubble.error)
+        return ShownMessage(
+            bubble.message_id, bubble.role, bubble.text, bubble.status, bubble.error, bubble.reasoning, bubble.usage
+        )
 
-    @staticmethod
-    def _make_bubble(message: ShownMessage) -> MessageBubble:
-        return MessageBubble(message.role, message.content or "", message.status, message.id, error=message.error)
+    def _make_bubble(self, message: ShownMessage) -> MessageBubble:
+        return MessageBubble(
+            message.role, message.content or "", message.status, message.id, error=message.error,
+            reasoning=message.reasoning or "", usage=message.usage, fold_thinking=self.fold_thinking,
+        )
 
     def _update_empty(self) -> None:
         self.query_one("#empty-state").display = not any(

@@ -30,6 +30,8 @@ from hailuo_tui.widgets.timefmt import relative_time
 
 PLACEHOLDER_TITLE = "New conversation…"
 BUSY_MARKER = "● "
+API_TAG = "API "
+"""Shown dim before the time of a conversation on the MiniMax API (web ones have none)."""
 
 
 class ConversationLike(Protocol):
@@ -38,6 +40,7 @@ class ConversationLike(Protocol):
     id: Any
     title: str | None
     updated_at: float | int | str | datetime | None
+    # Optional: ``backend`` ("web" when absent, or "api"), read with getattr.
 
 
 def _fit_plain(title: str, right: str, width: int) -> tuple[str, str]:
@@ -75,6 +78,7 @@ class ConversationRowVisual(Visual):
         self._row = row
         self._now = now
         self.busy = busy
+        self.api = getattr(row, "backend", "web") == "api"
         self._title: str | None = None
         self._when: str | None = None
 
@@ -101,11 +105,14 @@ class ConversationRowVisual(Visual):
         if width <= 0:
             return []
         when = self.when
-        left, gap = _fit_plain(self.title, when, width - (2 if self.busy else 0))
+        tag = API_TAG if self.api else ""
+        left, gap = _fit_plain(self.title, tag + when, width - (2 if self.busy else 0))
         segments = []
         if self.busy:
             segments.append(Segment(BUSY_MARKER, (style + options.get_style("$accent")).rich_style))
         segments.append(Segment(left + gap, style.rich_style))
+        if tag:
+            segments.append(Segment(tag, (style + options.get_style("$text-muted italic")).rich_style))
         if when:
             segments.append(Segment(when, (style + options.get_style("$text-muted")).rich_style))
         return [Strip(segments)]

@@ -31,6 +31,8 @@ from hailuo_tui.markdown_blocks import code_blocks
 from hailuo_tui.widgets.markdown_body import MarkdownBody
 from hailuo_tui.widgets.plain_body import PlainBody, format_size, plain_reason
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
+from hailuo_tui.widgets.thinking_section import ReasoningBuffer, ThinkingSection
+from hailuo_tui.widgets.usage_format import format_usage
 
 Role = Literal["user", "assistant"]
 
@@ -74,6 +76,13 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
             height: auto;
             margin: 0;
         }
+        & > #usage {
+            height: 1;
+            padding: 0 1;
+            color: $text-muted;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+        }
         &.-user {
             border-left: outer $primary;
             background: $boost;
@@ -97,6 +106,8 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
     """Seconds over which the app's CPU use is measured."""
     FLUSH_CHARS_PER_SECOND = 60_000
     """Growth of the interval with the open block's length (re-rendered per write)."""
+    fold_thinking: bool = True
+    """Fold the "Thinking" section when the answer's first text arrives (the app sets it from the config)."""
 
     def __init__(
         self,
@@ -106,6 +117,9 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         message_id: int | str | None = None,
         *,
         error: str | None = None,
+        reasoning: str = "",
+        usage: dict | None = None,
+        fold_thinking: bool | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -117,6 +131,10 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
             status: "pending", "streaming", "complete", "interrupted" or "failed".
             message_id: The store's message id, kept for the screen.
             error: The reason shown with a "failed" status.
+            reasoning: The model's reasoning so far (sanitized here). A bubble built with
+                reasoning starts folded, unless the reasoning is still streaming (no text yet).
+            usage: Token counts and timing, shown under a finished answer (see `set_usage`).
+            fold_thinking: Overrides the class's `fold_thinking`.
             id: DOM id.
             classes: Extra CSS classes.
         """
@@ -144,16 +162,33 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         if text and plain_reason(text):
             self._plain = PlainBody(text, id="plain-body")
             self._plain_bytes = len(text.encode("utf-8", "surrogatepass"))
+        if fold_thinking is not None:
+            self.fold_thinking = fold_thinking
+        reasoning = clean(reasoning) if reasoning else ""
+        live = bool(reasoning) and not text and status in ("streaming", "pending")
+        self._reasoning = ReasoningBuffer(reasoning, live=live)
+        self._thinking: ThinkingSection | None = None
+        if reasoning:
+            self._thinking = ThinkingSection(reasoning, live=live, folded=not live, id="thinking")
+        self._usage: dict | None = usage if isinstance(usage, dict) else None
+        self._usage_line: Static | None = None
         self.add_class(f"-{role}")
 
     def compose(self) -> ComposeResult:
         yield BubbleHeader(self._header_content(), id="header", markup=False)
+        if self._thinking is None and self._reasoning.text:  # reasoning arrived before the mount
+            self._thinking = self._new_thinking()
+        if self._thinking is not None:
+            yield self._thinking
         if self._plain is not None:
             yield self._plain
         else:
             self._md = MarkdownBody(self._initial_text, id="md-body")
             yield self._md
         self._initial_text = ""
+        if self._usage_words():
+            self._usage_line = Static(Content(self._usage_words()), id="usage", markup=False)
+            yield self._usage_line
 
     def on_mount(self) -> None:
         # The header was composed with the current status: only the classes are missing.
@@ -208,6 +243,55 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         """True when the message is too big for Markdown and is shown as plain text."""
         return self._plain is not None
 
+    @property
+    def reasoning(self) -> str:
+        """The model's (sanitized) reasoning received so far ("" when none)."""
+        return self._reasoning.text
+
+    @property
+    def thinking(self) -> ThinkingSection | None:
+        """The "Thinking" section above the answer, once there is reasoning to show."""
+        return self._thinking
+
+    @property
+    def usage(self) -> dict | None:
+        """Token counts and timing of the answer, if known."""
+        return self._usage
+
+    @property
+    def usage_text(self) -> str:
+        """The usage line under the answer as shown ("" while hidden)."""
+        return self._usage_words() if self._usage_line is not None else ""
+
+    async def append_reasoning(self, delta: str) -> None:
+        """Stream more reasoning into the "Thinking" section (created on the first delta).
+
+        Args:
+            delta: The next piece of raw server reasoning (sanitized here, shown as plain text).
+        """
+        if not self._reasoning.feed(delta):
+            return
+        if self._status not in ("streaming", "pending"):
+            self.set_status("streaming")
+        await self._schedule_flush()
+
+    def toggle_thinking(self) -> None:
+        """Open the folded "Thinking" section, or fold it (nothing without reasoning)."""
+        if self._thinking is not None:
+            self._thinking.toggle()
+
+    def action_toggle_thinking(self) -> None:
+        self.toggle_thinking()
+
+    def set_usage(self, usage: dict | None) -> None:
+        """Set the answer's token counts and timing (shown under it once it is finished).
+
+        Args:
+            usage: {"model", "prompt_tokens", "completion_tokens", "reasoning_tokens", "seconds"}, or None.
+        """
+        self._usage = usage if isinstance(usage, dict) else None
+        self._show_usage()
+
     async def append(self, delta: str) -> None:
         """Stream more text into the body.
 
@@ -217,18 +301,15 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         delta = self._sanitizer.feed(delta)
         if not delta:
             return
+        if self._reasoning.live:
+            self._reasoning.end(fold=self.fold_thinking)  # the answer began
         self._chunks.append(delta)
         self._text_cache = None
         self._pending.append(delta)
         self._pending_length += len(delta)
         if self._status not in ("streaming", "pending"):
             self.set_status("streaming")
-        if self._flush_timer is None:
-            wait = self._last_flush + self._flush_interval() - time.monotonic()
-            if wait <= 0:
-                await self._flush()
-            else:
-                self._flush_timer = self.set_timer(wait, self._flush)
+        await self._schedule_flush()
 
     async def finish(self, status: str = "complete", error: str | None = None) -> None:
         """Flush what is pending, seal the last runs and set the final status.
@@ -237,6 +318,8 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
             status: "complete", "interrupted" or "failed".
             error: A short plain-words reason for "failed".
         """
+        if self._reasoning.live:
+            self._reasoning.end(fold=False)  # no answer text came: the reasoning is all there is
         tail = self._sanitizer.flush()
         if tail:
             self._chunks.append(tail)
@@ -245,6 +328,7 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
             self._pending_length += len(tail)
         await self._flush(final=True)
         self.set_status(status, error)
+        self._show_usage()
 
     def set_status(self, status: str, error: str | None = None) -> None:
         """Set the status badge and state classes.
@@ -267,6 +351,22 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         return [code for _language, code in code_blocks(self.text)]
 
     # -- internals --------------------------------------------------------
+
+    async def _schedule_flush(self) -> None:
+        """Write now if the last write is a flush interval old, else once it is."""
+        if self._flush_timer is None:
+            wait = self._last_flush + self._flush_interval() - time.monotonic()
+            if wait <= 0:
+                await self._flush()
+            else:
+                self._flush_timer = self.set_timer(wait, self._flush)
+
+    def _new_thinking(self) -> ThinkingSection:
+        """A section for reasoning that arrived before there was one (it holds all of it)."""
+        self._reasoning.take()
+        section = ThinkingSection(self._reasoning.text, live=self._reasoning.live, id="thinking")
+        section.write(self._reasoning)  # ends (and folds) it if the reasoning is over
+        return section
 
     def _flush_interval(self) -> float:
         self._adapt_interval()
@@ -299,6 +399,12 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         self._last_flush = time.monotonic()
         if not self.is_attached:
             return
+        if self._reasoning.pending or self._reasoning.ended:
+            if self._thinking is None:
+                self._thinking = self._new_thinking()
+                await self.mount(self._thinking, after=self.query_one("#header"))
+            else:
+                self._thinking.write(self._reasoning)
         fragment = "".join(self._pending)
         self._pending.clear()
         self._pending_length = 0
@@ -334,8 +440,26 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         markdown = self.query_one("#md-body", MarkdownBody)
         header = self.query_one("#header", Static)
         header.update(self._header_content())
-        await self.mount(plain, after=header)
+        await self.mount(plain, before=markdown)
         await markdown.remove()
+
+    def _usage_words(self) -> str:
+        """The usage line's text: only under an answer that is over."""
+        if self.role != "assistant" or self._status in ("streaming", "pending"):
+            return ""
+        return format_usage(self._usage)
+
+    def _show_usage(self) -> None:
+        """Show, change or remove the usage line to match `usage` and the status."""
+        text, line = self._usage_words(), self._usage_line
+        if line is not None and text:
+            line.update(Content(text))
+        elif line is not None:
+            self._usage_line = None
+            line.remove()
+        elif text and self.is_mounted:
+            self._usage_line = Static(Content(text), id="usage", markup=False)
+            self.mount(self._usage_line)
 
     def _header_content(self) -> Content:
         label = ROLE_LABELS.get(self.role, self.role.title())

@@ -11,6 +11,7 @@ from textual.widgets import Static
 from hailuo_tui.domain import MessageStatus
 from hailuo_tui.sanitize import clean
 from hailuo_tui.widgets.reply_messages import ReplyFinished, ReplyProblem
+from hailuo_tui.widgets.usage_format import format_count, format_tokens
 
 
 def _one_line(text: str) -> str:
@@ -31,6 +32,8 @@ class StatusBar(Horizontal):
         & > Static { height: 1; width: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
         & > #status-account { width: auto; max-width: 40%; }
         & > #status-activity { width: 1fr; content-align: center middle; color: $text-accent; }
+        & > #status-usage { display: none; text-style: dim; }
+        &.-usage > #status-usage { display: block; }
         & > #status-error { width: auto; max-width: 75%; color: $text-error; }
         &.-error > #status-error { background: $error 15%; }
     }
@@ -42,6 +45,7 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(id="status-account", markup=False)
         yield Static(id="status-activity", markup=False)
+        yield Static(id="status-usage", markup=False)
         yield Static(id="status-error", markup=False)
 
     def set_account(self, text: str) -> None:
@@ -65,6 +69,26 @@ class StatusBar(Horizontal):
     def activity_text(self) -> str:
         """The activity shown now, as plain text."""
         return getattr(self, "_activity_text", "")
+
+    def set_usage_totals(self, prompt_tokens: int, completion_tokens: int) -> None:
+        """Show the tokens the open conversation used, e.g. "Σ 12.3k tokens" (0 and 0 hide it).
+
+        Args:
+            prompt_tokens: Sum of the answers' prompt tokens.
+            completion_tokens: Sum of the answers' completion tokens.
+        """
+        prompt, completion = max(0, int(prompt_tokens)), max(0, int(completion_tokens))
+        total = prompt + completion
+        self._usage_text = f"Σ {format_tokens(total)} tokens" if total else ""
+        usage = self.query_one("#status-usage", Static)
+        usage.update(Content(self._usage_text))
+        usage.tooltip = f"{format_count(prompt)} in → {format_count(completion)} out" if total else None
+        self.set_class(bool(total), "-usage")
+
+    @property
+    def usage_text(self) -> str:
+        """The token totals shown now ("" while hidden)."""
+        return getattr(self, "_usage_text", "")
 
     def set_error(self, title: str, message: str = "", hint: str | None = None) -> None:
         """Show the last error in plain words.
