@@ -26,7 +26,8 @@ CHAT_BINDINGS = [
     Binding("ctrl+f", "search", "Search", id="conversation.search", priority=True),
     Binding("f2", "rename", "Rename", id="conversation.rename"),
     Binding("f3", "pick_model", "Model", id="conversation.model"),
-    Binding("f7", "edit_system_prompt", "System prompt", id="conversation.system_prompt", show=False),
+    # Priority: the message box (a TextArea) takes F7 for "select all" otherwise.
+    Binding("f7", "edit_system_prompt", "System prompt", id="conversation.system_prompt", priority=True, show=False),
     Binding("f8", "delete", "Delete", id="conversation.delete"),
     Binding("ctrl+s", "export", "Export", id="conversation.export", priority=True, show=False),
     Binding("escape", "stop", "Stop", id="chat.stop"),
@@ -35,7 +36,7 @@ CHAT_BINDINGS = [
     Binding("f4", "copy_answer", "Copy answer", id="chat.copy_answer", show=False),
     Binding("f6", "copy_code", "Copy code block", id="chat.copy_code", show=False),
     Binding("f9", "toggle_web_search", "Web search", id="chat.web_search", show=False),
-    Binding("ctrl+o", "toggle_thinking", "Thinking", id="message.toggle_thinking", show=False),
+    Binding("ctrl+o", "toggle_thinking", "Thinking", id="message.toggle_thinking", priority=True, show=False),
     Binding("ctrl+b", "toggle_sidebar", "Toggle sidebar", id="app.toggle_sidebar", priority=True, show=False),
 ]
 

@@ -12,6 +12,7 @@ from hailuo_tui.provider.errors import HailuoError
 from hailuo_tui.history import write_export
 from hailuo_tui.markdown_blocks import code_blocks
 from hailuo_tui.reply_session import ReplySession
+from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.prompt_input import PromptInput
 from hailuo_tui.widgets.status_bar import StatusBar
@@ -224,6 +225,10 @@ class ChatActions:
         self.app.push_screen(ConfirmScreen(f"Delete “{title}” and all its messages?", confirm="Delete"), delete)
 
     # --- backend, model, system prompt -------------------------------------------------
+
+    def action_toggle_thinking(self) -> None:
+        """Open or fold the Thinking section of the newest answer that has one."""
+        self.query_one(ChatView).action_toggle_thinking()
 
     async def action_pick_model(self) -> None:
         """Choose the backend and model the open conversation answers with, from its next message."""
