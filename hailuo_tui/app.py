@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import logging
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -17,6 +18,10 @@ from hailuo_tui.config import Config
 from hailuo_tui.provider import AuthResult, HailuoError
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.services import Options, Services
+
+
+#: Set (to anything) to make the app quit once it has started with a login: CI runs the README's quick start so.
+SMOKE_ENV = "HAILUO_TUI_SMOKE"
 
 
 class HailuoApp(App[int]):
@@ -176,6 +181,15 @@ class HailuoApp(App[int]):
         if not self._heap_frozen:
             self._heap_frozen = True
             gc.freeze()
+        if os.environ.get(SMOKE_ENV):
+            self.run_worker(self._smoke_exit(), group="smoke", exit_on_error=False)
+
+    async def _smoke_exit(self) -> None:
+        """``HAILUO_TUI_SMOKE=1``: quit once started, exit code 0 only with a login (CI proves the quick start)."""
+        if self._auth_loaded is not None:
+            await self._auth_loaded.wait()
+        logged_in = self.auth is not None or self.api_key_known
+        self.exit(return_code=0 if logged_in else 1, message=None if logged_in else "Smoke test: no login.")
 
     async def on_unmount(self) -> None:
         if self._heap_frozen:

@@ -18,9 +18,18 @@ def test_the_config_example_loads(tmp_path):
     assert config.keymap["chat.stop"] == "escape,ctrl+c"
 
 
-def test_ci_runs_the_readme_test_command():
-    assert "python -m pytest -q" in README
-    assert "python -m pytest -q" in (ROOT / ".ci" / "run").read_text()
+def quick_start() -> list[str]:
+    """The README's quick start: the lines of the fenced block after its marker (what .ci/run runs)."""
+    after = README.split("<!-- quick start:", 1)[1]
+    return re.search(r"```sh\n(.*?)```", after, re.S).group(1).strip().splitlines()
+
+
+def test_the_quick_start_is_two_lines_that_ci_runs():
+    install_and_demo, tests = quick_start()
+    assert "pip install -e '.[test]'" in install_and_demo and install_and_demo.endswith("hailuo-tui --demo")
+    assert tests.endswith("python -m pytest -q")
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "<!-- quick start:" in ci and "HAILUO_TUI_SMOKE=1" in ci
 
 
 def test_every_documented_command_exists():
