@@ -5,7 +5,6 @@ Part of the emulator (PROTOCOL.md §9). Never imports textual or rich. No ``repr
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,16 +61,6 @@ class RequestRecord:
     @property
     def token(self) -> str | None:
         return self.headers.get("token")
-
-    def event_payloads(self) -> list[tuple[str, Any]]:
-        """The events with their data parsed as JSON where possible."""
-        out = []
-        for name, data in self.events:
-            try:
-                out.append((name, json.loads(data)))
-            except ValueError:
-                out.append((name, data))
-        return out
 
     def __repr__(self) -> str:  # never show the token
         return (f"RequestRecord({self.method} {self.path} status={self.status} yy_ok={self.yy_ok} "

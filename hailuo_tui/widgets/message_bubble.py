@@ -5,7 +5,7 @@ How an answer streams without re-laying out the whole message is described in
 
 Huge messages (issue 5 and "untrusted input")
 ---------------------------------------------
-Past the sizes in `plain_body.plain_reason` (32,000 characters, 2,000 lines,
+Past the sizes in `plain_body.shown_as_plain` (32,000 characters, 2,000 lines,
 or 20,000 characters without a blank line) Markdown layout takes seconds to
 minutes, so the bubble shows the text as plain, soft-wrapped text in a
 `PlainBody`, which draws only the visible rows, and says so in its header
@@ -29,7 +29,7 @@ from textual.widgets import Static
 from hailuo_tui.sanitize import StreamSanitizer, clean
 from hailuo_tui.markdown_blocks import code_blocks
 from hailuo_tui.widgets.markdown_body import MarkdownBody
-from hailuo_tui.widgets.plain_body import PlainBody, format_size, plain_reason
+from hailuo_tui.widgets.plain_body import PlainBody, format_size, shown_as_plain
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 from hailuo_tui.widgets.thinking_section import ReasoningBuffer, ThinkingSection
 from hailuo_tui.widgets.usage_format import format_usage
@@ -159,7 +159,7 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         #: The plain-text body, once the message is too big for Markdown (see `plain_body`).
         self._plain: PlainBody | None = None
         self._plain_bytes = 0
-        if text and plain_reason(text):
+        if text and shown_as_plain(text):
             self._plain = PlainBody(text, id="plain-body")
             self._plain_bytes = len(text.encode("utf-8", "surrogatepass"))
         if fold_thinking is not None:
@@ -224,19 +224,19 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
     def markdown(self) -> MarkdownBody:
         """The Markdown body (`source`, and every `MarkdownBlock` in order).
 
-        For a message shown as plain text (`is_plain`), the `PlainBody`, which has
-        the same `source` and no blocks.
+        Raises:
+            ValueError: The message is shown as plain text (`is_plain`): see `body`.
         """
         if self._plain is not None:
-            return self._plain  # type: ignore[return-value]
+            raise ValueError("this message is shown as plain text: use MessageBubble.body")
         if self._md is not None:
             return self._md
         return self.query_one("#md-body", MarkdownBody)
 
     @property
     def body(self) -> MarkdownBody | PlainBody:
-        """The widget showing the text: a `MarkdownBody`, or a `PlainBody` when huge."""
-        return self.markdown
+        """The widget showing the text: a `MarkdownBody`, or a `PlainBody` when huge (both have `source`)."""
+        return self._plain if self._plain is not None else self.markdown
 
     @property
     def is_plain(self) -> bool:
@@ -411,7 +411,7 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         if self._plain is not None:
             self._append_plain(fragment)
             return
-        if fragment and plain_reason(self.text):
+        if fragment and shown_as_plain(self.text):
             await self._switch_to_plain()
             return
         body = self.markdown

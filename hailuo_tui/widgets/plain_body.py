@@ -2,7 +2,7 @@
 
 Textual's `Markdown` gets slow well before a message is big: a 100 KB answer
 of ordinary paragraphs takes seconds to lay out, and one 100,000-line
-paragraph minutes. Past the sizes in `plain_reason`, a `MessageBubble` shows
+paragraph minutes. Past the sizes in `shown_as_plain`, a `MessageBubble` shows
 its text with a `PlainBody` instead (and says so in its header):
 
 * the text is split into its lines once; each line is wrapped at word
@@ -40,7 +40,7 @@ line) past which a message is shown as plain text: while streaming, the open
 block is re-parsed and re-laid out on every frame."""
 
 
-def plain_reason(text: str) -> bool:
+def shown_as_plain(text: str) -> bool:
     """Whether `text` is too big to be rendered as Markdown.
 
     Each test only grows as text is appended, so a streamed message switches
@@ -200,4 +200,4 @@ class PlainBody(Widget):
         return Strip([Segment(text, style)]).crop_extend(0, width, style)
 
 
-__all__ = ["PLAIN_CHARS", "PLAIN_LINES", "PLAIN_STRETCH", "PlainBody", "format_size", "plain_reason", "wrap_line"]
+__all__ = ["PLAIN_CHARS", "PLAIN_LINES", "PLAIN_STRETCH", "PlainBody", "format_size", "shown_as_plain", "wrap_line"]

@@ -103,7 +103,7 @@ async def test_a_one_megabyte_paste_is_sent_without_freezing(make_app, emu):
         assert emu.requests[-1].form["msgContent"].strip() == big.strip()
         view = screen.query_one(ChatView)
         bubble = view.last_bubble("user")
-        assert bubble.is_plain and bubble.markdown.source.strip() == big.strip()
+        assert bubble.is_plain and bubble.body.source.strip() == big.strip()
         header = str(bubble.query_one("#header").render())
         assert f"shown as plain text: {len(big.encode()) / 1e6:.1f} MB" in header, header
         width = bubble.markdown.size.width

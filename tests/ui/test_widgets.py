@@ -24,7 +24,7 @@ from hailuo_tui.widgets import (
 from hailuo_tui.widgets.conversation_list import fit_row
 from hailuo_tui.widgets.markdown_body import MarkdownBody
 from hailuo_tui.widgets.md_render import split_all
-from hailuo_tui.widgets.plain_body import PLAIN_CHARS, PLAIN_LINES, plain_reason, wrap_line
+from hailuo_tui.widgets.plain_body import PLAIN_CHARS, PLAIN_LINES, shown_as_plain, wrap_line
 from hailuo_tui.widgets.kitty_parser import KittyParser, repair_leaked_text
 from tests.ui.conftest import Spy
 
@@ -238,11 +238,11 @@ def test_plain_wrap_keeps_wide_and_combining_characters_whole():
             assert not row or not (row[0] in "\u0301\u0308\u200d\U0001f3fd"), (width, row)
 
 
-def test_plain_reason_thresholds():
-    assert not plain_reason("short\n\n" * 100)
-    assert plain_reason("x" * (PLAIN_CHARS + 1))
-    assert plain_reason("a\n" * PLAIN_LINES)
-    assert plain_reason("word " * 5_000)  # one 25,000-character paragraph
+def test_shown_as_plain_thresholds():
+    assert not shown_as_plain("short\n\n" * 100)
+    assert shown_as_plain("x" * (PLAIN_CHARS + 1))
+    assert shown_as_plain("a\n" * PLAIN_LINES)
+    assert shown_as_plain("word " * 5_000)  # one 25,000-character paragraph
 
 
 async def test_huge_message_streamed_switches_to_plain_text_like_loaded():
@@ -251,14 +251,14 @@ async def test_huge_message_streamed_switches_to_plain_text_like_loaded():
     streamed = MessageBubble("assistant", status="streaming")
     app = Host(loaded, streamed)
     async with app.run_test(size=(60, 20)) as pilot:
-        assert loaded.is_plain and loaded.markdown.source == text
+        assert loaded.is_plain and loaded.body.source == text
         pos = 0
         while pos < len(text):
             await streamed.append(text[pos : pos + 997])
             pos += 997
         await streamed.finish()
         await pilot.pause()
-        assert streamed.is_plain and streamed.text == text and streamed.markdown.source == text
+        assert streamed.is_plain and streamed.text == text and streamed.body.source == text
         assert not streamed.query("MarkdownBody")
         await pilot.pause()
         rows = [loaded.markdown.render_line(y).text for y in range(loaded.markdown.line_count)]
