@@ -106,8 +106,8 @@ async def test_a_one_megabyte_paste_is_sent_without_freezing(make_app, emu):
         assert bubble.is_plain and bubble.body.source.strip() == big.strip()
         header = str(bubble.query_one("#header").render())
         assert f"shown as plain text: {len(big.encode()) / 1e6:.1f} MB" in header, header
-        width = bubble.markdown.size.width
-        rows = shown_rows(bubble.markdown)
+        width = bubble.body.size.width
+        rows = shown_rows(bubble.body)
         assert all(cell_len(row.rstrip()) <= width for row in rows)
         assert "".join("".join(rows).split()) == "".join(big.split())  # nothing lost at a wrap
         assert not view.last_bubble("assistant").is_plain
@@ -131,8 +131,8 @@ async def test_a_100000_line_answer_streams_in_bounded_time(make_app, emu):
         assert last.status == "complete" and last.content == answer
         bubble = screen.query_one(ChatView).last_bubble("assistant")
         assert bubble.text == answer and bubble.is_plain  # switched to plain text while streaming
-        assert bubble.markdown.source == answer
-        assert bubble.markdown.line_count == 100_000
+        assert bubble.body.source == answer
+        assert bubble.body.line_count == 100_000
         assert "shown as plain text" in str(bubble.query_one("#header").render())
         key = await responds_to_a_key(pilot, screen)  # the app still responds, at once
         print(f"100,000-line answer ({len(answer):,} characters): {took:.1f} s, key {key:.2f} s")
@@ -156,7 +156,7 @@ async def test_cjk_emoji_and_combining_text_wraps_inside_the_bubble(make_app, em
         bubble = screen.query_one(ChatView).last_bubble("assistant")
         assert bubble.text == text
         lines = rendered_lines(bubble, SIZE[0])
-        width = bubble.markdown.size.width
+        width = bubble.body.size.width
         assert lines and all(cell_len(line) <= width for line in lines)
         flat = "".join("".join(lines).split())
         assert "".join(cjk.split()) in flat  # every CJK character, in order, none lost at a wrap

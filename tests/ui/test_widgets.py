@@ -261,8 +261,8 @@ async def test_huge_message_streamed_switches_to_plain_text_like_loaded():
         assert streamed.is_plain and streamed.text == text and streamed.body.source == text
         assert not streamed.query("MarkdownBody")
         await pilot.pause()
-        rows = [loaded.markdown.render_line(y).text for y in range(loaded.markdown.line_count)]
-        again = [streamed.markdown.render_line(y).text for y in range(streamed.markdown.line_count)]
+        rows = [loaded.body.render_line(y).text for y in range(loaded.body.line_count)]
+        again = [streamed.body.render_line(y).text for y in range(streamed.body.line_count)]
         assert rows == again and len(rows) >= PLAIN_LINES
         assert "shown as plain text" in str(streamed.query_one("#header").render())
 
