@@ -169,7 +169,7 @@ def generate(path: Path, seed: int = 5) -> None:
     ``message_count`` and ``updated_at`` kept), only much faster.
     """
     from hailuo_tui.store import ChatStore
-    from hailuo_tui.store.db import fts_text
+    from hailuo_tui.store.fts import fts_text
 
     rng = random.Random(seed)
     store = ChatStore(path)
