@@ -165,6 +165,8 @@ class ReplySession:
     saving: asyncio.Task[Any] | None = None
     #: How a conversation without a server title gets one (see :meth:`run`).
     titles: str = "model"
+    #: Messages left out of the request because the history passed the model's context window.
+    left_out: int = 0
 
     # --- beginning ---------------------------------------------------------------------
 
@@ -286,6 +288,7 @@ class ReplySession:
             elif isinstance(event, TitleGenerated):
                 self.in_background(self.apply_title(host, event.title))
             elif isinstance(event, HistoryTrimmed):
+                self.left_out = event.dropped
                 host.reply_event(HistoryShortened(self, event.dropped))
             elif isinstance(event, Usage):
                 self.usage = usage_record(event, time.monotonic() - started)
@@ -303,6 +306,9 @@ class ReplySession:
                 busy_since = idle_at = time.monotonic()
         if self.usage is not None:
             self.usage["seconds"] = round(time.monotonic() - started, 3)
+        if self.left_out:
+            # Saved with the answer, so its usage line keeps saying what the model did not see.
+            self.usage = {**(self.usage or {}), "left_out": self.left_out}
         if backend.id != "web" and not getattr(row, "title", None):
             self.in_background(self._title_from_backend(host, backend, request))
 

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from hailuo_tui.services import Services
 
 SIDEBAR_PAGE = 500
+#: A search that starts with this also looks in the models' reasoning.
+THINKING_PREFIX = "thinking:"
 
 
 def shown_message(row: Any) -> ShownMessage:
@@ -149,8 +151,12 @@ class ChatScreen(ChatActions, Screen):
 
     async def refresh_sidebar(self) -> list[Any]:
         query = self.query_one("#search", Input).value.strip()
+        # "thinking: words" also searches the models' reasoning (left out otherwise: it is long and noisy).
+        thinking = query.lower().startswith(THINKING_PREFIX)
+        if thinking:
+            query = query[len(THINKING_PREFIX):].strip()
         rows = await (
-            self.store.search(query, limit=SIDEBAR_PAGE, snippets=False)
+            self.store.search(query, limit=SIDEBAR_PAGE, snippets=False, include_reasoning=thinking)
             if query
             else self.store.list_conversations(limit=SIDEBAR_PAGE)
         )
@@ -368,7 +374,7 @@ class ChatScreen(ChatActions, Screen):
         elif isinstance(event, TitleApplied):
             self.run_worker(self._show_title(reply.conversation_id), group="titles", exit_on_error=False)
         elif isinstance(event, HistoryShortened):
-            self.notify(f"The {event.dropped} oldest messages were left out: the conversation is longer than "
+            self.notify(f"The {event.dropped} oldest messages were not sent: the conversation is longer than "
                         "the model can read at once. They are still saved.", severity="warning")
         elif isinstance(event, ReplyEnded) and self.is_attached:
             if self.replies.get(reply.conversation_id) is reply:

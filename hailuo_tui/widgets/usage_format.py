@@ -1,7 +1,8 @@
 """Words for an answer's token usage and timing (the usage line, the status bar, the thinking summary).
 
 Pure functions, no textual: the usage dict comes from the store or the reply session
-(``{"model", "prompt_tokens", "completion_tokens", "reasoning_tokens", "seconds"}``), and
+(``{"model", "prompt_tokens", "completion_tokens", "reasoning_tokens", "seconds"}``, and ``"left_out"``:
+messages left out of the request for the context window), and
 any of its values may be missing or of the wrong type in an old or hand-edited database.
 """
 
@@ -85,4 +86,8 @@ def format_usage(usage: dict[str, Any] | None) -> str:
     if seconds > 0:
         parts.append(format_seconds(seconds))
         parts.append(f"{completion / seconds:.0f} tok/s")
+    left_out = int(_number(usage.get("left_out")))
+    if left_out:
+        # The history passed the model's context window: the oldest messages were not sent (still saved).
+        parts.append(f"{format_count(left_out)} oldest message{'s' if left_out != 1 else ''} not sent")
     return DOT.join(parts)

@@ -157,3 +157,36 @@ async def test_a_web_and_an_api_conversation_stream_at_the_same_time(api_app, em
         for backend in ("web", "api"):
             last = (await app.store.messages(rows[backend].id))[-1]
             assert last.status == "complete" and last.content
+
+
+async def test_reasoning_is_searched_only_when_asked(api_app, emu):
+    app = await api_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "Say hello in one line")
+        [row] = await app.store.list_conversations()
+        answer = (await app.store.messages(row.id))[-1]
+        assert "concise" in answer.reasoning and "concise" not in answer.content.lower()
+        sidebar = screen.query_one(ConversationList)
+        await pilot.press("ctrl+f")
+        await pilot.press(*"concise")
+        await wait_until(pilot, lambda: sidebar.item_ids() == [], what="no match in the answers")
+        screen.query_one("#search").value = "thinking: concise"
+        await wait_until(pilot, lambda: sidebar.item_ids() == [row.id], what="the match in the reasoning")
+
+
+async def test_a_history_past_the_context_window_says_what_was_not_sent(api_app, emu, monkeypatch):
+    from hailuo_tui.provider import minimax
+
+    app = await api_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "first question " + "words " * 40)
+        monkeypatch.setitem(minimax.CONTEXT_WINDOWS, "MiniMax-M3", 60)  # now the first turn no longer fits
+        await send(pilot, "second question")
+        body = chat_requests(emu)[-1].json
+        assert [m["content"] for m in body["messages"]] == ["second question"]
+        bubble = screen.query_one(ChatView).last_bubble("assistant")
+        assert "2 oldest messages not sent" in bubble.usage_text
+        [row] = await app.store.list_conversations()
+        assert (await app.store.messages(row.id))[-1].usage["left_out"] == 2
