@@ -94,6 +94,7 @@ class ChatScreen(ChatActions, Screen):
 
     async def on_mount(self) -> None:
         self.web_search = self.services.config.web_search
+        self.query_one(ChatView).fold_thinking = self.services.config.fold_thinking
         self.query_one(PromptInput).focus()
         self.update_account()
         rows = await self.refresh_sidebar()

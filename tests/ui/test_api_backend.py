@@ -190,3 +190,12 @@ async def test_a_history_past_the_context_window_says_what_was_not_sent(api_app,
         assert "2 oldest messages not sent" in bubble.usage_text
         [row] = await app.store.list_conversations()
         assert (await app.store.messages(row.id))[-1].usage["left_out"] == 2
+
+
+async def test_fold_thinking_false_keeps_the_section_open(api_app, emu):
+    app = await api_app(fold_thinking=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "Say hello")
+        bubble = screen.query_one(ChatView).last_bubble("assistant")
+        assert bubble.text and bubble.thinking is not None and not bubble.thinking.folded
