@@ -97,7 +97,7 @@ async def test_reasoning_streams_live_then_folds_when_the_answer_starts():
         assert section.summary.startswith("▸ Thought for ")
         assert section.summary.endswith(f" s · {len(reasoning):,} characters")
         assert not section.body.display or section.body.region.height == 0
-        assert section.region.height == 1
+        assert section.region.height == 2  # the summary and a blank line
         assert bubble.markdown.source == "The answer is 42."
         await bubble.finish()
         await settle(pilot)
@@ -128,7 +128,7 @@ async def test_toggle_opens_and_folds_the_section():
         view.bubbles[3].toggle_thinking()
         await settle(pilot)
         assert not second.folded and second.summary == "▾ Thought · 15 characters"
-        assert second.body.region.height == 1
+        assert second.body.region.height == 2  # one row and a blank line
         view.bubbles[3].action_toggle_thinking()
         await settle(pilot)
         assert second.folded and second.summary == "▸ Thought · 15 characters"
@@ -241,6 +241,32 @@ async def test_streamed_and_folded_renders_like_the_stored_message():
         await view.load([ShownMessage(1, "assistant", "The **answer**.", reasoning="".join(deltas), usage=USAGE)])
         await settle(pilot)
         assert screen_lines(fresh) == lines
+
+
+async def test_live_reasoning_renders_like_a_fresh_render_mid_stream():
+    """Appends repaint only the rows of the last line: no stale row, also where a long line wraps."""
+    words = [f"w{i} " + ("\n" if i % 97 == 96 else "") for i in range(700)]
+    checkpoints = {5, 60, 96, 97, 250, 699}
+    partial = {}
+    app = Host(ChatView())
+    async with app.run_test(size=(60, 200)) as pilot:
+        view = app.query_one(ChatView)
+        bubble = await view.add_message("assistant", status="streaming", message_id=1)
+        for i, word in enumerate(words):
+            await bubble.append_reasoning(word)
+            if i % 40 == 0:
+                await pilot.pause(0.01)
+            if i in checkpoints:
+                await bubble._flush()
+                await settle(pilot)
+                partial[i] = (bubble.reasoning, screen_lines(app))
+    for i, (so_far, lines) in partial.items():
+        fresh = Host(ChatView())
+        async with fresh.run_test(size=(60, 200)) as pilot:
+            view = fresh.query_one(ChatView)
+            await view.load([ShownMessage(1, "assistant", "", "streaming", reasoning=so_far)])
+            await settle(pilot)
+            assert screen_lines(fresh) == lines, f"stale rows after delta {i}"
 
 
 async def test_hostile_reasoning_is_inert():
