@@ -28,7 +28,7 @@ from hailuo_tui.widgets.plain_body import PlainBody
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 from hailuo_tui.widgets.usage_format import format_count, format_seconds
 
-__all__ = ["ReasoningBuffer", "ThinkingSection", "ThinkingSummary", "thinking_summary"]
+__all__ = ["ReasoningBuffer", "ThinkingBody", "ThinkingSection", "ThinkingSummary", "thinking_summary"]
 
 OPEN_MARK = "▾"
 FOLDED_MARK = "▸"
@@ -133,6 +133,9 @@ class ThinkingBody(KeepLinesOnGrow, PlainBody):
     every flush. Here an append repaints the rows of its last line and the
     blank row under them (rows added below are drawn anyway), and growing
     taller asks for no second layout pass (see `repaint`).
+
+    Reads `PlainBody`'s wrap state (`_lines`, `_rows`, `_wrapped`,
+    `_last_line_row`) to know which rows an append re-wraps.
 
     The blank row between the reasoning and the answer is the body's (and,
     when folded, the summary's) bottom padding, not a margin: a margin would
