@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -10,6 +11,9 @@ from textual.widget import Widget
 
 from hailuo_tui.bindings import CHAT_BINDINGS
 from hailuo_tui.domain import ShownMessage
+from hailuo_tui.provider import MiniMaxAPI, ReasoningDelta, TextDelta, Usage
+from hailuo_tui.provider.backend import ChatRequest
+from hailuo_tui.reply_session import usage_record
 from hailuo_tui.widgets import ChatView, ConversationList, MessageBubble, StatusBar
 from hailuo_tui.widgets.conversation_list import API_TAG, ConversationRowVisual
 from hailuo_tui.widgets.thinking_section import ThinkingSection, ThinkingSummary, thinking_summary
@@ -378,3 +382,40 @@ async def test_sidebar_marks_api_conversations():
         assert "API" not in next(line for line in lines if "Old" in line)
     visual = ConversationRowVisual(Row(1, "A title long enough to be cut", now, "api"), False, now)
     assert visual.api and not ConversationRowVisual(OldRow(2, "x", now), False, now).api
+
+
+async def test_an_api_answer_from_the_emulator_in_every_reasoning_shape(emu):
+    """The API's events into a bubble as the reply session routes them: no think tag ever shows."""
+    api = MiniMaxAPI(emu.demo_api_key, base_url=emu.url + "/v1", read_timeout=10, connect_timeout=5)
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(100, 40)) as pilot:
+        for shape in ("split", "inline", "details_cumulative", "split_with_stray_tag"):
+            emu.config.api_reasoning = shape
+            bubble = await view.add_message("assistant", status="streaming")
+            reasoning, answer, usage = [], [], None
+
+            async def run() -> None:
+                nonlocal usage
+                async for event in api.stream(ChatRequest([{"role": "user", "content": "Explain SSE please"}])):
+                    if isinstance(event, ReasoningDelta):
+                        reasoning.append(event.text)
+                        await bubble.append_reasoning(event.text)
+                    elif isinstance(event, TextDelta):
+                        answer.append(event.text)
+                        await bubble.append(event.text)
+                    elif isinstance(event, Usage):
+                        usage = usage_record(event, 1.5)
+
+            await asyncio.wait_for(run(), 30)
+            bubble.set_usage(usage)
+            await bubble.finish()
+            await settle(pilot)
+            section = bubble.thinking
+            assert reasoning and answer, shape
+            assert section is not None and section.folded, shape
+            assert bubble.reasoning == section.text == "".join(reasoning), shape
+            assert bubble.text == "".join(answer), shape
+            for shown in (bubble.reasoning, bubble.text, *body_lines(section)):
+                assert "<think>" not in shown and "</think>" not in shown, shape
+            assert bubble.usage_text.startswith(f"{usage['model']} · {usage['prompt_tokens']:,} → "), shape
