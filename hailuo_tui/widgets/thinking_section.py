@@ -307,8 +307,15 @@ class ThinkingSection(KeepLinesOnGrow, Vertical):
         self._update_summary()
 
     def toggle(self) -> None:
-        """Open a folded section, fold an open one."""
+        """Open a folded section, fold an open one (the reader's doing: an opened one is scrolled into view)."""
         self.set_folded(not self.folded)
+        if not self.folded:
+            # A view that follows the bottom would push the opened reasoning up and out of sight.
+            self.call_after_refresh(self._reveal)
+
+    def _reveal(self) -> None:
+        if self.is_attached and not self.folded:
+            self._line.scroll_visible(animate=False)
 
     # -- internals --------------------------------------------------------
 

@@ -157,6 +157,25 @@ async def test_toggle_opens_and_folds_the_section():
         assert not any("second thoughts" in line for line, _ in screen_lines(app))
 
 
+async def test_an_opened_section_is_scrolled_into_view():
+    """The view follows the bottom: opening a long reasoning must not push its start out of sight."""
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await view.load([
+            ShownMessage(1, "user", "q"),
+            ShownMessage(2, "assistant", "answer line\n\n" * 5, reasoning="thought " * 600),
+        ])
+        await settle(pilot)
+        section = view.bubbles[-1].thinking
+        view.action_toggle_thinking()
+        await settle(pilot)
+        assert not section.folded
+        assert view.max_scroll_y > 0
+        assert view.region.contains_region(section.query_one(ThinkingSummary).region)
+        assert any("▾ Thought · 4,800 characters" in line for line, _ in screen_lines(app))
+
+
 async def test_binding_for_the_toggle():
     binding = next(b for b in CHAT_BINDINGS if b.id == "message.toggle_thinking")
     assert (binding.key, binding.action, binding.description, binding.show) == (
