@@ -61,6 +61,9 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
     process uses more than `CPU_BUDGET` of a core, and shortened again when
     it uses much less. A fast machine streams at 15 frames a second, a slow
     one at fewer (4 at the least), and drawing takes about a twelfth of a core.
+
+    Reasoning (`append_reasoning`) goes through the same flushes into a
+    `ThinkingSection` above the body; a usage line goes under a finished answer.
     """
 
     DEFAULT_CSS = """
@@ -76,13 +79,7 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
             height: auto;
             margin: 0;
         }
-        & > #usage {
-            height: 1;
-            padding: 0 1;
-            color: $text-muted;
-            text-wrap: nowrap;
-            text-overflow: ellipsis;
-        }
+        & > #usage { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
         &.-user {
             border-left: outer $primary;
             background: $boost;
@@ -131,8 +128,7 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
             status: "pending", "streaming", "complete", "interrupted" or "failed".
             message_id: The store's message id, kept for the screen.
             error: The reason shown with a "failed" status.
-            reasoning: The model's reasoning so far (sanitized here). A bubble built with
-                reasoning starts folded, unless the reasoning is still streaming (no text yet).
+            reasoning: The model's reasoning (sanitized here): folded, unless still streaming (no text yet).
             usage: Token counts and timing, shown under a finished answer (see `set_usage`).
             fold_thinking: Overrides the class's `fold_thinking`.
             id: DOM id.

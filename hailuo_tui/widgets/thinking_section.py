@@ -20,13 +20,15 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Region
 from textual.widgets import Static
 
 from hailuo_tui.sanitize import StreamSanitizer
 from hailuo_tui.widgets.plain_body import PlainBody
+from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 from hailuo_tui.widgets.usage_format import format_count, format_seconds
 
-__all__ = ["ReasoningBuffer", "ThinkingSection", "ThinkingSummary", "thinking_summary"]
+__all__ = ["ReasoningBuffer", "ThinkingBody", "ThinkingSection", "ThinkingSummary", "thinking_summary"]
 
 OPEN_MARK = "▾"
 FOLDED_MARK = "▸"
@@ -123,6 +125,42 @@ class ReasoningBuffer:
         self.pending.append(text)
 
 
+class ThinkingBody(KeepLinesOnGrow, PlainBody):
+    """The reasoning text, repainted only where an append changed it.
+
+    `PlainBody.append` re-wraps only the last line but repaints the whole
+    widget: while the reasoning streams, every visible row was drawn again on
+    every flush. Here an append repaints the rows of its last line and the
+    blank row under them (rows added below are drawn anyway), and growing
+    taller asks for no second layout pass (see `repaint`).
+
+    Reads `PlainBody`'s wrap state (`_lines`, `_rows`, `_wrapped`,
+    `_last_line_row`) to know which rows an append re-wraps.
+
+    The blank row between the reasoning and the answer is the body's (and,
+    when folded, the summary's) bottom padding, not a margin: a margin would
+    show the bubble's own line there, which the bubble does not repaint as
+    it grows.
+    """
+
+    _changed: Region | None = None
+
+    def append(self, fragment: str) -> None:
+        last = len(self._lines) - 1
+        # The rows of the last line, once it is wrapped: an append re-wraps only that line.
+        first = self._last_line_row if self._wrapped > last else len(self._rows)
+        self._changed = Region(0, first, max(1, self.size.width), len(self._rows) - first + 1)
+        try:
+            super().append(fragment)
+        finally:
+            self._changed = None
+
+    def _set_dirty(self, *regions: Region) -> None:
+        if not regions and self._changed is not None:
+            regions = (self._changed,)
+        super()._set_dirty(*regions)
+
+
 class ThinkingSummary(Static):
     """The section's first line; a click folds or opens the reasoning."""
 
@@ -133,7 +171,7 @@ class ThinkingSummary(Static):
             section.toggle()
 
 
-class ThinkingSection(Vertical):
+class ThinkingSection(KeepLinesOnGrow, Vertical):
     """The reasoning of one answer: a summary line, and the text below it unless folded.
 
     Args:
@@ -147,7 +185,6 @@ class ThinkingSection(Vertical):
     ThinkingSection {
         height: auto;
         color: $text-muted;
-        margin: 0 0 1 0;
         & > ThinkingSummary {
             width: 1fr;
             height: 1;
@@ -157,12 +194,13 @@ class ThinkingSection(Vertical):
             text-overflow: ellipsis;
         }
         & > ThinkingSummary:hover { color: $text; }
-        & > PlainBody {
+        & > ThinkingBody {
             height: auto;
-            padding: 0 1 0 3;
+            padding: 0 1 1 3;
             color: $text-muted;
         }
-        &.-folded > PlainBody { display: none; }
+        &.-folded > ThinkingSummary { height: 2; padding: 0 1 1 1; }
+        &.-folded > ThinkingBody { display: none; }
     }
     """
 
@@ -179,7 +217,7 @@ class ThinkingSection(Vertical):
         self._live = live
         self._seconds = seconds
         self._length = len(text)
-        self._body = PlainBody(text, id="thinking-body")
+        self._body = ThinkingBody(text, id="thinking-body")
         self._line = ThinkingSummary(Content(self._summary()), id="thinking-summary", markup=False)
 
     def compose(self) -> ComposeResult:
@@ -269,8 +307,15 @@ class ThinkingSection(Vertical):
         self._update_summary()
 
     def toggle(self) -> None:
-        """Open a folded section, fold an open one."""
+        """Open a folded section, fold an open one (the reader's doing: an opened one is scrolled into view)."""
         self.set_folded(not self.folded)
+        if not self.folded:
+            # A view that follows the bottom would push the opened reasoning up and out of sight.
+            self.call_after_refresh(self._reveal)
+
+    def _reveal(self) -> None:
+        if self.is_attached and not self.folded:
+            self._line.scroll_visible(animate=False)
 
     # -- internals --------------------------------------------------------
 

@@ -46,8 +46,10 @@ class Seed:
     title: str
     age: float
     """Seconds before `FIXED_NOW` of its last activity."""
-    messages: tuple[tuple[str, str], ...] = ()
-    """(role, text) pairs."""
+    messages: tuple[tuple, ...] = ()
+    """(role, text) pairs, or (role, text, reasoning, usage) for an answer from the API."""
+    backend: str = "web"
+    """The conversation's backend ("web" or "api")."""
 
 
 #: A long, varied sidebar (newest first). Titles mix English and Chinese, short and too long to fit.
@@ -124,9 +126,10 @@ def seed_database(path: Path, seeds: Sequence[Seed], now: float = FIXED_NOW) -> 
     ids = []
     try:
         for seed in reversed(seeds):  # oldest first, so ids grow with recency
-            row = store.create_conversation(seed.title)
-            for role, text in seed.messages:
-                store.add_message(row.id, role, text)
+            row = store.create_conversation(seed.title, backend=seed.backend)
+            for role, text, *extra in seed.messages:
+                reasoning, usage = (*extra, "", None)[:2]
+                store.add_message(row.id, role, text, reasoning=reasoning, usage=usage)
             ids.append((row.id, now - seed.age))
     finally:
         store.close()
@@ -340,6 +343,21 @@ async def _long_sidebar(pilot: Pilot) -> None:
     pass
 
 
+#: An answer from the MiniMax API, as stored: its reasoning (shown folded) and its usage.
+API_ANSWER = Seed(
+    "Haiku about the sea", 2 * MINUTE,
+    (
+        ("user", "Write a haiku about the sea."),
+        ("assistant", "Grey waves fold and break,  \nsalt wind carries gulls inland,  \nthe tide keeps its time.",
+         "The user wants a haiku: five, seven, five syllables. The sea: waves, salt, gulls, tide. "
+         "Keep it concrete and end on time, the tide as a clock.",
+         {"model": "MiniMax-M3", "prompt_tokens": 769, "completion_tokens": 116, "reasoning_tokens": 37,
+          "seconds": 2.4}),
+    ),
+    backend="api",
+)
+
+
 SCENES: dict[str, Scene] = {
     scene.name: scene
     for scene in (
@@ -358,5 +376,8 @@ SCENES: dict[str, Scene] = {
               seeds=LONG_SIDEBAR, steps=_long_sidebar),
         Scene("chinese", "A conversation in Chinese: wide characters in titles, messages and tables.",
               seeds=SHORT_SIDEBAR, steps=_chinese),
+        Scene("api-thinking", "An answer from the MiniMax API: its reasoning folded to one line (Ctrl+O opens it), "
+              "token usage and speed under it, and the conversation marked API in the sidebar.",
+              seeds=(API_ANSWER, *SHORT_SIDEBAR), steps=_long_sidebar),
     )
 }

@@ -59,3 +59,7 @@ def test_long_sidebar_with_search_filter(snap_compare, tmp_path):
 
 def test_chinese_conversation(snap_compare, tmp_path):
     assert _snap(snap_compare, tmp_path, "chinese")
+
+
+def test_api_answer_with_folded_thinking_and_usage(snap_compare, tmp_path):
+    assert _snap(snap_compare, tmp_path, "api-thinking")

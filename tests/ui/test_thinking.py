@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -10,6 +11,9 @@ from textual.widget import Widget
 
 from hailuo_tui.bindings import CHAT_BINDINGS
 from hailuo_tui.domain import ShownMessage
+from hailuo_tui.provider import MiniMaxAPI, ReasoningDelta, TextDelta, Usage
+from hailuo_tui.provider.backend import ChatRequest
+from hailuo_tui.reply_session import usage_record
 from hailuo_tui.widgets import ChatView, ConversationList, MessageBubble, StatusBar
 from hailuo_tui.widgets.conversation_list import API_TAG, ConversationRowVisual
 from hailuo_tui.widgets.thinking_section import ThinkingSection, ThinkingSummary, thinking_summary
@@ -97,7 +101,7 @@ async def test_reasoning_streams_live_then_folds_when_the_answer_starts():
         assert section.summary.startswith("▸ Thought for ")
         assert section.summary.endswith(f" s · {len(reasoning):,} characters")
         assert not section.body.display or section.body.region.height == 0
-        assert section.region.height == 1
+        assert section.region.height == 2  # the summary and a blank line
         assert bubble.markdown.source == "The answer is 42."
         await bubble.finish()
         await settle(pilot)
@@ -128,7 +132,7 @@ async def test_toggle_opens_and_folds_the_section():
         view.bubbles[3].toggle_thinking()
         await settle(pilot)
         assert not second.folded and second.summary == "▾ Thought · 15 characters"
-        assert second.body.region.height == 1
+        assert second.body.region.height == 2  # one row and a blank line
         view.bubbles[3].action_toggle_thinking()
         await settle(pilot)
         assert second.folded and second.summary == "▸ Thought · 15 characters"
@@ -151,6 +155,25 @@ async def test_toggle_opens_and_folds_the_section():
         await settle(pilot)
         assert second.folded
         assert not any("second thoughts" in line for line, _ in screen_lines(app))
+
+
+async def test_an_opened_section_is_scrolled_into_view():
+    """The view follows the bottom: opening a long reasoning must not push its start out of sight."""
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await view.load([
+            ShownMessage(1, "user", "q"),
+            ShownMessage(2, "assistant", "answer line\n\n" * 5, reasoning="thought " * 600),
+        ])
+        await settle(pilot)
+        section = view.bubbles[-1].thinking
+        view.action_toggle_thinking()
+        await settle(pilot)
+        assert not section.folded
+        assert view.max_scroll_y > 0
+        assert view.region.contains_region(section.query_one(ThinkingSummary).region)
+        assert any("▾ Thought · 4,800 characters" in line for line, _ in screen_lines(app))
 
 
 async def test_binding_for_the_toggle():
@@ -241,6 +264,32 @@ async def test_streamed_and_folded_renders_like_the_stored_message():
         await view.load([ShownMessage(1, "assistant", "The **answer**.", reasoning="".join(deltas), usage=USAGE)])
         await settle(pilot)
         assert screen_lines(fresh) == lines
+
+
+async def test_live_reasoning_renders_like_a_fresh_render_mid_stream():
+    """Appends repaint only the rows of the last line: no stale row, also where a long line wraps."""
+    words = [f"w{i} " + ("\n" if i % 97 == 96 else "") for i in range(700)]
+    checkpoints = {5, 60, 96, 97, 250, 699}
+    partial = {}
+    app = Host(ChatView())
+    async with app.run_test(size=(60, 200)) as pilot:
+        view = app.query_one(ChatView)
+        bubble = await view.add_message("assistant", status="streaming", message_id=1)
+        for i, word in enumerate(words):
+            await bubble.append_reasoning(word)
+            if i % 40 == 0:
+                await pilot.pause(0.01)
+            if i in checkpoints:
+                await bubble._flush()
+                await settle(pilot)
+                partial[i] = (bubble.reasoning, screen_lines(app))
+    for i, (so_far, lines) in partial.items():
+        fresh = Host(ChatView())
+        async with fresh.run_test(size=(60, 200)) as pilot:
+            view = fresh.query_one(ChatView)
+            await view.load([ShownMessage(1, "assistant", "", "streaming", reasoning=so_far)])
+            await settle(pilot)
+            assert screen_lines(fresh) == lines, f"stale rows after delta {i}"
 
 
 async def test_hostile_reasoning_is_inert():
@@ -352,3 +401,40 @@ async def test_sidebar_marks_api_conversations():
         assert "API" not in next(line for line in lines if "Old" in line)
     visual = ConversationRowVisual(Row(1, "A title long enough to be cut", now, "api"), False, now)
     assert visual.api and not ConversationRowVisual(OldRow(2, "x", now), False, now).api
+
+
+async def test_an_api_answer_from_the_emulator_in_every_reasoning_shape(emu):
+    """The API's events into a bubble as the reply session routes them: no think tag ever shows."""
+    api = MiniMaxAPI(emu.demo_api_key, base_url=emu.url + "/v1", read_timeout=10, connect_timeout=5)
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(100, 40)) as pilot:
+        for shape in ("split", "inline", "details_cumulative", "split_with_stray_tag"):
+            emu.config.api_reasoning = shape
+            bubble = await view.add_message("assistant", status="streaming")
+            reasoning, answer, usage = [], [], None
+
+            async def run() -> None:
+                nonlocal usage
+                async for event in api.stream(ChatRequest([{"role": "user", "content": "Explain SSE please"}])):
+                    if isinstance(event, ReasoningDelta):
+                        reasoning.append(event.text)
+                        await bubble.append_reasoning(event.text)
+                    elif isinstance(event, TextDelta):
+                        answer.append(event.text)
+                        await bubble.append(event.text)
+                    elif isinstance(event, Usage):
+                        usage = usage_record(event, 1.5)
+
+            await asyncio.wait_for(run(), 30)
+            bubble.set_usage(usage)
+            await bubble.finish()
+            await settle(pilot)
+            section = bubble.thinking
+            assert reasoning and answer, shape
+            assert section is not None and section.folded, shape
+            assert bubble.reasoning == section.text == "".join(reasoning), shape
+            assert bubble.text == "".join(answer), shape
+            for shown in (bubble.reasoning, bubble.text, *body_lines(section)):
+                assert "<think>" not in shown and "</think>" not in shown, shape
+            assert bubble.usage_text.startswith(f"{usage['model']} · {usage['prompt_tokens']:,} → "), shape
