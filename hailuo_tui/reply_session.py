@@ -365,20 +365,25 @@ class ReplySession:
                 self.view.set_usage(self.usage)
         host.reply_event(ReplyEnded(self, status, error))
 
-    async def catch_up(self, view: ReplyView, shown: str) -> None:
-        """Bring a view that shows ``shown`` of this reply up to date.
+    async def catch_up(self, view: ReplyView, shown: str, shown_reasoning: str = "") -> None:
+        """Bring a view that shows ``shown`` of this reply (and ``shown_reasoning`` of its reasoning) up to date.
 
         Text that arrived while the view was busy is appended; then the view either receives the
         live deltas, or (the reply ended meanwhile: a short answer, a quick error) shows the final
         status that was saved.
         """
         missed = self.text[len(shown):]
+        missed_reasoning = self.reasoning[len(shown_reasoning):]
         if self.final is None:
             self.view = view
+        if missed_reasoning:
+            await view.append_reasoning(missed_reasoning)
         if missed:
             await view.append(missed)
         if self.final is not None:
             await view.finish(*self.final)
+            if self.usage is not None:
+                view.set_usage(self.usage)
 
 
 def usage_record(usage: Usage, seconds: float) -> dict[str, Any]:

@@ -195,20 +195,20 @@ class ChatScreen(ChatActions, Screen):
         # Take the live reply before reading: one that ends during the read leaves a stale "streaming" row.
         reply = self.replies.get(conversation_id)
         rows = await self.store.messages(conversation_id, limit=Paging.READ)
-        shown = ""
+        shown = shown_reasoning = ""
         items = []
         for row in rows:
             message = shown_message(row)
             if reply is not None and row.id == reply.message_id:
-                shown = reply.text
-                message = ShownMessage(row.id, row.role, shown, MessageStatus.STREAMING, None, reply.reasoning)
+                shown, shown_reasoning = reply.text, reply.reasoning
+                message = ShownMessage(row.id, row.role, shown, MessageStatus.STREAMING, None, shown_reasoning)
             items.append(message)
         count = await self.store.count_messages(conversation_id)
         await view.load(items, has_older=count > len(rows))
         if reply is not None:
             bubble = view.bubble_for(reply.message_id)
             if bubble is not None:
-                await reply.catch_up(bubble, shown)
+                await reply.catch_up(bubble, shown, shown_reasoning)
         if self.current_id != conversation_id:
             return  # the user moved on while this one loaded
         # Read the title after loading: it may have arrived meanwhile.

@@ -199,3 +199,29 @@ async def test_fold_thinking_false_keeps_the_section_open(api_app, emu):
         await send(pilot, "Say hello")
         bubble = screen.query_one(ChatView).last_bubble("assistant")
         assert bubble.text and bubble.thinking is not None and not bubble.thinking.folded
+
+
+async def test_coming_back_while_it_thinks_shows_all_the_reasoning(api_app, emu):
+    emu.config.api_chunk_chars = 6
+    emu.config.api_events_per_second = 60
+    app = await api_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "first conversation")
+        await pilot.press("ctrl+n")
+        await type_text(pilot, "Think about a long answer")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.replies and next(iter(screen.replies.values())).reasoning,
+                         what="reasoning")
+        reply = next(iter(screen.replies.values()))
+        await pilot.press("alt+down")  # away, to the older conversation
+        await wait_until(pilot, lambda: screen.current_id != reply.conversation_id, what="the switch")
+        await pilot.pause(0.3)
+        await pilot.press("alt+up")  # and back while it still streams
+        await wait_until(pilot, lambda: screen.current_id == reply.conversation_id, what="the way back")
+        await wait_until(pilot, lambda: not screen.replies, 60, "the end")
+        await pilot.pause()
+        bubble = screen.query_one(ChatView).last_bubble("assistant")
+        saved = (await app.store.messages(reply.conversation_id))[-1]
+        assert bubble.reasoning == saved.reasoning and bubble.text == saved.content
+        assert bubble.usage_text
