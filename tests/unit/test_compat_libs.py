@@ -104,6 +104,9 @@ async def test_browser_process_is_the_started_chromium(tmp_path) -> None:
         assert proc.returncode is None
     finally:
         await asyncio.wait_for(session.close(), 60)
+    # close() stops its pipe readers; read both pipes to their end so that asyncio closes the process
+    # transport in this loop, not in a garbage collection after the loop is gone ("Event loop is closed").
+    await asyncio.wait_for(asyncio.gather(proc.stdout.read(), proc.stderr.read()), 30)
     assert proc.returncode is not None
     assert browser_process(session.browser) is None  # stop() forgets it: close() relies on its own copy
 
