@@ -20,8 +20,7 @@ from aiohttp import web
 
 from hailuo_tui.emulator.config import EmulatorConfig
 from hailuo_tui.emulator.protocol import (
-    _CLOUDFLARE_PAGE,
-    _NGINX_PAGE,
+    CLOUDFLARE_PAGE,
     CODE_BAD_PARAMS,
     CODE_RATE_LIMIT,
     CODE_SERVER,
@@ -30,13 +29,12 @@ from hailuo_tui.emulator.protocol import (
     MSG_RATE_LIMIT,
     MSG_SERVER,
     MSG_TOKEN,
-    _dumps,
-    _now_ms,
-    _status_info,
+    NGINX_PAGE,
+    status_info,
 )
 from hailuo_tui.emulator.records import Account, Chat, RequestRecord
 from hailuo_tui.emulator.tokens import decode_payload, make_jwt, verify_signature
-from hailuo_tui.provider.signing import sign, unix_of
+from hailuo_tui.provider.signing import compact_json, now_ms, sign, unix_of
 
 
 class EmulatorCore:
@@ -132,7 +130,7 @@ class EmulatorCore:
 
     def _json(self, rec: RequestRecord | None, status: int, code: int, message: str,
               data: Any = None, headers: dict[str, str] | None = None, error: str | None = None) -> web.Response:
-        body: dict[str, Any] = {"statusInfo": _status_info(code, message)}
+        body: dict[str, Any] = {"statusInfo": status_info(code, message)}
         if data is not None:
             body["data"] = data
         if rec is not None:
@@ -140,7 +138,7 @@ class EmulatorCore:
             rec.error = error if error is not None else (None if code == 0 else message)
             rec.done = True
             rec.finished = time.monotonic()
-        return web.Response(status=status, text=_dumps(body), content_type="application/json",
+        return web.Response(status=status, text=compact_json(body), content_type="application/json",
                             charset="utf-8", headers=headers)
 
     def _token_error(self, rec: RequestRecord) -> web.Response:
@@ -167,7 +165,7 @@ class EmulatorCore:
             ok = yy == sign(target, digest, unix, variant="python")
         if ok and cfg.max_unix_skew is not None:
             try:
-                ok = abs(_now_ms() - int(unix)) <= cfg.max_unix_skew * 1000
+                ok = abs(now_ms() - int(unix)) <= cfg.max_unix_skew * 1000
             except ValueError:
                 ok = False
         return ok
@@ -187,7 +185,7 @@ class EmulatorCore:
         if status == 401 or (status == 403 and not cfg.fail_403_cloudflare):
             return self._json(rec, status, CODE_TOKEN, MSG_TOKEN, error=rec.error)
         if status == 403:
-            return web.Response(status=403, text=_CLOUDFLARE_PAGE, content_type="text/html", charset="utf-8",
+            return web.Response(status=403, text=CLOUDFLARE_PAGE, content_type="text/html", charset="utf-8",
                                 headers={"Server": "cloudflare", "cf-mitigated": "challenge"})
         if status == 429:
             return self._json(rec, 429, CODE_RATE_LIMIT, MSG_RATE_LIMIT,
@@ -196,7 +194,7 @@ class EmulatorCore:
             return self._json(rec, 503, CODE_SERVER, "Service temporarily unavailable, please try again later",
                               headers={"Retry-After": str(cfg.retry_after)}, error=rec.error)
         if status in (502, 504):
-            return web.Response(status=status, text=_NGINX_PAGE.format(status=status, reason=phrase),
+            return web.Response(status=status, text=NGINX_PAGE.format(status=status, reason=phrase),
                                 content_type="text/html", charset="utf-8", headers={"Server": "nginx"})
         return self._json(rec, status, CODE_SERVER, MSG_SERVER, error=rec.error)
 

@@ -17,15 +17,9 @@ from aiohttp import web
 from hailuo_tui.emulator import model
 from hailuo_tui.emulator.config import DROP_POINTS, HICCUP_MESSAGE, HICCUP_MESSAGE_ZH, MAX_SLOW_SECONDS
 from hailuo_tui.emulator.core import EmulatorCore
-from hailuo_tui.emulator.protocol import (
-    _EVENT_STREAM,
-    CODE_HEARTBEAT,
-    MSG_OK,
-    _dumps,
-    _escape_json_text,
-    _status_info,
-)
+from hailuo_tui.emulator.protocol import CODE_HEARTBEAT, EVENT_STREAM, MSG_OK, escape_json_text, status_info
 from hailuo_tui.emulator.records import Chat, RequestRecord, Turn
+from hailuo_tui.provider.signing import compact_json
 
 
 class _Aborted(Exception):
@@ -38,7 +32,7 @@ class StreamWriter(EmulatorCore):
 
     async def _open_stream(self, request: web.Request, rec: RequestRecord) -> web.StreamResponse:
         resp = web.StreamResponse(status=200, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        resp.content_type = _EVENT_STREAM
+        resp.content_type = EVENT_STREAM
         resp.charset = "utf-8"
         resp.enable_chunked_encoding()
         rec.status = 200
@@ -49,7 +43,7 @@ class StreamWriter(EmulatorCore):
                                    ) -> web.StreamResponse:
         resp = await self._open_stream(request, rec)
         rec.error = message
-        data = _dumps({"type": 2, "statusInfo": _status_info(code, message), "data": {}})
+        data = compact_json({"type": 2, "statusInfo": status_info(code, message), "data": {}})
         blob = f"event: message_result\ndata: {data}\n\n".encode("utf-8")
         try:
             await resp.write(blob)
@@ -141,18 +135,18 @@ class StreamWriter(EmulatorCore):
             if new_chat or cfg.title_on_continue:
                 send_result["chatTitle"] = chat.title
             send_result.update(userMsgID=turn.user_msg_id, systemMsgID=turn.system_msg_id)
-            await emit("send_result", _dumps({"type": 1, "statusInfo": _status_info(0, MSG_OK),
+            await emit("send_result", compact_json({"type": 1, "statusInfo": status_info(0, MSG_OK),
                                               "data": {"sendResult": send_result}}).encode("utf-8"))
             if cfg.unknown_event:
-                await emit("unknown_future_event", _dumps({
-                    "type": 42, "statusInfo": _status_info(0, MSG_OK),
+                await emit("unknown_future_event", compact_json({
+                    "type": 42, "statusInfo": status_info(0, MSG_OK),
                     "data": {"futureField": {"note": "an event this client does not know"}}}).encode("utf-8"))
             drop("after_send_result")
 
             # prebuilt pieces of message_result payloads
             extra = ""
             if links is not None:
-                extra = ',"extra":' + _dumps({"netSearchStatus": {"linkDetail": links}})
+                extra = ',"extra":' + compact_json({"netSearchStatus": {"linkDetail": links}})
             common = ('{"type":2,"statusInfo":{"code":0,"message":"' + MSG_OK + '"},"data":{"messageResult":'
                       '{"chatID":"' + chat.id + '","msgID":"' + turn.system_msg_id + '",')
             head_more = (common + '"isEnd":1' + extra + ',"content":"').encode("utf-8")
@@ -163,7 +157,7 @@ class StreamWriter(EmulatorCore):
             prev = 0
             total = 0
             for end in ends:
-                seg = _escape_json_text(answer[prev:end]).encode("utf-8")
+                seg = escape_json_text(answer[prev:end]).encode("utf-8")
                 segments.append(seg)
                 total += len(seg)
                 offsets.append(total)
@@ -172,7 +166,7 @@ class StreamWriter(EmulatorCore):
             del segments
             fffd = "\ufffd".encode("utf-8")
 
-            heartbeat = _dumps({"type": 3, "statusInfo": {"code": CODE_HEARTBEAT, "message": "heartbeat"},
+            heartbeat = compact_json({"type": 3, "statusInfo": {"code": CODE_HEARTBEAT, "message": "heartbeat"},
                                 "data": {}}).encode("utf-8")
             error_at = cfg.stream_error
             stall_at = cfg.stall_after_events
@@ -182,7 +176,7 @@ class StreamWriter(EmulatorCore):
                 if error_at is not None and i == error_at:
                     message = cfg.stream_error_message or (HICCUP_MESSAGE_ZH if zh else HICCUP_MESSAGE)
                     rec.error = message
-                    await emit("message_result", _dumps({"type": 2, "statusInfo": _status_info(
+                    await emit("message_result", compact_json({"type": 2, "statusInfo": status_info(
                         cfg.stream_error_code, message), "data": {}}).encode("utf-8"), pace=False)
                     if cfg.stream_error_close_chunk:
                         await emit("close_chunk", b'{"type":8,"data":{}}', pace=False)
@@ -216,7 +210,7 @@ class StreamWriter(EmulatorCore):
                         await write(b"event: message_result\ndata: <html><body>502</body></html>\n\n")
                     if cfg.oversized_line:
                         pad = "x" * max(0, int(cfg.oversized_line) - 80)
-                        await emit(cfg.heartbeat_event, _dumps({
+                        await emit(cfg.heartbeat_event, compact_json({
                             "type": 3, "statusInfo": {"code": CODE_HEARTBEAT, "message": "heartbeat"},
                             "data": {"padding": pad}}).encode("utf-8"), pace=False)
                 if cfg.heartbeats and n_sent % max(1, cfg.heartbeat_every) == 0:
@@ -240,7 +234,7 @@ class StreamWriter(EmulatorCore):
                 }
                 if links is not None:
                     follow["extra"] = {"netSearchStatus": {"linkDetail": links}}
-                await emit("follow_up_question_result", _dumps({"type": 4, "statusInfo": _status_info(0, MSG_OK),
+                await emit("follow_up_question_result", compact_json({"type": 4, "statusInfo": status_info(0, MSG_OK),
                                                                 "data": follow}).encode("utf-8"))
             drop("close_chunk")
             await emit("close_chunk", b'{"type":8,"data":{}}', pace=False)

@@ -19,8 +19,9 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from .compat_nodriver import browser_process
 from .errors import LoginError
-from .page_session import _READ_SESSION_JS, _fix_ua, _ua_metadata
+from .page_session import READ_SESSION_JS, strip_headless, user_agent_metadata
 
 #: Chromium flags (ENVIRONMENT.md §3); nodriver adds its own defaults.
 BROWSER_FLAGS = [
@@ -42,7 +43,15 @@ _READY_TIMEOUT = 30.0
 # --- the browser side ----------------------------------------------------------
 
 
-def _prepare_profile(profile_dir: Path) -> Path:
+def prepare_profile(profile_dir: Path) -> Path:
+    """Create the persistent profile directory if needed and make it private (0700).
+
+    Args:
+        profile_dir: Where the browser profile lives (``~`` is expanded).
+
+    Returns:
+        The expanded path.
+    """
     profile_dir = Path(profile_dir).expanduser()
     if not profile_dir.exists():
         profile_dir.mkdir(mode=0o700, parents=True)
@@ -56,15 +65,15 @@ def _is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-class _BrowserGone(Exception):
-    """The Chromium process has exited."""
+class BrowserGone(Exception):
+    """The Chromium process has exited (``returncode`` 0: the user closed the window)."""
 
     def __init__(self, returncode: int | None) -> None:
         super().__init__(returncode)
         self.returncode = returncode
 
 
-class _TabClosed(Exception):
+class TabClosed(Exception):
     """The login tab was closed while the browser lives on."""
 
 
@@ -87,7 +96,6 @@ class BrowserSession:
 
     async def start(self) -> None:
         import nodriver as uc
-        from nodriver.core.browser import Browser
 
         args = list(BROWSER_FLAGS)
         if self.proxy:
@@ -99,18 +107,18 @@ class BrowserSession:
             browser_args=args,
             sandbox=not _is_root(),
         )
-        self.browser = Browser(config)
+        self.browser = uc.Browser(config)
         try:
             await self.browser.start()
         except Exception as exc:
-            self.proc = self.browser._process
+            self.proc = browser_process(self.browser)
             raise LoginError(
                 "Chromium could not be started for the login. If another login window is open, close it "
                 "first; otherwise check that the browser works (try running it by hand).",
-                detail=f"{self.executable}: {exc!s}".strip()[:500] + self._tail(),
+                detail=f"{self.executable}: {exc!s}".strip()[:500] + self.output_tail(),
             ) from None
         finally:
-            self.proc = self.browser._process
+            self.proc = browser_process(self.browser)
             self._start_drains()
 
     def _start_drains(self) -> None:
@@ -130,17 +138,18 @@ class BrowserSession:
                 if keep:
                     self.stderr_tail.append(line.decode("utf-8", "replace").rstrip())
 
-    def _tail(self) -> str:
+    def output_tail(self) -> str:
+        """The last lines Chromium wrote to stderr, each on its own line after a leading newline ("" if none)."""
         return ("\n" + "\n".join(self.stderr_tail)) if self.stderr_tail else ""
 
     # -- liveness ---------------------------------------------------------------
 
     def check_alive(self) -> None:
         if self.proc is not None and self.proc.returncode is not None:
-            raise _BrowserGone(self.proc.returncode)
+            raise BrowserGone(self.proc.returncode)
 
     async def check_tab(self) -> None:
-        """Raise _TabClosed if our tab is gone (the browser itself still answering)."""
+        """Raise TabClosed if our tab is gone (the browser itself still answering)."""
         from nodriver import cdp
 
         self.check_alive()
@@ -151,7 +160,7 @@ class BrowserSession:
             self.check_alive()
             return  # unknown: let the caller retry
         if self.target_id and not any(t.target_id == self.target_id for t in targets):
-            raise _TabClosed()
+            raise TabClosed()
 
     async def js(self, expr: str) -> Any:
         """Evaluate ``expr`` in the tab, JSON round trip (ENVIRONMENT.md §3)."""
@@ -171,12 +180,12 @@ class BrowserSession:
         if self.headless and os.environ.get("HAILUO_NO_UA_OVERRIDE") is None:
             # The page would otherwise see "HeadlessChrome" in navigator.userAgent.
             with contextlib.suppress(Exception):
-                ua = _fix_ua(str((self.browser.info or {}).get("User-Agent") or ""))
+                ua = strip_headless(str((self.browser.info or {}).get("User-Agent") or ""))
                 if ua:
                     await asyncio.wait_for(
                         tab.send(
                             cdp.emulation.set_user_agent_override(
-                                user_agent=ua, user_agent_metadata=_ua_metadata(ua, self.executable)
+                                user_agent=ua, user_agent_metadata=user_agent_metadata(ua, self.executable)
                             )
                         ),
                         _JS_CALL_TIMEOUT,
@@ -185,8 +194,13 @@ class BrowserSession:
         self.target_id = self.tab.target.target_id
 
     async def wait_ready(self, deadline: float) -> None:
-        """Wait for a loaded http(s) document (not ``tab.select``: ENVIRONMENT.md §3 pitfall 1)."""
+        """Wait for a loaded http(s) document (not ``tab.select``: ENVIRONMENT.md §3 pitfall 1).
+
+        Gives up quietly at ``deadline`` (loop time) or after ``_READY_TIMEOUT`` s, whichever
+        comes first: a slow page is not an error, the wait for the token decides.
+        """
         loop = asyncio.get_running_loop()
+        deadline = min(deadline, loop.time() + _READY_TIMEOUT)
         while True:
             self.check_alive()
             try:
@@ -211,7 +225,7 @@ class BrowserSession:
         while True:
             self.check_alive()
             try:
-                session = await self.js(_READ_SESSION_JS)
+                session = await self.js(READ_SESSION_JS)
             except Exception:
                 session = None
                 await self.check_tab()
@@ -248,7 +262,7 @@ class BrowserSession:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(proc.wait(), 5)
             with contextlib.suppress(Exception):
-                browser.stop()  # sync terminate(); also clears browser._process
+                browser.stop()  # sync terminate(); also forgets the process (see compat_nodriver)
             with contextlib.suppress(Exception):
                 from nodriver.core import util
 
@@ -271,19 +285,23 @@ class BrowserSession:
         self._drains.clear()
         await asyncio.sleep(0)
 
+    async def close_shielded(self) -> None:
+        """:meth:`close`, carried through even when the caller is being cancelled (a second cancel waits too)."""
+        task = asyncio.ensure_future(self.close())
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await task
+            raise
 
-async def _close_shielded(session: BrowserSession) -> None:
-    """Close even when the caller is being cancelled (a second cancel waits for it too)."""
-    task = asyncio.ensure_future(session.close())
-    try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await task
-        raise
 
+async def remove_profile(path: Path) -> None:
+    """Delete a throwaway profile directory, retrying while Chromium's helpers still write to it.
 
-async def _remove_dir(path: Path) -> None:
+    Args:
+        path: The profile directory.
+    """
     for _ in range(5):
         await asyncio.to_thread(shutil.rmtree, path, True)
         if not path.exists():

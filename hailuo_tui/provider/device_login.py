@@ -66,7 +66,7 @@ async def token_login(
     """
     import aiohttp
 
-    from .hailuo import HailuoAI
+    from .transport import json_request  # aiohttp is a heavy import: only when a token is checked
 
     token = _clean_token(token)
     base_url = base_url.rstrip("/")
@@ -78,7 +78,7 @@ async def token_login(
     factory = session_factory or aiohttp.ClientSession
     try:
         async with factory(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
-            data = await HailuoAI.json_request(
+            data = await json_request(
                 "POST", DEVICE_REGISTER_PATH, provisional, {"uuid": uuid}, proxy=proxy, session=http
             )
     except (AuthError, ServiceError) as exc:

@@ -17,17 +17,8 @@ from typing import Any
 
 import aiohttp
 
-from hailuo_tui.provider.errors import (
-    AuthError,
-    BadRequest,
-    HailuoError,
-    NetworkError,
-    ProtocolChanged,
-    RateLimited,
-    ServerError,
-    ServiceError,
-    StreamInterrupted,
-)
+from hailuo_tui.provider.compat_aiohttp import unread_bytes
+from hailuo_tui.provider.errors import HailuoError, ProtocolChanged, ServiceError, StreamInterrupted
 from hailuo_tui.provider.models import (
     AuthResult,
     ChatStarted,
@@ -35,10 +26,10 @@ from hailuo_tui.provider.models import (
     LoginProgress,
     LoginRequested,
 )
-from hailuo_tui.provider.signing import compact_json, sign_json, sign_message, unix_of
+from hailuo_tui.provider.signing import sign_message, unix_of
 from hailuo_tui.provider.sse import SSEDecoder, SSELineTooLong
 from hailuo_tui.provider.stream import EventMapper
-from hailuo_tui.sanitize import clean
+from hailuo_tui.provider.transport import HAILUO_URL, error_for_status, json_request, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -68,68 +59,11 @@ def last_user_message(messages: Sequence[Message]) -> str:
     return "\n".join(reversed(tail))
 
 
-def _status_message(body: str) -> str:
-    """The server's ``statusInfo.message`` from an error body, cleaned for display."""
-    try:
-        info = json.loads(body).get("statusInfo") or {}
-        return clean(str(info.get("message") or "")).strip()[:300]
-    except (ValueError, AttributeError):
-        return ""
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
-
-
-def error_for_status(status: int, body: str, headers: Mapping[str, str] | None = None) -> HailuoError:
-    """Map an HTTP error response to the provider's error family."""
-    server = _status_message(body)
-    said = f" (Hailuo said: {server})" if server else ""
-    if status in (401, 403):
-        return AuthError(
-            f"Your Hailuo login was refused or has expired (HTTP {status}). Log in again.{said}",
-            detail=f"HTTP {status}",
-        )
-    if status == 400:
-        return BadRequest(
-            "Hailuo refused the request's signature or parameters (HTTP 400). "
-            f"Logging in again usually fixes this.{said}",
-            detail="HTTP 400",
-        )
-    if status in (402, 429):
-        wait = _retry_after((headers or {}).get("Retry-After"))
-        hint = f" Wait {wait:.0f} s, then retry." if wait else " Wait a little, then retry."
-        return RateLimited(f"Hailuo is limiting requests for this account (HTTP {status}).{hint}{said}", retry_after=wait)
-    if status >= 500:
-        return ServerError(f"Hailuo's server failed (HTTP {status}). Try again in a moment.{said}", status=status)
-    return HailuoError(f"Unexpected answer from Hailuo (HTTP {status}).{said}", detail=f"HTTP {status}")
-
-
-def _unread(content: Any) -> list[bytes]:
-    """Bytes an aiohttp ``StreamReader`` holds but can no longer return (its read methods raise once the
-    connection broke). Best effort: ``[]`` if aiohttp's internals differ."""
-    buffer = getattr(content, "_buffer", None)
-    if not buffer:
-        return []
-    try:
-        chunks = [bytes(chunk) for chunk in buffer]
-        offset = int(getattr(content, "_buffer_offset", 0) or 0)
-        buffer.clear()
-    except (TypeError, ValueError):
-        return []
-    if chunks and offset:
-        chunks[0] = chunks[0][offset:]
-    return chunks
-
-
 class HailuoAI:
     """Hailuo AI (MiniMax) web chat, with a browser login and a streaming reply."""
 
     label = "Hailuo AI"
-    url = "https://www.hailuo.ai"
+    url = HAILUO_URL
     working = True
     use_nodriver = True
     supports_stream = True
@@ -253,10 +187,7 @@ class HailuoAI:
                 response = await session.post(root + path_and_query, data=form, headers=headers, proxy=proxy)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 log.debug("POST failed: %r", exc)
-                raise NetworkError(
-                    f"Could not reach Hailuo at {root}: {type(exc).__name__}. Check your connection or proxy.",
-                    detail=repr(exc),
-                ) from None
+                raise unreachable(root, exc) from None
             async with response:
                 log.debug("HTTP %s %s", response.status, response.headers.get("Content-Type", ""))
                 if response.status != 200:
@@ -304,7 +235,7 @@ class HailuoAI:
             # aiohttp discards bytes it received but had not handed out yet when the
             # connection breaks: read them, so no text that arrived is lost.
             try:
-                for chunk in _unread(response.content):
+                for chunk in unread_bytes(response.content):
                     for sse in decoder.feed(chunk):
                         for event in mapper.feed(sse):
                             yield event
@@ -358,47 +289,15 @@ class HailuoAI:
         session: aiohttp.ClientSession | None = None,
         timeout: float = 15.0,
     ) -> dict[str, Any]:
-        """A signed call to a JSON route; returns ``data`` or raises a :class:`HailuoError`."""
-        query = auth_result.query if query is None else query
-        path_and_query = f"{path}?{query}"
-        text = compact_json(body) if body is not None else None
-        headers = dict(auth_result.headers)
-        headers["token"] = auth_result.token
-        headers["yy"] = sign_json(path_and_query, unix_of(query) or str(auth_result.timestamp), text)
-        if text is not None:
-            headers["content-type"] = "application/json"
-        root = (base_url or auth_result.base_url or cls.url).rstrip("/")
-        own_session = session is None
-        if own_session:
-            session = aiohttp.ClientSession(cookies=auth_result.cookies, timeout=aiohttp.ClientTimeout(total=timeout))
-        try:
-            try:
-                async with session.request(method, root + path_and_query, data=text, headers=headers, proxy=proxy) as response:
-                    raw = await response.text(errors="replace")
-                    status = response.status
-                    response_headers = response.headers
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                raise NetworkError(
-                    f"Could not reach Hailuo at {root}: {type(exc).__name__}. Check your connection or proxy.",
-                    detail=repr(exc),
-                ) from None
-        finally:
-            if own_session:
-                await session.close()
-        log.debug("%s %s: HTTP %s", method, path, status)
-        if status != 200:
-            raise error_for_status(status, raw, response_headers)
-        try:
-            payload = json.loads(raw)
-        except ValueError:
-            raise ProtocolChanged("Hailuo answered with something that is not JSON.", sample=raw) from None
-        info = payload.get("statusInfo") if isinstance(payload, dict) else None
-        if not isinstance(info, dict):
-            raise ProtocolChanged("Hailuo's answer has no status.", sample=raw)
-        if info.get("code") not in (0, "0"):
-            raise ServiceError.from_status(info)
-        data = payload.get("data")
-        return data if isinstance(data, dict) else {}
+        """A signed call to a JSON route; returns ``data`` or raises a :class:`HailuoError`.
+
+        See :func:`hailuo_tui.provider.transport.json_request`; the root defaults to the
+        login's, then to :attr:`url`.
+        """
+        return await json_request(
+            method, path, auth_result, body, query=query, base_url=base_url, proxy=proxy, session=session,
+            timeout=timeout, default_base_url=cls.url,
+        )
 
     @classmethod
     async def user_info(cls, auth_result: AuthResult, **kwargs: Any) -> dict[str, Any]:

@@ -26,19 +26,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .browser_session import (  # BROWSER_FLAGS: re-exported
-    _READY_TIMEOUT,
     BROWSER_FLAGS,
+    BrowserGone,
     BrowserSession,
-    _BrowserGone,
-    _close_shielded,
-    _prepare_profile,
-    _remove_dir,
-    _TabClosed,
+    TabClosed,
+    prepare_profile,
+    remove_profile,
 )
 from .device_login import DEFAULT_USER_AGENT, DEVICE_REGISTER_PATH, token_login  # re-exported
 from .errors import BrowserNotFound, HailuoError, LoginCancelled, LoginError, LoginTimeout
 from .models import MESSAGE_PATH, AuthResult
-from .page_session import _browser_headers
+from .page_session import browser_headers
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +129,7 @@ async def browser_login(
             on_progress(message)
 
     temporary = profile_dir is None
-    profile = Path(tempfile.mkdtemp(prefix="hailuo-login-")) if temporary else _prepare_profile(Path(profile_dir))
+    profile = Path(tempfile.mkdtemp(prefix="hailuo-login-")) if temporary else prepare_profile(Path(profile_dir))
     session = BrowserSession(executable, profile, headless=headless, proxy=proxy)
     loop = asyncio.get_running_loop()
     try:
@@ -140,7 +138,7 @@ async def browser_login(
             await session.start()
             deadline = loop.time() + timeout
             await session.open(url)
-            await session.wait_ready(min(deadline, loop.time() + _READY_TIMEOUT))
+            await session.wait_ready(deadline)
             progress("Waiting for you to log in…")
             try:
                 data = await session.wait_for_session(deadline)
@@ -151,15 +149,15 @@ async def browser_login(
                 ) from None
             progress("Reading the session…")
             cookies = await session.cookies(url)
-        except _TabClosed:
+        except TabClosed:
             raise LoginCancelled("The login window was closed before login finished.") from None
-        except _BrowserGone as gone:
+        except BrowserGone as gone:
             if gone.returncode == 0:
                 raise LoginCancelled("The login window was closed before login finished.") from None
             raise LoginError(
                 f"Chromium stopped unexpectedly (exit status {gone.returncode}) before the login finished. "
                 "Try again; if it keeps happening, run the browser by hand to see what is wrong.",
-                detail=session._tail().strip() or None,
+                detail=session.output_tail().strip() or None,
             ) from None
         except (HailuoError, asyncio.CancelledError):
             raise
@@ -167,16 +165,16 @@ async def browser_login(
             if session.proc is not None and session.proc.returncode is not None:
                 raise LoginError(
                     f"Chromium stopped unexpectedly (exit status {session.proc.returncode}) before the login finished.",
-                    detail=session._tail().strip() or None,
+                    detail=session.output_tail().strip() or None,
                 ) from None
             raise LoginError(
                 "The connection to the login browser failed. Try again.",
                 detail=f"{type(exc).__name__}: {exc!s}"[:500],
             ) from None
     finally:
-        await _close_shielded(session)
+        await session.close_shielded()
         if temporary:
-            await _remove_dir(profile)
+            await remove_profile(profile)
 
     query = str(data["query"])
     unix = int(data["unix"])
@@ -185,7 +183,7 @@ async def browser_login(
         path_and_query=f"{MESSAGE_PATH}?{query}",
         timestamp=unix,
         cookies=cookies,
-        headers=_browser_headers(data, url),
+        headers=browser_headers(data, url),
         base_url=url,
     )
 

@@ -1,6 +1,6 @@
 """The page side of the browser login: what runs in the page, and the headers that match the browser.
 
-:data:`_READ_SESSION_JS` reads the token and builds the fingerprint query inside
+:data:`READ_SESSION_JS` reads the token and builds the fingerprint query inside
 the page in the order the web app uses (PROTOCOL.md §3.1); the helpers turn what
 it returns into request headers that look like that browser's.
 
@@ -18,7 +18,7 @@ from .device_login import DEFAULT_USER_AGENT
 #: login needs, read atomically. The query is built exactly like the web app
 #: (g4f's capture): this parameter order, URLSearchParams encoding (a missing
 #: localStorage value becomes the text "null").
-_READ_SESSION_JS = r"""
+READ_SESSION_JS = r"""
 (() => {
   let token;
   try { token = window.localStorage.getItem("_token"); } catch (e) { return null; }
@@ -61,12 +61,21 @@ _READ_SESSION_JS = r"""
 """
 
 
-def _fix_ua(ua: str) -> str:
+def strip_headless(ua: str) -> str:
+    """The user agent with "HeadlessChrome" named "Chrome", as a headed browser sends it."""
     return ua.replace("HeadlessChrome", "Chrome")
 
 
-def _ua_metadata(ua: str, executable: str) -> Any:
-    """Client-hint metadata to go with an overridden UA (without it the page loses navigator.userAgentData)."""
+def user_agent_metadata(ua: str, executable: str) -> Any:
+    """Client-hint metadata to go with an overridden UA (without it the page loses navigator.userAgentData).
+
+    Args:
+        ua: The user agent that replaces the browser's own.
+        executable: The browser's path (a Google Chrome adds its brand).
+
+    Returns:
+        A ``nodriver.cdp.emulation.UserAgentMetadata``.
+    """
     import re
 
     from nodriver import cdp
@@ -91,11 +100,17 @@ def _ua_metadata(ua: str, executable: str) -> Any:
     )
 
 
-def _browser_headers(session: dict[str, Any], url: str) -> dict[str, str]:
+def browser_headers(session: dict[str, Any], url: str) -> dict[str, str]:
+    """Request headers that look like those of the browser the login ran in.
+
+    Args:
+        session: What :data:`READ_SESSION_JS` returned (``ua``, ``brands``, ``mobile``, ``platform``).
+        url: The site root, for the referer.
+    """
     headers = {
         "accept": "*/*",
         "accept-language": "en-US,en;q=0.9",
-        "user-agent": _fix_ua(str(session.get("ua") or DEFAULT_USER_AGENT)),
+        "user-agent": strip_headless(str(session.get("ua") or DEFAULT_USER_AGENT)),
         "referer": url + "/",
         "sec-fetch-dest": "empty",
         "sec-fetch-mode": "cors",
@@ -104,7 +119,7 @@ def _browser_headers(session: dict[str, Any], url: str) -> dict[str, str]:
     brands = session.get("brands")
     if brands:
         headers["sec-ch-ua"] = ", ".join(
-            f'"{_fix_ua(str(b))}";v="{v}"' for b, v in brands
+            f'"{strip_headless(str(b))}";v="{v}"' for b, v in brands
         )
         headers["sec-ch-ua-mobile"] = "?1" if session.get("mobile") else "?0"
         if session.get("platform"):

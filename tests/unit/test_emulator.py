@@ -825,7 +825,9 @@ async def test_login_page_in_a_real_browser(emulator: Emulator, tmp_path) -> Non
         assert re.match(r"^[0-9a-f-]{36}$", await page.evaluate("localStorage.getItem('UNIQUE_USER_ID')"))
         assert (await page.evaluate("document.getElementById('status').textContent")).startswith("Logged in")
     finally:
-        proc = getattr(browser, "_process", None)
+        from hailuo_tui.provider.compat_nodriver import browser_process
+
+        proc = browser_process(browser)
         browser.stop()
         if proc is not None:
             try:
