@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from hailuo_tui.emulator.protocol import _NGINX_PAGE
+from hailuo_tui.emulator.protocol import NGINX_PAGE
 
 MSG_AUTH = ("login fail: Please carry the API secret key in the 'Authorization' field of the request header "
             "(1004)")
@@ -74,7 +74,7 @@ class ApiError:
         headers = {"Trace-Id": request_id, "Minimax-Request-Id": request_id}
         if self.kind == "html":
             reason = "Bad Gateway" if self.status == 502 else "Error"
-            return web.Response(status=self.status, text=_NGINX_PAGE.format(status=self.status, reason=reason),
+            return web.Response(status=self.status, text=NGINX_PAGE.format(status=self.status, reason=reason),
                                 content_type="text/html", charset="utf-8", headers={"Server": "nginx"})
         if self.kind == "base_resp":
             body: dict = {"base_resp": {"status_code": self.code, "status_msg": self.message}}

@@ -24,14 +24,6 @@ from tests.unit.test_layers import UI_PARTS, core_modules
 
 REPO = Path(__file__).resolve().parents[2]
 
-#: Import cycles still expected, each as the modules of one strongly connected component. They are removed by
-#: the other issue-9 work (the app and chat screen knowing each other by type; the store's full-text rules
-#: leaving db.py): when one goes, delete its line here, so that it cannot come back. Nothing else may cycle.
-EXPECTED_CYCLES: frozenset[frozenset[str]] = frozenset({
-    frozenset({"hailuo_tui.app", "hailuo_tui.screens.chat_screen"}),
-    frozenset({"hailuo_tui.store.db", "hailuo_tui.store.migrations"}),
-})
-
 #: Modules outside the UI that may import the UI at run time: the CLI starts the app.
 ENTRY_POINTS = frozenset({"hailuo_tui", "hailuo_tui.cli"})
 
@@ -177,15 +169,10 @@ def test_grimp_counts_imports_in_functions_and_under_type_checking(tmp_path, mon
     assert import_cycles(graph) == {frozenset({"tinypkg.a", "tinypkg.b", "tinypkg.c"})}
 
 
-def test_no_import_cycle_but_the_expected_ones() -> None:
+def test_the_package_has_no_import_cycle() -> None:
+    """Counting imports inside functions and under TYPE_CHECKING (grimp sees them all: see above)."""
     found = import_cycles(grimp.build_graph("hailuo_tui", cache_dir=None))
-    new = sorted(sorted(cycle) for cycle in found - EXPECTED_CYCLES)
+    new = sorted(sorted(cycle) for cycle in found)
     assert not new, f"import cycles (each a set of modules that import each other, directly or not): {new}"
 
 
-def test_the_expected_cycles_still_exist() -> None:
-    """Tightening: a cycle that is gone leaves the allow-list, so it cannot come back unnoticed."""
-    found = import_cycles(grimp.build_graph("hailuo_tui", cache_dir=None))
-    gone = sorted(sorted(cycle) for cycle in EXPECTED_CYCLES - found)
-    if gone:
-        pytest.fail(f"these cycles are gone, remove them from EXPECTED_CYCLES in {Path(__file__).name}: {gone}")
