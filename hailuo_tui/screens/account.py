@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from hailuo_tui.provider.models import AuthResult
@@ -9,6 +10,11 @@ from hailuo_tui.provider.models import AuthResult
 
 class AccountHost(Protocol):
     """The app, as the chat screen sees it (HailuoApp implements this)."""
+
+    @property
+    def user_keymap(self) -> Mapping[str, str]:
+        """The user's ``[keymap]`` (binding id -> keys), so texts name the keys the user actually has."""
+        ...
 
     def account_label(self) -> str:
         """One line for the status bar: logged in, not logged in, checking, demo."""

@@ -29,6 +29,7 @@ class ChatActions:
     services: Any
     settings: tuple[str, str | None]
     draft: tuple[str, str | None] | None
+    key_for: Any
     current_id: int | None
     replies: dict[int, ReplySession]
     editing: tuple[int, int | None] | None
@@ -91,7 +92,7 @@ class ChatActions:
     def _idle_conversation(self) -> int | None:
         """The open conversation, unless there is none or it is still answering (then say so)."""
         if self.current_id is not None and self.current_id in self.replies:
-            self.notify("Still answering. Press Esc to stop first.", severity="warning")
+            self.notify(f"Still answering. Press {self.key_for('chat.stop')} to stop first.", severity="warning")
             return None
         return self.current_id
 
@@ -121,7 +122,8 @@ class ChatActions:
         prompt = self.query_one(PromptInput)
         prompt.load_text(user.content)
         prompt.focus()
-        self.notify("Editing your last message: Enter resends it as a new chat, Esc cancels.")
+        self.notify(f"Editing your last message: {self.key_for('chat.send')} resends it as a new chat, "
+                    f"{self.key_for('chat.stop')} cancels.")
 
     async def _last_answer(self) -> str | None:
         if self.current_id is None:
@@ -140,7 +142,7 @@ class ChatActions:
         self.app.copy_to_clipboard(text)
         self.notify(
             "Copied the last answer (via the terminal's OSC 52). "
-            "If your terminal does not support it, export the conversation with Ctrl+S."
+            f"If your terminal does not support it, export the conversation with {self.key_for('conversation.export')}."
         )
 
     async def action_copy_code(self) -> None:
@@ -276,12 +278,13 @@ class ChatActions:
         if self.settings[0] != "api":
             self.notify(
                 "The Hailuo web chat has no system prompt, so one would not reach the model. "
-                "Choose a MiniMax API model first (F3).",
+                f"Choose a MiniMax API model first ({self.key_for('conversation.model')}).",
                 severity="warning",
             )
             return
         if self.current_id is None:
-            self.notify("Send a message first, or pick a model (F3); then the prompt can be set.", severity="warning")
+            self.notify(f"Send a message first, or pick a model ({self.key_for('conversation.model')}); then the "
+                        "prompt can be set.", severity="warning")
             return
         conversation_id = self.current_id
         row = await self.store.get_conversation(conversation_id)

@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
-from hailuo_tui.bindings import CHAT_BINDINGS
+from hailuo_tui.bindings import CHAT_BINDINGS, binding, key_label, keys_of
 from hailuo_tui.domain import MessageStatus, Paging, Role, ShownMessage
 from hailuo_tui.provider import AuthError
 from hailuo_tui.provider.backend import Backend, settings_label
@@ -117,6 +117,11 @@ class ChatScreen(ChatActions, Screen):
             self.account.start_up_done()
 
     # --- helpers --------------------------------------------------------------
+
+    def key_for(self, binding_id: str) -> str:
+        """The name of the (first) key bound to ``binding_id`` now, after the user's keymap: "Ctrl+R"."""
+        keys = keys_of(binding(binding_id), self.account.user_keymap)
+        return key_label(keys.split(",")[0])
 
     def update_account(self) -> None:
         self.query_one(StatusBar).set_account(self.account.account_label())
@@ -234,7 +239,8 @@ class ChatScreen(ChatActions, Screen):
     @on(PromptInput.Submitted)
     async def send_prompt(self, event: PromptInput.Submitted) -> None:
         if self.current_id is not None and self.current_id in self.replies:
-            self.notify("This conversation is still answering. Press Esc to stop it.", severity="warning")
+            self.notify(f"This conversation is still answering. Press {self.key_for('chat.stop')} to stop it.",
+                        severity="warning")
             return
         # Sending in the open conversation only adds two bubbles; reloading it all made each send O(length).
         # A new conversation's view is empty: the two bubbles go in place too (a reload would mount the
@@ -366,12 +372,14 @@ class ChatScreen(ChatActions, Screen):
         reply = event.reply
         if isinstance(event, ErrorReported):
             error = event.error
-            hint = "Ctrl+R retries" if error.retryable and not isinstance(error, AuthError) else ""
+            retry = f"{self.key_for('chat.regenerate')} retries"
+            hint = retry if error.retryable and not isinstance(error, AuthError) else ""
             self._tell_widgets(ReplyProblem(error.title, error.message, hint))
         elif isinstance(event, InternalError):
             exc = event.error
             self.log.error(f"reply worker crashed: {exc!r}")
-            self._tell_widgets(ReplyProblem("Internal error", f"{type(exc).__name__}: {exc}", "Ctrl+R retries"))
+            retry = f"{self.key_for('chat.regenerate')} retries"
+            self._tell_widgets(ReplyProblem("Internal error", f"{type(exc).__name__}: {exc}", retry))
         elif isinstance(event, TitleApplied):
             self.run_worker(self._show_title(reply.conversation_id), group="titles", exit_on_error=False)
         elif isinstance(event, HistoryShortened):

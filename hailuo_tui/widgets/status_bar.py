@@ -103,6 +103,7 @@ class StatusBar(Horizontal):
             text = f"{text}: {_one_line(message)}"
         hint = self.ERROR_HINT if hint is None else hint
         self._error_text = text
+        self._error_hint = hint
         content = Content(text)
         if hint:
             content = Content.assemble(content, ("  " + hint, "dim"))
@@ -119,6 +120,11 @@ class StatusBar(Horizontal):
     def error_text(self) -> str:
         """The error currently shown (plain), for tests and the help screen."""
         return getattr(self, "_error_text", "")
+
+    @property
+    def error_hint(self) -> str:
+        """The key hint shown after the error ("" when none)."""
+        return getattr(self, "_error_hint", "") if self.error_text else ""
 
     @on(ReplyProblem)
     def _show_problem(self, event: ReplyProblem) -> None:

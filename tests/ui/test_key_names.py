@@ -79,3 +79,18 @@ async def test_a_remapped_key_shows_its_new_name_in_palette_help_and_footer(make
         assert rows["conversation.new"] == "F5"
         assert rows["app.help"] == "F12"
         assert rows["conversation.rename"] == "F2"  # not remapped: unchanged
+
+
+async def test_the_retry_hint_names_the_remapped_key(make_app, emu):
+    app = await make_app(keymap={"chat.regenerate": "f5"})
+    emu.config.fail_next = [503]
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.chat_screen
+        await wait_until(pilot, lambda: screen is not None and screen.loaded and not app.auth_loading, what="start")
+        await pilot.press(*"hello", "enter")
+        await wait_until(pilot, lambda: screen.current_id is not None and not screen.replies, 30, "the failure")
+        from hailuo_tui.widgets.status_bar import StatusBar
+
+        status = screen.query_one(StatusBar)
+        await wait_until(pilot, lambda: status.error_text, what="the error")
+        assert status.error_hint == "F5 retries"
