@@ -179,12 +179,61 @@ def cmd_config(options, args) -> int:
             _err(f"Wrote {path}")
     print(f"Config file: {path}{'' if path.exists() else '  (not there: defaults are used)'}")
     try:
-        load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
         print(f"Config error: {exc}")
         return EXIT_USAGE
+    warnings = _config_warnings(config) + _unreachable(config)
+    for warning in warnings:
+        print(f"Warning: {warning}")
+    if warnings:
+        print("It loads, but the app will not use it all as written (see the warnings above).")
+        return EXIT_ERROR
     print("It loads fine.")
     return EXIT_OK
+
+
+def _config_warnings(config) -> list[str]:
+    """The warnings the app shows for ``config`` at start (themes and keys need Textual: imported here only)."""
+    from textual.theme import BUILTIN_THEMES
+
+    from hailuo_tui.bindings import is_key, known_ids
+    from hailuo_tui.config import config_warnings
+
+    return config_warnings(config, themes=BUILTIN_THEMES, binding_ids=known_ids(), is_key=is_key)
+
+
+def _unreachable(config, timeout: float = 3.0) -> list[str]:
+    """The URLs set in ``config`` (not the defaults) whose host does not take a TCP connection within ``timeout``."""
+    import socket
+    import threading
+    from urllib.parse import urlsplit
+
+    from hailuo_tui.config import Config, hide_password
+
+    urls = [(key, getattr(config, key)) for key in ("base_url", "proxy", "api_base_url")
+            if getattr(config, key) and getattr(config, key) != getattr(Config(), key)]
+    problems: list[str] = []
+    for key, url in urls:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        outcome: list[str] = []
+
+        def connect(host: str = parts.hostname or "", port: int = port, outcome: list[str] = outcome) -> None:
+            try:
+                socket.create_connection((host, port), timeout=timeout).close()
+                outcome.append("")
+            except OSError as exc:
+                outcome.append(exc.strerror or type(exc).__name__)
+
+        # A thread, so a name lookup that hangs is given up on too (the daemon thread is left behind).
+        thread = threading.Thread(target=connect, daemon=True)
+        thread.start()
+        thread.join(timeout + 1)
+        reason = outcome[0] if outcome else "no answer"
+        if reason:
+            problems.append(f"{key} {hide_password(url)!r} cannot be reached ({reason}).")
+    return problems
 
 
 async def cmd_login(services, args) -> int:
