@@ -101,7 +101,10 @@ def _options(args: argparse.Namespace):
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """Print a line on stderr without any secret the process holds (a server may echo one in an error)."""
+    from hailuo_tui.redact import redact
+
+    print(redact(text), file=sys.stderr, flush=True)
 
 
 def _config_wants_debug_log(options) -> bool:
@@ -288,6 +291,7 @@ async def cmd_models(services, args) -> int:
 async def cmd_status(services, args) -> int:
     """Both logins, never a secret; the exit code is the default backend's (0 usable, 3 login needed)."""
     from hailuo_tui.cli_api import status_api
+    from hailuo_tui.redact import redact
     from hailuo_tui.provider.backend import BACKEND_LABELS
 
     backend = services.default_backend
@@ -305,7 +309,7 @@ async def _status_web(services) -> int:
 
     auth = await services.auth()
     _report_vault(services)
-    print(f"Site:      {services.base_url}{'  (demo emulator)' if services.demo else ''}")
+    print(f"Site:      {redact(services.base_url)}{'  (demo emulator)' if services.demo else ''}")
     print(f"Keyring:   {services.vault.describe_backend()}")
     if auth is None:
         print("Web login: not logged in (run `hailuo-tui login`)")
@@ -317,7 +321,7 @@ async def _status_web(services) -> int:
         print(f"Web login: expired or refused ({source}); run `hailuo-tui login`")
         return EXIT_AUTH
     except HailuoError as exc:
-        print(f"Web login: {source}, not verified ({exc.title}: {exc.message})")
+        print(redact(f"Web login: {source}, not verified ({exc.title}: {exc.message})"))
         return exc.exit_code
     from hailuo_tui.sanitize import clean
 

@@ -20,7 +20,10 @@ _NO_KEY = (
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """Print a line on stderr without any secret the process holds (a server may echo one in an error)."""
+    from hailuo_tui.redact import redact
+
+    print(redact(text), file=sys.stderr, flush=True)
 
 
 def report_api_vault(services: Any) -> None:
@@ -61,11 +64,12 @@ def _host_words(services: Any) -> str:
 async def status_api(services: Any) -> int:
     """Print the API lines of ``hailuo-tui status``; the exit code if the API were the backend that counts."""
     from hailuo_tui.provider import AuthError, HailuoError
+    from hailuo_tui.redact import redact
     from hailuo_tui.services import API_KEY_ENV
 
     source = await services.api_key_source()
     report_api_vault(services)
-    print(f"API host:  {_host_words(services)}")
+    print(f"API host:  {redact(_host_words(services))}")
     if source is None:
         print("API key:   none (run `hailuo-tui login --api-key`)")
         return EXIT_AUTH
@@ -82,7 +86,7 @@ async def status_api(services: Any) -> int:
         print(f"API key:   {where}, refused (a wrong key, or a key of the other region)")
         return EXIT_AUTH
     except HailuoError as exc:
-        print(f"API key:   {where}, not verified ({exc.title}: {exc.message})")
+        print(redact(f"API key:   {where}, not verified ({exc.title}: {exc.message})"))
         return exc.exit_code
     print(f"API key:   {where}, accepted")
     return EXIT_OK

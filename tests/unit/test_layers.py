@@ -44,6 +44,8 @@ CORE_MODULES = [
     "hailuo_tui.history",
     "hailuo_tui.markdown_blocks",
     "hailuo_tui.logs",
+    "hailuo_tui.redact",
+    "hailuo_tui.config_template",
     "hailuo_tui.cli",
     "hailuo_tui.cli_api",
     "hailuo_tui.model_cache",
