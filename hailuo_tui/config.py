@@ -301,6 +301,8 @@ def _checked_value(path: Path, shown: str, key: str, value: Any) -> Any:
     elif key in _URL_EXAMPLES and value is not None and (value.strip() or key != "api_base_url"):
         value = value.strip()
         problem = url_problem(value)
+        if not problem and key == "api_base_url" and "@" in urlsplit(value).netloc:
+            problem = "the API key goes in the Authorization header: no user:password@ here"
         if problem:
             raise ConfigError(path, f"{shown}: {key!r} must be an http(s) URL like \"{_URL_EXAMPLES[key]}\", "
                                     f"not {hide_password(value)!r} ({problem}).")
