@@ -37,7 +37,8 @@ CHAT_BINDINGS = [
     Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate", priority=True, show=False),
     Binding("ctrl+up", "edit_last", "Edit last message", id="chat.edit_last", priority=True, show=False),
     Binding("f4", "copy_answer", "Copy answer", id="chat.copy_answer", show=False),
-    Binding("f6", "copy_code", "Copy code block", id="chat.copy_code", show=False),
+    # Priority: the message box (a TextArea) takes F6 for "select line" otherwise.
+    Binding("f6", "copy_code", "Copy code block", id="chat.copy_code", priority=True, show=False),
     Binding("f9", "toggle_web_search", "Web search", id="chat.web_search", show=False),
     Binding("ctrl+o", "toggle_thinking", "Thinking", id="message.toggle_thinking", priority=True, show=False),
     Binding("ctrl+b", "toggle_sidebar", "Toggle sidebar", id="app.toggle_sidebar", priority=True, show=False),
