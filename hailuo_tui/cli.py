@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from hailuo_tui import __version__
+from hailuo_tui.redact import redact
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AUTH = 0, 1, 2, 3
 EXIT_CTRL_C = 130
@@ -102,7 +103,6 @@ def _options(args: argparse.Namespace):
 
 def _err(text: str) -> None:
     """Print a line on stderr without any secret the process holds (a server may echo one in an error)."""
-    from hailuo_tui.redact import redact
 
     print(redact(text), file=sys.stderr, flush=True)
 
@@ -291,7 +291,6 @@ async def cmd_models(services, args) -> int:
 async def cmd_status(services, args) -> int:
     """Both logins, never a secret; the exit code is the default backend's (0 usable, 3 login needed)."""
     from hailuo_tui.cli_api import status_api
-    from hailuo_tui.redact import redact
     from hailuo_tui.provider.backend import BACKEND_LABELS
 
     backend = services.default_backend

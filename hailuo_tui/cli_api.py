@@ -11,6 +11,8 @@ import getpass
 import sys
 from typing import Any, TextIO
 
+from hailuo_tui.redact import redact
+
 EXIT_OK, EXIT_USAGE, EXIT_AUTH = 0, 2, 3
 _DIM, _RESET = "\x1b[2m", "\x1b[0m"
 _NO_KEY = (
@@ -21,7 +23,6 @@ _NO_KEY = (
 
 def _err(text: str) -> None:
     """Print a line on stderr without any secret the process holds (a server may echo one in an error)."""
-    from hailuo_tui.redact import redact
 
     print(redact(text), file=sys.stderr, flush=True)
 
@@ -64,7 +65,6 @@ def _host_words(services: Any) -> str:
 async def status_api(services: Any) -> int:
     """Print the API lines of ``hailuo-tui status``; the exit code if the API were the backend that counts."""
     from hailuo_tui.provider import AuthError, HailuoError
-    from hailuo_tui.redact import redact
     from hailuo_tui.services import API_KEY_ENV
 
     source = await services.api_key_source()

@@ -175,8 +175,9 @@ async def test_a_registration_error_with_markup_is_shown_literally_at_start_and_
             await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the welcome screen")
             monkeypatch.delenv("HAILUO_TOKEN")
             await pilot.click("#paste")
-            await pilot.pause()
-            app.screen.query_one("#token", Input).value = "tok-registration-5678"
+            field = app.screen.query_one("#token", Input)
+            await wait_until(pilot, lambda: app.focused is field, what="the token field")  # else Enter opens Chromium
+            field.value = "tok-registration-5678"
             await pilot.press("enter")
             error = app.screen.query_one("#login-error", Static)
             await wait_until(pilot, lambda: "[/nope]" in str(error.render()), what="the login error")
