@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hailuo_tui import __version__
 from hailuo_tui.redact import redact
+from hailuo_tui.sanitize import clean
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AUTH = 0, 1, 2, 3
 EXIT_CTRL_C = 130
@@ -102,9 +103,9 @@ def _options(args: argparse.Namespace):
 
 
 def _err(text: str) -> None:
-    """Print a line on stderr without any secret the process holds (a server may echo one in an error)."""
-
-    print(redact(text), file=sys.stderr, flush=True)
+    """Print a line on stderr without any secret the process holds (a server may echo one in an error),
+    nor a terminal escape (an error may quote a server)."""
+    print(clean(redact(text)), file=sys.stderr, flush=True)
 
 
 def _config_wants_debug_log(options) -> bool:
@@ -322,7 +323,6 @@ async def _status_web(services) -> int:
     except HailuoError as exc:
         print(redact(f"Web login: {source}, not verified ({exc.title}: {exc.message})"))
         return exc.exit_code
-    from hailuo_tui.sanitize import clean
 
     name = clean(str(info.get("name") or info.get("userName") or "")).strip()
     print(f"Web login: logged in{f' as {name}' if name else ''} ({source})")
@@ -337,7 +337,6 @@ def _report_vault(services) -> None:
 
 async def cmd_ask(services, args) -> int:
     from hailuo_tui.provider import Finished, HailuoError, TextDelta, TitleGenerated
-    from hailuo_tui.sanitize import clean
 
     prompt = " ".join(args.prompt).strip()
     if not prompt and not sys.stdin.isatty():

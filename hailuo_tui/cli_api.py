@@ -23,7 +23,6 @@ _NO_KEY = (
 
 def _err(text: str) -> None:
     """Print a line on stderr without any secret the process holds (a server may echo one in an error)."""
-
     print(redact(text), file=sys.stderr, flush=True)
 
 
