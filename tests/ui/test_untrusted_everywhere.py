@@ -260,3 +260,29 @@ async def test_a_token_echoed_in_an_error_is_not_saved_shown_or_logged(tmp_path,
         SECRETS.forget_all()
     logged = log_file.read_text(encoding="utf-8")
     assert "error body" in logged and token not in logged
+
+
+async def test_model_ids_from_the_server_are_inert_in_the_picker_and_the_header(make_app, emu, monkeypatch):
+    from hailuo_tui.emulator import api_model
+    from hailuo_tui.screens.model_picker_screen import ModelPickerScreen
+
+    hostile_id = "MiniMax-[/nope][@click=app.quit]q[/]\x1b[2J\u202e"
+    monkeypatch.setattr(api_model, "MODELS", (*api_model.MODELS, (hostile_id, 1700000000)))
+    monkeypatch.setenv("MINIMAX_API_KEY", emu.demo_api_key)
+    app = await make_app(api_base_url=emu.api_base_url)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen), 30, "the picker")
+        picker = app.screen
+        shown_id = clean(hostile_id)  # the provider cleans ids as it reads the list; the picker shows them plain
+        await wait_until(pilot, lambda: ("api", shown_id) in picker._choices, what="the hostile model")
+        index = picker._choices.index(("api", shown_id))
+        prompt = str(picker.query_one(OptionList).get_option_at_index(index).prompt)
+        assert "[/nope][@click=app.quit]q[/]" in prompt and not CONTROLS.search(prompt), repr(prompt)
+        picker.query_one(OptionList).highlighted = index
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the picker to close")
+        header = str(app.format_title(screen.title or "", screen.sub_title))
+        assert "[/nope][@click=app.quit]q[/]" in header and "\x1b" not in header, repr(header)
+        assert app.is_running
