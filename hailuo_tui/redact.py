@@ -22,7 +22,7 @@ __all__ = ["REDACTED", "Redactor", "SECRETS", "redact", "remember_secret", "reme
 
 REDACTED = "<redacted>"
 #: Shorter values are not registered: replacing them would shred ordinary text.
-MIN_SECRET_LENGTH = 4
+MIN_SECRET_LENGTH = 6
 _USERINFO = re.compile(r"(?<=://)([^/@\s:\"'<>]*):[^/@\s\"'<>]*@")
 
 

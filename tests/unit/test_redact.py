@@ -17,13 +17,6 @@ TOKEN = "tok-7f3a9c/e1+b2=="  # not JWT-shaped: the patterns alone miss it
 KEY = "mmk_Zr8qLw2Vx5"  # not sk- shaped either
 
 
-@pytest.fixture(autouse=True)
-def fresh_secrets():
-    SECRETS.forget_all()
-    yield
-    SECRETS.forget_all()
-
-
 def echoes(secret: str) -> list[str]:
     """The ways a hostile server or proxy has echoed a secret back in an error body."""
     inner = json.dumps({"headers": {"Authorization": f"Bearer {secret}", "token": secret}})
@@ -54,9 +47,9 @@ def test_a_secret_that_contains_another_is_hidden_whole():
 
 def test_short_or_empty_values_are_not_registered():
     redactor = Redactor()
-    for value in (None, "", "  ", "abc"):
+    for value in (None, "", "  ", "abc", "ab12c"):
         redactor.add(value)
-    assert redactor("abc and the abc") == "abc and the abc"
+    assert redactor("abc and the ab12c") == "abc and the ab12c"
 
 
 def test_url_passwords_are_hidden_registered_or_not():
