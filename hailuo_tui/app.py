@@ -16,6 +16,7 @@ from textual.screen import Screen
 from hailuo_tui.bindings import APP_BINDINGS, CHAT_PALETTE, HELP_ENTRY, known_ids
 from hailuo_tui.config import Config
 from hailuo_tui.provider import AuthResult, HailuoError
+from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.services import Options, Services
 
@@ -63,7 +64,7 @@ class HailuoApp(App[int]):
             if exc.kind == "corrupt":
                 self._offer_fresh_store(exc)
             else:
-                self.exit(return_code=1, message=f"{exc.title}: {exc.message}")
+                self.exit(return_code=1, message=_plain(f"{exc.title}: {exc.message}"))
             return
         await self._open_chat()
 
@@ -76,13 +77,14 @@ class HailuoApp(App[int]):
 
         async def answer(fresh: bool | None) -> None:
             if not fresh:
-                self.exit(return_code=1, message=f"{exc.title}: {exc.message} Nothing was changed.")
+                self.exit(return_code=1, message=_plain(f"{exc.title}: {exc.message} Nothing was changed."))
                 return
             try:
                 kept = ChatStore.backup_corrupt(path)
                 self.store = await self.services.open_store()
             except (OSError, StoreError) as error:
-                self.exit(return_code=1, message=f"{exc.title}: {exc.message} Starting a new one failed: {error}")
+                self.exit(return_code=1,
+                          message=_plain(f"{exc.title}: {exc.message} Starting a new one failed: {error}"))
                 return
             await self._open_chat()
             self.notify(f"The damaged database was kept as {kept}; this is a new one.", severity="warning", timeout=20)
@@ -131,16 +133,16 @@ class HailuoApp(App[int]):
             self.run_worker(self._welcome(), exclusive=True, group="welcome")
 
     def _apply_config(self, config: Config) -> None:
+        from hailuo_tui.bindings import is_key
+        from hailuo_tui.config import config_warnings, usable_keymap
+
+        known = known_ids()
+        for warning in config_warnings(config, themes=self.available_themes, binding_ids=known, is_key=is_key):
+            self.notify(warning, title="Config", severity="warning", timeout=15)
         if config.theme in self.available_themes:
             self.theme = config.theme
-        else:
-            self.notify(f"Unknown theme {config.theme!r} in the config; using the default.", severity="warning")
         if config.keymap:
-            known = known_ids()
-            unknown = sorted(set(config.keymap) - known)
-            if unknown:
-                self.notify(f"Unknown binding ids in [keymap]: {', '.join(unknown)} (see F1).", severity="warning", timeout=10)
-            self.set_keymap({k: v for k, v in config.keymap.items() if k in known})
+            self.set_keymap(usable_keymap(config, binding_ids=known, is_key=is_key))
 
     # --- keymap ---------------------------------------------------------------
 
@@ -279,6 +281,31 @@ class HailuoApp(App[int]):
 
     # --- UI -------------------------------------------------------------------
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Show a toast whose text is always plain: never parsed as markup, escapes and controls removed.
+
+        Every notification of the app (``Screen.notify`` and ``Widget.notify`` end here, and they
+        pass ``markup=True`` by default) may carry a server's text: a title, an error message.
+        Read as markup, ``[@click=...]`` would run an action and ``x[/nope]y`` would crash the app.
+        ``markup`` is accepted for the signature's sake and ignored.
+        """
+        super().notify(clean(str(message)), title=clean(str(title)), severity=severity, timeout=timeout,
+                       markup=False)
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Copy ``text`` as the screen shows it: a server's escapes (``\\x1b[201~`` would end a
+        shell's bracketed paste), C1 controls and bidi overrides are removed; newlines, tabs and
+        CJK are kept."""
+        super().copy_to_clipboard(clean(text))
+
     def action_help(self) -> None:
         from hailuo_tui.screens.help_screen import HelpScreen
 
@@ -295,6 +322,13 @@ class HailuoApp(App[int]):
         if isinstance(screen, ChatScreen):
             for entry in CHAT_PALETTE:
                 yield SystemCommand(entry.title, entry.description(keymap), getattr(screen, f"action_{entry.action}"))
+
+
+def _plain(text: str) -> Any:
+    """An exit message printed as it is (a str would be read as Rich markup when the app ends)."""
+    from rich.text import Text
+
+    return Text(clean(text))
 
 
 def run(options: Options) -> int:

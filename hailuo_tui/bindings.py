@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding
+from textual.keys import KEY_NAME_REPLACEMENTS, Keys, key_to_character
+
+from hailuo_tui.config import KEY_MODIFIERS
 
 APP_BINDINGS = [
     Binding("f1", "help", "Help", id="app.help"),
@@ -34,7 +37,8 @@ CHAT_BINDINGS = [
     Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate", priority=True, show=False),
     Binding("ctrl+up", "edit_last", "Edit last message", id="chat.edit_last", priority=True, show=False),
     Binding("f4", "copy_answer", "Copy answer", id="chat.copy_answer", show=False),
-    Binding("f6", "copy_code", "Copy code block", id="chat.copy_code", show=False),
+    # Priority: the message box (a TextArea) takes F6 for "select line" otherwise.
+    Binding("f6", "copy_code", "Copy code block", id="chat.copy_code", priority=True, show=False),
     Binding("f9", "toggle_web_search", "Web search", id="chat.web_search", show=False),
     Binding("ctrl+o", "toggle_thinking", "Thinking", id="message.toggle_thinking", priority=True, show=False),
     Binding("ctrl+b", "toggle_sidebar", "Toggle sidebar", id="app.toggle_sidebar", priority=True, show=False),
@@ -122,3 +126,31 @@ CHAT_PALETTE = [
     PaletteEntry("Toggle sidebar", "Show or hide the conversation list", "app.toggle_sidebar"),
 ]
 """The chat screen's commands in the palette, in the order shown."""
+
+
+#: Key names Textual's input parser delivers without a modifier (``escape``, ``f5``, ``pageup``, ...).
+_NAMED_KEYS = frozenset(
+    [key.value.rpartition("+")[2] for key in Keys if not key.value.startswith("<")]
+    + list(KEY_NAME_REPLACEMENTS.values())
+)
+
+
+def is_key(key: str) -> bool:
+    """Whether ``key`` (one key of a binding, e.g. ``"ctrl+n"``) is a key Textual can deliver.
+
+    A keymap value Textual cannot deliver is accepted by Textual without a word and the
+    binding just never fires; the config check uses this to say so instead.
+
+    Args:
+        key: Modifiers (ctrl, alt, shift, super, hyper, meta) and a key name or character, joined by ``+``.
+
+    Returns:
+        True when the name exists and the modifiers are known and not repeated.
+    """
+    *modifiers, name = key.split("+")
+    if len(set(modifiers)) != len(modifiers) or not all(m in KEY_MODIFIERS for m in modifiers):
+        return False
+    if len(name) == 1:
+        return name.isprintable() and not name.isspace()
+    return name in _NAMED_KEYS or (bool(name) and key_to_character(name) is not None)
+

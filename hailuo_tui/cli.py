@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 from hailuo_tui import __version__
+from hailuo_tui.redact import redact
+from hailuo_tui.sanitize import clean
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AUTH = 0, 1, 2, 3
 EXIT_CTRL_C = 130
@@ -101,7 +103,9 @@ def _options(args: argparse.Namespace):
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """Print a line on stderr without any secret the process holds (a server may echo one in an error),
+    nor a terminal escape (an error may quote a server)."""
+    print(clean(redact(text)), file=sys.stderr, flush=True)
 
 
 def _config_wants_debug_log(options) -> bool:
@@ -179,12 +183,61 @@ def cmd_config(options, args) -> int:
             _err(f"Wrote {path}")
     print(f"Config file: {path}{'' if path.exists() else '  (not there: defaults are used)'}")
     try:
-        load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
         print(f"Config error: {exc}")
         return EXIT_USAGE
+    warnings = _config_warnings(config) + _unreachable(config)
+    for warning in warnings:
+        print(f"Warning: {warning}")
+    if warnings:
+        print("It loads, but the app will not use it all as written (see the warnings above).")
+        return EXIT_ERROR
     print("It loads fine.")
     return EXIT_OK
+
+
+def _config_warnings(config) -> list[str]:
+    """The warnings the app shows for ``config`` at start (themes and keys need Textual: imported here only)."""
+    from textual.theme import BUILTIN_THEMES
+
+    from hailuo_tui.bindings import is_key, known_ids
+    from hailuo_tui.config import config_warnings
+
+    return config_warnings(config, themes=BUILTIN_THEMES, binding_ids=known_ids(), is_key=is_key)
+
+
+def _unreachable(config, timeout: float = 3.0) -> list[str]:
+    """The URLs set in ``config`` (not the defaults) whose host does not take a TCP connection within ``timeout``."""
+    import socket
+    import threading
+    from urllib.parse import urlsplit
+
+    from hailuo_tui.config import Config, hide_password
+
+    urls = [(key, getattr(config, key)) for key in ("base_url", "proxy", "api_base_url")
+            if getattr(config, key) and getattr(config, key) != getattr(Config(), key)]
+    problems: list[str] = []
+    for key, url in urls:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        outcome: list[str] = []
+
+        def connect(host: str = parts.hostname or "", port: int = port, outcome: list[str] = outcome) -> None:
+            try:
+                socket.create_connection((host, port), timeout=timeout).close()
+                outcome.append("")
+            except OSError as exc:
+                outcome.append(exc.strerror or type(exc).__name__)
+
+        # A thread, so a name lookup that hangs is given up on too (the daemon thread is left behind).
+        thread = threading.Thread(target=connect, daemon=True)
+        thread.start()
+        thread.join(timeout + 1)
+        reason = outcome[0] if outcome else "no answer"
+        if reason:
+            problems.append(f"{key} {hide_password(url)!r} cannot be reached ({reason}).")
+    return problems
 
 
 async def cmd_login(services, args) -> int:
@@ -256,7 +309,7 @@ async def _status_web(services) -> int:
 
     auth = await services.auth()
     _report_vault(services)
-    print(f"Site:      {services.base_url}{'  (demo emulator)' if services.demo else ''}")
+    print(f"Site:      {redact(services.base_url)}{'  (demo emulator)' if services.demo else ''}")
     print(f"Keyring:   {services.vault.describe_backend()}")
     if auth is None:
         print("Web login: not logged in (run `hailuo-tui login`)")
@@ -268,9 +321,8 @@ async def _status_web(services) -> int:
         print(f"Web login: expired or refused ({source}); run `hailuo-tui login`")
         return EXIT_AUTH
     except HailuoError as exc:
-        print(f"Web login: {source}, not verified ({exc.title}: {exc.message})")
+        print(redact(f"Web login: {source}, not verified ({exc.title}: {exc.message})"))
         return exc.exit_code
-    from hailuo_tui.sanitize import clean
 
     name = clean(str(info.get("name") or info.get("userName") or "")).strip()
     print(f"Web login: logged in{f' as {name}' if name else ''} ({source})")
@@ -285,7 +337,6 @@ def _report_vault(services) -> None:
 
 async def cmd_ask(services, args) -> int:
     from hailuo_tui.provider import Finished, HailuoError, TextDelta, TitleGenerated
-    from hailuo_tui.sanitize import clean
 
     prompt = " ".join(args.prompt).strip()
     if not prompt and not sys.stdin.isatty():

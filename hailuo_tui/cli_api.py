@@ -11,6 +11,8 @@ import getpass
 import sys
 from typing import Any, TextIO
 
+from hailuo_tui.redact import redact
+
 EXIT_OK, EXIT_USAGE, EXIT_AUTH = 0, 2, 3
 _DIM, _RESET = "\x1b[2m", "\x1b[0m"
 _NO_KEY = (
@@ -20,7 +22,8 @@ _NO_KEY = (
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """Print a line on stderr without any secret the process holds (a server may echo one in an error)."""
+    print(redact(text), file=sys.stderr, flush=True)
 
 
 def report_api_vault(services: Any) -> None:
@@ -65,7 +68,7 @@ async def status_api(services: Any) -> int:
 
     source = await services.api_key_source()
     report_api_vault(services)
-    print(f"API host:  {_host_words(services)}")
+    print(f"API host:  {redact(_host_words(services))}")
     if source is None:
         print("API key:   none (run `hailuo-tui login --api-key`)")
         return EXIT_AUTH
@@ -82,7 +85,7 @@ async def status_api(services: Any) -> int:
         print(f"API key:   {where}, refused (a wrong key, or a key of the other region)")
         return EXIT_AUTH
     except HailuoError as exc:
-        print(f"API key:   {where}, not verified ({exc.title}: {exc.message})")
+        print(redact(f"API key:   {where}, not verified ({exc.title}: {exc.message})"))
         return exc.exit_code
     print(f"API key:   {where}, accepted")
     return EXIT_OK

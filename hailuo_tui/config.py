@@ -6,12 +6,17 @@ Nothing here runs at import time: :meth:`Paths.default` computes paths,
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from hailuo_tui.config_template import default_config_text  # noqa: F401  (its home used to be here)
 
 APP_NAME = "hailuo-tui"
 #: The MiniMax API's OpenAI-compatible base URL per ``api_region`` (the same as
@@ -150,6 +155,9 @@ class Config:
     """Fold the thinking section of an answer when the answer itself starts."""
     max_tokens: int = 8192
     """The most tokens an API answer may use (reasoning included)."""
+    #: The file these settings were read from (``None``: built in code), so warnings can name it.
+    #: Not a field: it is no setting, and two equal settings read from two files are equal.
+    source: ClassVar[Path | None] = None
 
 
 class ConfigError(Exception):
@@ -264,15 +272,16 @@ def _from_dict(path: Path, shown: str, data: dict[str, Any]) -> Config:
                         f"{shown}: keymap entry {binding!r} must be a string of keys like \"ctrl+n\", "
                         f"not {_type_name(keys)}.",
                     )
+                _check_key_syntax(path, shown, binding, keys)
             value = dict(value)
         elif kinds[key] is _NUMBER:
-            if value <= 0:
-                raise ConfigError(path, f"{shown}: {key!r} must be a positive number of seconds, not {value!r}.")
-            value = float(value)
+            value = _checked_seconds(path, shown, key, value)
         else:
             value = _checked_value(path, shown, key, value)
         values[key] = value
-    return Config(**values)
+    config = Config(**values)
+    config.source = path  # type: ignore[misc]  # per instance, see Config.source
+    return config
 
 
 def _checked_value(path: Path, shown: str, key: str, value: Any) -> Any:
@@ -282,88 +291,125 @@ def _checked_value(path: Path, shown: str, key: str, value: Any) -> Any:
             words = " or ".join(f'"{word}"' for word in _CHOICES[key])
             raise ConfigError(path, f"{shown}: {key!r} must be {words}, not {value!r}.")
     elif key == "max_tokens":
-        if value <= 0:
-            raise ConfigError(path, f"{shown}: 'max_tokens' must be a positive whole number, not {value!r}.")
+        if not 0 < value <= MAX_TOKENS_LIMIT:
+            raise ConfigError(path, f"{shown}: 'max_tokens' must be a positive whole number up to {MAX_TOKENS_LIMIT:,}, "
+                                    f"not {value!r}.")
     elif key == "default_model":
         if not value.strip():
             raise ConfigError(path, f"{shown}: 'default_model' must name a model, e.g. \"MiniMax-M3\".")
         return value.strip()
-    elif key == "api_base_url" and value.strip():
+    elif key in _URL_EXAMPLES and value is not None and (value.strip() or key != "api_base_url"):
         value = value.strip()
-        if not re.match(r"https?://[^/\s]+", value):
-            raise ConfigError(
-                path,
-                f"{shown}: 'api_base_url' must be an http(s) URL like \"https://api.minimax.io/v1\", not {value!r}.",
-            )
+        problem = url_problem(value)
+        if not problem and key == "api_base_url" and "@" in urlsplit(value).netloc:
+            problem = "the API key goes in the Authorization header: no user:password@ here"
+        if problem:
+            raise ConfigError(path, f"{shown}: {key!r} must be an http(s) URL like \"{_URL_EXAMPLES[key]}\", "
+                                    f"not {hide_password(value)!r} ({problem}).")
     return value
 
 
-def default_config_text() -> str:
-    """A commented example ``config.toml`` listing every setting with its default."""
-    return '''\
-# hailuo-tui settings. Every line is optional; the values shown are the defaults.
-# Location: ~/.config/hailuo-tui/config.toml (or the path in $HAILUO_TUI_CONFIG).
+#: Allowed range of each number of seconds: far outside it a value is a typo (or ``nan``/``inf``)
+#: that would make every request fail at once or overflow the event loop's timers.
+SECONDS_RANGE: dict[str, tuple[float, float]] = {
+    "login_timeout": (1.0, 86_400.0),
+    "read_timeout": (0.1, 86_400.0),
+    "connect_timeout": (0.1, 3_600.0),
+}
+#: The largest ``max_tokens`` accepted (well above any model's context window).
+MAX_TOKENS_LIMIT = 1_000_000
+_URL_EXAMPLES = {"base_url": "https://www.hailuo.ai", "proxy": "http://127.0.0.1:8080",
+                 "api_base_url": "https://api.minimax.io/v1"}
 
-# The Hailuo web endpoint.
-# base_url = "https://www.hailuo.ai"
 
-# HTTP(S) proxy for all requests.
-# proxy = "http://127.0.0.1:8080"
+def _checked_seconds(path: Path, shown: str, key: str, value: int | float) -> float:
+    low, high = SECONDS_RANGE[key]
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ConfigError(path, f"{shown}: {key!r} must be a number of seconds from {low:g} to {high:g}, "
+                                f"not {value!r}.")
+    return float(value)
 
-# A Textual theme name (try "textual-light", "nord", "gruvbox").
-# theme = "textual-dark"
 
-# Chrome/Chromium used to log in; found automatically when unset.
-# browser_path = "/usr/bin/chromium"
+def url_problem(url: str) -> str | None:
+    """Why ``url`` is not a usable http(s) URL (``None``: it is).
 
-# Run the login browser without a window.
-# headless = false
+    Args:
+        url: A URL from the config or the command line.
 
-# Seconds to wait for the login in the browser.
-# login_timeout = 300
+    Returns:
+        A few words ("not http or https", "no host", ...) or ``None``.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"malformed: {exc}"
+    if parts.scheme not in ("http", "https"):
+        return "not http or https"
+    if not parts.hostname:
+        return "no host"
+    if any(ch.isspace() for ch in url):
+        return "contains spaces"
+    if port == 0:
+        return "port 0"
+    return None
 
-# Seconds without a byte before a reply counts as stalled.
-# read_timeout = 60
 
-# Seconds to wait for a connection.
-# connect_timeout = 15
+def hide_password(url: str) -> str:
+    """``url`` with the password of a ``user:password@`` part replaced by ``***``."""
+    return re.sub(r"(?<=://)([^/@\s:]*):[^/@\s]*@", r"\1:***@", url)
 
-# Let Hailuo search the web by default.
-# web_search = false
 
-# Write a debug log (it never contains the token).
-# debug_log = false
+#: Key modifiers Textual reports (the kitty keyboard protocol adds super, hyper and meta).
+KEY_MODIFIERS = ("ctrl", "alt", "shift", "super", "hyper", "meta")
 
-# The backend of new conversations and of `hailuo-tui ask`: "web" (Hailuo web chat)
-# or "api" (the official MiniMax API, with an API key: `hailuo-tui login --api-key`).
-# default_backend = "web"
 
-# Where your API key was made: "international" (api.minimax.io) or "china" (api.minimaxi.com).
-# api_region = "international"
+def _check_key_syntax(path: Path, shown: str, binding: str, keys: str) -> None:
+    """A keymap value is a comma-separated list of non-empty keys (which names exist is :func:`config_warnings`')."""
+    if not keys.strip() or any(not part.strip() for part in keys.split(",")):
+        raise ConfigError(path, f"{shown}: keymap entry {binding!r} must list keys like \"ctrl+n\" or "
+                                f"\"f2,ctrl+r\", not {keys!r}.")
 
-# Another OpenAI-compatible host (a mirror, a gateway); overrides api_region when set.
-# api_base_url = ""
 
-# The model of new API conversations (`hailuo-tui models` lists them).
-# default_model = "MiniMax-M3"
+def config_warnings(
+    config: Config,
+    *,
+    themes: Collection[str],
+    binding_ids: Collection[str],
+    is_key: Callable[[str], bool],
+) -> list[str]:
+    """What the app will ignore in ``config``, one sentence each naming the file; the app and ``config`` share it.
 
-# The system prompt of new API conversations (empty: none).
-# system_prompt = ""
+    The three checks need Textual (its themes, key names and our bindings), which this module never
+    imports: the caller passes them in.
 
-# How API conversations get a name: "model" (a short second request) or "first-line".
-# api_titles = "model"
+    Args:
+        config: Settings read by :func:`load_config`.
+        themes: The theme names the app can use.
+        binding_ids: Every binding id the keymap may name.
+        is_key: Whether one key name (e.g. ``"ctrl+n"``) is one Textual can deliver.
 
-# Ask API models to reason before answering, where the model lets you choose.
-# thinking = true
+    Returns:
+        Warnings (empty when the app will use every setting as written).
+    """
+    where = _shown(config.source) if config.source is not None else "the config"
+    warnings = []
+    if config.theme not in themes:
+        warnings.append(f"{where}: unknown theme {config.theme!r}; the default theme is used. "
+                        f"Themes: {', '.join(sorted(themes))}.")
+    unknown = sorted(set(config.keymap) - set(binding_ids))
+    if unknown:
+        warnings.append(f"{where}: unknown binding ids in [keymap]: {', '.join(map(repr, unknown))}; "
+                        "they are ignored (F1 lists the ids).")
+    for binding, keys in sorted(config.keymap.items()):
+        bad = [key.strip() for key in keys.split(",") if not is_key(key.strip())]
+        if binding not in unknown and bad:
+            warnings.append(f"{where}: keymap entry {binding!r} names keys that do not exist: "
+                            f"{', '.join(map(repr, bad))}; the default keys are kept.")
+    return warnings
 
-# Fold the thinking section when the answer starts.
-# fold_thinking = true
 
-# The most tokens an API answer may use (reasoning included).
-# max_tokens = 8192
-
-# Change keys: binding id = "keys" (comma-separate several keys).
-[keymap]
-# "chat.stop" = "escape"
-# "conversation.new" = "ctrl+n"
-'''
+def usable_keymap(config: Config, *, binding_ids: Collection[str], is_key: Callable[[str], bool]) -> dict[str, str]:
+    """The keymap entries the app applies: known binding ids whose keys all exist."""
+    return {binding: keys for binding, keys in config.keymap.items()
+            if binding in binding_ids and all(is_key(key.strip()) for key in keys.split(","))}

@@ -6,6 +6,9 @@ import logging
 import os
 import re
 
+from hailuo_tui.redact import redact as redact_secrets
+from hailuo_tui.sanitize import clean
+
 #: Header names and JSON keys whose values are secrets.
 _SECRET = re.compile(
     r"""(?ix)
@@ -21,12 +24,15 @@ _SK_KEY = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
 
 
 def redact(text: str) -> str:
-    """Hide secret values (``token``, ``yy``, cookies, anything JWT-shaped, bearer and ``sk-`` API keys)."""
+    """Hide secret values (``token``, ``yy``, cookies, anything JWT-shaped, bearer and ``sk-`` API keys, every
+    secret registered with :mod:`hailuo_tui.redact`) and terminal escapes (a log read with ``cat`` or ``less -R``)."""
     text = _SECRET.sub(lambda m: m.group("key") + "<redacted>", text)
     text = _BEARER.sub(lambda m: m.group(1) + "<redacted>", text)
     text = _API_KEY.sub(lambda m: m.group("key") + "<redacted>", text)
     text = _SK_KEY.sub("<redacted-key>", text)
-    return _JWT.sub("<redacted-jwt>", text)
+    text = _JWT.sub("<redacted-jwt>", text)
+    # The secrets themselves, wherever they are (a server echoing them inside HTML or nested JSON).
+    return clean(redact_secrets(text))
 
 
 class RedactingFormatter(logging.Formatter):

@@ -32,6 +32,7 @@ from hailuo_tui.domain import MessageStatus, Role
 from hailuo_tui.history import provider_messages, server_conversation
 from hailuo_tui.provider.backend import Backend, ChatRequest
 from hailuo_tui.provider.errors import AuthError, HailuoError, StreamInterrupted
+from hailuo_tui.redact import redact
 from hailuo_tui.provider.models import (
     ChatStarted,
     Finished,
@@ -346,6 +347,8 @@ class ReplySession:
     async def _finish(self, host: ReplyHost, status: MessageStatus, error: str | None) -> None:
         if self.closing:
             error = "Stopped when hailuo-tui was closed."
+        # Saved and shown: a server may have echoed the token or key into its error text.
+        error = redact(error) if error else error
         # The chat id, the title and any periodic save first: the final save comes after them.
         for exc in await self.settle():
             log.error("reply %s: background store work failed: %r", self.message_id, exc)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from hailuo_tui.config import API_HOSTS, Config, Paths, load_config
 from hailuo_tui.provider import AuthError, AuthResult, Conversation, LoginProgress, LoginRequested
+from hailuo_tui.redact import remember_secret, remember_url
 
 if TYPE_CHECKING:
     from hailuo_tui.emulator import Emulator
@@ -65,6 +66,9 @@ class Services:
         self.proxy = options.proxy if options.proxy is not None else config.proxy
         self.headless = options.headless if options.headless is not None else config.headless
         self.browser_path = options.browser or config.browser_path
+        # URL passwords are secrets too: no error or log line quotes them from here on.
+        for url in (self.base_url, self.proxy, options.api_base_url, config.api_base_url):
+            remember_url(url)
 
     # --- lifecycle ------------------------------------------------------------
 
@@ -244,10 +248,9 @@ class Services:
         """The API key to use now: the demo key (demo mode), else ``$MINIMAX_API_KEY``, else the vault's."""
         if self.demo and self.emulator is not None:
             return self.emulator.demo_api_key
-        key = os.environ.get(API_KEY_ENV, "").strip()
-        if key:
-            return key
-        return await self.api_key_vault.load()
+        key = os.environ.get(API_KEY_ENV, "").strip() or await self.api_key_vault.load()
+        remember_secret(key)
+        return key or None
 
     async def api_key_source(self) -> str | None:
         """Where :meth:`api_key` finds the key: ``"env"``, ``"demo"``, ``"keyring"``, ``"memory"`` or ``None``.

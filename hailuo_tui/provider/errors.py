@@ -7,6 +7,8 @@ these texts ever contains the token.
 
 from __future__ import annotations
 
+from hailuo_tui.redact import redact
+
 
 class HailuoError(Exception):
     """Base of every error the provider raises on purpose."""
@@ -18,9 +20,13 @@ class HailuoError(Exception):
     retryable: bool = True
 
     def __init__(self, message: str, *, detail: str | None = None, partial: str = "") -> None:
+        # A server or proxy may echo the token, the API key or a URL password into the text
+        # an error quotes: every secret the process holds is taken out here, once for all
+        # the places an error goes (the screen, the database, the log, stderr).
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.detail = detail
+        self.detail = redact(detail) if detail else detail
         #: Assistant text received before the failure (never lost).
         self.partial = partial
 
@@ -139,7 +145,7 @@ class ProtocolChanged(HailuoError):
     def __init__(self, message: str, *, sample: str = "", **kw) -> None:
         super().__init__(message, **kw)
         #: A (size-limited) raw sample of what was received, for bug reports.
-        self.sample = sample[:2000]
+        self.sample = redact(sample[:2000])
 
 
 class LoginError(HailuoError):

@@ -31,6 +31,7 @@ from hailuo_tui.provider.models import HistoryTrimmed
 from hailuo_tui.provider.openai_stream import ChunkMapper, api_error, error_info
 from hailuo_tui.provider.reasoning import ReasoningSplitter
 from hailuo_tui.provider.sse import SSEDecoder, SSELineTooLong
+from hailuo_tui.redact import remember_secret, remember_url
 from hailuo_tui.sanitize import clean
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,9 @@ class MiniMaxAPI:
     ) -> None:
         self._key = (api_key or "").strip()
         self.base_url = base_url.rstrip("/")
+        remember_secret(self._key)  # an echo of the key in an error body is redacted everywhere
+        remember_url(self.base_url)
+        remember_url(proxy)
         self.proxy = proxy
         self.read_timeout = read_timeout
         self.connect_timeout = connect_timeout

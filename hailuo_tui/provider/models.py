@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Union
 
+from hailuo_tui.redact import remember_secret
+
 MESSAGE_PATH = "/v4/api/chat/msg"
 
 
@@ -56,6 +58,11 @@ class AuthResult:
     headers: dict[str, str] = field(default_factory=dict)
     #: The site the login happened on (so an emulator login is used against the emulator).
     base_url: str | None = None
+
+    def __post_init__(self) -> None:
+        # Every token the process holds passes through here: from then on, no error,
+        # log line or saved text can quote it.
+        remember_secret(self.token)
 
     @property
     def query(self) -> str:

@@ -36,7 +36,7 @@ class CodePickerScreen(ModalScreen[int | None]):
             for number, (language, code) in enumerate(self._blocks, 1):
                 lines = code.strip("\n").splitlines() or [""]
                 preview = clean(lines[0])[:70]
-                label = Content(f"{number:>2}. [{language or 'text'}] {preview}  ({len(lines)} lines)")
+                label = Content(f"{number:>2}. [{clean(language)[:20] or 'text'}] {preview}  ({len(lines)} lines)")
                 options.append(Option(label))
             yield OptionList(*options, id="blocks")
 

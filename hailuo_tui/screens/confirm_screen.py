@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from hailuo_tui.sanitize import clean
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Returns ``True`` when the user confirms."""
@@ -26,9 +28,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, question: str, *, confirm: str = "Yes", note: str = "This cannot be undone.") -> None:
         super().__init__()
-        self._question = question
+        self._question = clean(question)  # may quote a server's title: shown as plain text
         self._confirm = confirm
-        self._note = note
+        self._note = clean(note)
 
     def compose(self) -> ComposeResult:
         with Vertical():

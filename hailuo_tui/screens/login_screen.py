@@ -9,11 +9,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 from textual.worker import WorkerState
 
 from hailuo_tui.provider import AuthResult, HailuoError
+from hailuo_tui.config import hide_password
+from hailuo_tui.sanitize import clean
 
 if TYPE_CHECKING:
     from hailuo_tui.services import Services
@@ -68,8 +71,8 @@ class LoginScreen(ModalScreen["AuthResult | str | None"]):
         with Vertical():
             yield Label("Welcome to hailuo-tui" if self._welcome else "Log in to Hailuo", id="login-title")
             if self._reason:
-                yield Static(self._reason, id="login-reason", markup=False)
-            yield Static(WELCOME.format(site=site), markup=False)
+                yield Static(Content(clean(self._reason)), id="login-reason", markup=False)
+            yield Static(Content(clean(WELCOME.format(site=hide_password(site)))), markup=False)
             with Horizontal(id="login-buttons"):
                 yield Button("Log in with browser", id="browser", variant="primary")
                 yield Button("Paste a token", id="paste")
@@ -90,10 +93,10 @@ class LoginScreen(ModalScreen["AuthResult | str | None"]):
             self.query_one("#browser", Button).focus()
 
     def _progress(self, text: str) -> None:
-        self.query_one("#login-progress", Static).update(text)
+        self.query_one("#login-progress", Static).update(Content(clean(text)))
 
     def _error(self, text: str) -> None:
-        self.query_one("#login-error", Static).update(text)
+        self.query_one("#login-error", Static).update(Content(clean(text)))
 
     @on(Button.Pressed, "#browser")
     def start_browser_login(self) -> None:

@@ -48,7 +48,7 @@ class ModelPickerScreen(ModalScreen[tuple[str, str] | None]):
                 options.append(Option(Content(label)))
             yield OptionList(*options, id="models")
             if self._note:
-                yield Static(Content(self._note), id="picker-note")
+                yield Static(Content(clean(self._note)), id="picker-note")
 
     def on_mount(self) -> None:
         option_list = self.query_one(OptionList)

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from hailuo_tui.sanitize import clean
+
 
 class RenameScreen(ModalScreen[str | None]):
     """Returns the new title, or ``None`` when cancelled."""
@@ -22,7 +24,7 @@ class RenameScreen(ModalScreen[str | None]):
 
     def __init__(self, title: str | None) -> None:
         super().__init__()
-        self._title = title or ""
+        self._title = " ".join(clean(title or "").split())  # a server's title: no escapes into the field
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
+from hailuo_tui.sanitize import clean
+
 
 class SystemPromptScreen(ModalScreen[str | None]):
     """Returns the new system prompt ("" for none), or ``None`` when cancelled."""
@@ -35,7 +37,7 @@ class SystemPromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("System prompt for this conversation (Ctrl+S saves, Esc cancels)")
-            yield Static(self._note, id="prompt-note", markup=False)
+            yield Static(clean(self._note), id="prompt-note", markup=False)
             yield TextArea(self._text, id="system-prompt", soft_wrap=True, show_line_numbers=False)
             with Horizontal():
                 yield Button("Save", id="save", variant="primary")

@@ -138,3 +138,81 @@ async def test_config_init_writes_a_private_default_that_loads(tmp_path):
     path.write_text("read_timeout = 'soon'\n")
     code, out, err = await run_cli("config", env=env)
     assert code == 2 and "read_timeout" in out
+
+
+# --- config values checked in one place (issue 11) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [("read_timeout = nan\n", "read_timeout"), ("connect_timeout = inf\n", "connect_timeout"),
+     ('base_url = "ftp://www.hailuo.ai"\n', "base_url"), ('proxy = "socks5://127.0.0.1:9"\n', "proxy")],
+)
+async def test_config_and_ask_refuse_values_that_cannot_work(tmp_path, line, key):
+    env = cli_env(tmp_path)
+    path = tmp_path / "config" / "hailuo-tui" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(line)
+    code, out, err = await run_cli("config", env=env)
+    assert code == 2 and f"'{key}'" in out and "It loads fine" not in out, out + err
+    # `ask` says the same instead of failing every request at once or with an OverflowError
+    code, out, err = await run_cli("ask", "--demo", "hi", env=env)
+    assert code == 2 and f"'{key}'" in err and "Traceback" not in err, err
+
+
+async def test_config_warns_as_the_app_does_about_themes_ids_and_keys(tmp_path):
+    env = cli_env(tmp_path)
+    path = tmp_path / "config" / "hailuo-tui" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('theme = "[/x]"\n[keymap]\n"chat.send" = "entr"\n"no.such" = "f5"\n"chat.stop" = "escape"\n')
+    code, out, err = await run_cli("config", env=env)
+    assert code == 1 and "It loads fine" not in out, out + err
+    warnings = [line for line in out.splitlines() if line.startswith("Warning: ")]
+    assert len(warnings) == 3, out
+    assert all("config.toml" in w for w in warnings)
+    assert "'[/x]'" in warnings[0] and "'no.such'" in warnings[1] and "'entr'" in warnings[2]
+
+
+async def test_config_says_when_a_url_it_sets_cannot_be_reached(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = cli_env(tmp_path)
+    path = tmp_path / "config" / "hailuo-tui" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(f'base_url = "http://me:pw-4a7c2e@127.0.0.1:{port}"\n')
+    code, out, err = await run_cli("config", env=env)
+    assert code == 1 and "base_url" in out and "cannot be reached" in out, out + err
+    assert "pw-4a7c2e" not in out + err
+    # ask: the password of base_url is never echoed either
+    code, out, err = await run_cli("ask", "hi", env={**env, "HAILUO_TOKEN": "tok-cafe0123456789"})
+    assert code == 7 and "Could not reach" in err, err
+    assert "pw-4a7c2e" not in out + err and "tok-cafe0123456789" not in out + err
+
+
+# --- secrets echoed by a hostile server (issue 11) -----------------------------------------------
+
+
+@pytest.mark.parametrize("wrap", ["json-in-json", "html"])
+@pytest.mark.parametrize("status", [400, 500])
+async def test_a_server_echoing_the_token_and_key_never_gets_them_printed_or_logged(tmp_path, wrap, status):
+    from tests.hostile_echo import EchoServer
+
+    token, key, password = "tok-7f3a9cQQe1b2zz", "mmk_Zr8qLw2Vx5QQ", "pw-91b0c3d7"
+    env = cli_env(tmp_path, HAILUO_TOKEN=token, MINIMAX_API_KEY=key)
+    async with EchoServer(status, wrap) as server:
+        url = server.url.replace("http://", f"http://me:{password}@")
+        code, out, err = await run_cli("--debug", "--base-url", url, "ask", "hi", env=env)
+        assert code in (4, 6) and ("refused" in err or "failed" in err), err
+        code2, out2, err2 = await run_cli("--debug", "--backend", "api", "--api-base-url", server.url + "/v1", "ask",
+                                          "hi", env=env)
+        assert code2 in (4, 6), err2
+        assert server.hits >= 3  # the register call, the web chat, the API chat: the echo was sent
+    log = tmp_path / "data" / "hailuo-tui" / "hailuo-tui.log"
+    logged = log.read_text()
+    assert "POST" in logged
+    for secret in (token, key, password):
+        for text in (out, err, out2, err2, logged):
+            assert secret not in text and secret[4:12] not in text

@@ -252,3 +252,122 @@ def test_bad_api_settings_name_key_and_fix(tmp_path: Path, text: str, key: str, 
 
 def test_empty_api_base_url_means_the_region(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, 'api_base_url = ""\n')).api_base_url == ""
+
+
+# --- every value checked (issue 11: nan, inf, garbage keys, non-HTTP URLs) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("read_timeout = nan\n", "read_timeout"),
+        ("read_timeout = -nan\n", "read_timeout"),
+        ("connect_timeout = inf\n", "connect_timeout"),
+        ("login_timeout = -inf\n", "login_timeout"),
+        ("read_timeout = 0.01\n", "read_timeout"),
+        ("connect_timeout = 1e12\n", "connect_timeout"),
+        ("login_timeout = 100000000\n", "login_timeout"),
+        ("max_tokens = 99999999999\n", "max_tokens"),
+        ("max_tokens = -1\n", "max_tokens"),
+    ],
+)
+def test_numbers_must_be_finite_and_within_sane_bounds(tmp_path: Path, line: str, key: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, line))
+    assert repr(key) in err.value.message and "config.toml" in err.value.message
+
+
+def test_numbers_inside_the_bounds_load(tmp_path: Path) -> None:
+    c = load_config(write(tmp_path, "read_timeout = 0.5\nconnect_timeout = 3600\nlogin_timeout = 86400\n"))
+    assert (c.read_timeout, c.connect_timeout, c.login_timeout) == (0.5, 3600.0, 86400.0)
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ('base_url = "ftp://www.hailuo.ai"\n', "base_url"),
+        ('base_url = "www.hailuo.ai"\n', "base_url"),
+        ('base_url = ""\n', "base_url"),
+        ('base_url = "https://"\n', "base_url"),
+        ('base_url = "https://host:99999"\n', "base_url"),
+        ('proxy = "socks5://127.0.0.1:1080"\n', "proxy"),
+        ('proxy = "127.0.0.1:8080"\n', "proxy"),
+        ('api_base_url = "file:///etc/passwd"\n', "api_base_url"),
+    ],
+)
+def test_urls_must_be_http_or_https_with_a_host(tmp_path: Path, line: str, key: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, line))
+    assert repr(key) in err.value.message and "http(s) URL" in err.value.message
+
+
+def test_a_bad_url_with_a_password_does_not_echo_the_password(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, 'proxy = "socks5://me:hunter2secret@127.0.0.1:1080"\n'))
+    assert "hunter2secret" not in err.value.message and "me:***@" in err.value.message
+
+
+def test_good_urls_load(tmp_path: Path) -> None:
+    c = load_config(write(tmp_path, 'base_url = "http://127.0.0.1:8080"\nproxy = "http://u:p@127.0.0.1:3128"\n'))
+    assert (c.base_url, c.proxy) == ("http://127.0.0.1:8080", "http://u:p@127.0.0.1:3128")
+
+
+@pytest.mark.parametrize("keys", ["", " ", "ctrl+n,", ",f2", "f2,,f3"])
+def test_keymap_values_must_list_keys(tmp_path: Path, keys: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, f'[keymap]\n"chat.send" = "{keys}"\n'))
+    assert "'chat.send'" in err.value.message
+
+
+def test_the_config_remembers_its_file(tmp_path: Path) -> None:
+    path = write(tmp_path, 'theme = "nord"\n')
+    assert load_config(path).source == path
+    assert Config().source is None and load_config(path) == Config(theme="nord")
+
+
+def _warnings(config: Config) -> list[str]:
+    from textual.theme import BUILTIN_THEMES
+
+    from hailuo_tui.bindings import is_key, known_ids
+    from hailuo_tui.config import config_warnings
+
+    return config_warnings(config, themes=BUILTIN_THEMES, binding_ids=known_ids(), is_key=is_key)
+
+
+def test_warnings_name_the_file_the_theme_the_ids_and_the_keys(tmp_path: Path) -> None:
+    from hailuo_tui.bindings import is_key, known_ids
+    from hailuo_tui.config import usable_keymap
+
+    path = write(tmp_path, 'theme = "[/x]"\n[keymap]\n"chat.send" = "entr"\n"chat.stop" = "escape,ctrl+ctrl+x"\n'
+                           '"conversation.new" = "ctrl+n"\n"no.such" = "f5"\n')
+    config = load_config(path)
+    warnings = _warnings(config)
+    assert len(warnings) == 4 and all(w.startswith(str(path)) for w in warnings)
+    assert "'[/x]'" in warnings[0] and "nord" in warnings[0]
+    assert "'no.such'" in warnings[1] and "[keymap]" in warnings[1]
+    assert "'chat.send'" in warnings[2] and "'entr'" in warnings[2]
+    assert "'chat.stop'" in warnings[3] and "'ctrl+ctrl+x'" in warnings[3] and "'escape'" not in warnings[3]
+    assert usable_keymap(config, binding_ids=known_ids(), is_key=is_key) == {"conversation.new": "ctrl+n"}
+
+
+def test_a_clean_config_has_no_warnings(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, 'theme = "nord"\n[keymap]\n"chat.send" = "ctrl+s,f9"\n'
+                                         '"chat.stop" = "escape"\n"focus.sidebar" = "question_mark"\n'))
+    assert _warnings(config) == []
+    assert _warnings(load_config(write(tmp_path, default_config_text()))) == []
+
+
+@pytest.mark.parametrize("key", ["ctrl+n", "alt+up", "ctrl+pageup", "f24", "escape", "enter", "space", "tab",
+                                 "shift+tab", "a", "N", "1", "slash", "question_mark", "ctrl+shift+home", "super+k"])
+def test_keys_textual_delivers_are_keys(key: str) -> None:
+    from hailuo_tui.bindings import is_key
+
+    assert is_key(key)
+
+
+@pytest.mark.parametrize("key", ["entr", "Ctrl+n", "control+n", "ctrl+", "ctrl+ctrl+n", "", " ", "f2 f3", "ctrl+nope",
+                                 "<any>", "+"])
+def test_garbage_is_not_a_key(key: str) -> None:
+    from hailuo_tui.bindings import is_key
+
+    assert not is_key(key)
