@@ -41,7 +41,7 @@ class LoginScreen(ModalScreen["AuthResult | str | None"]):
     ]
     DEFAULT_CSS = """
     LoginScreen { align: center middle; }
-    LoginScreen > Vertical { width: 76; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    LoginScreen > Vertical { width: 90; max-width: 100%; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
     LoginScreen #login-title { text-style: bold; margin-bottom: 1; }
     LoginScreen #login-reason { color: $warning; margin-bottom: 1; }
     LoginScreen #login-buttons { height: auto; margin-top: 1; }

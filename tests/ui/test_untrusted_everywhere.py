@@ -174,6 +174,8 @@ async def test_a_registration_error_with_markup_is_shown_literally_at_start_and_
             inert(next(text for text in toasts(app) if "[/nope]" in text))
             await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the welcome screen")
             monkeypatch.delenv("HAILUO_TOKEN")
+            # The screen focuses its first button once mounted: click only after that, or that focus wins.
+            await wait_until(pilot, lambda: app.focused is app.screen.query_one("#browser"), what="the mounted screen")
             await pilot.click("#paste")
             field = app.screen.query_one("#token", Input)
             await wait_until(pilot, lambda: app.focused is field, what="the token field")  # else Enter opens Chromium
