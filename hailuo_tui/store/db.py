@@ -88,6 +88,10 @@ class ChatStore:
         """One IMMEDIATE transaction: takes the write lock up front, so no upgrade deadlock."""
         with self._lock:
             conn = self._conn
+            if conn.in_transaction:
+                # A write inside another one (add_turn): it commits or rolls back with it.
+                yield conn
+                return
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
@@ -252,6 +256,19 @@ class ChatStore:
             )
             fts.reindex_message(conn, mid, (None, None), fts.indexed_texts(role, status, content, reasoning))
         return MessageRow(mid, conversation_id, role, content, status, error, now, now, reasoning, usage)
+
+    def add_turn(self, conversation_id: int, user_text: str | None) -> tuple[MessageRow | None, MessageRow]:
+        """Save the user's message (unless ``None``) and the answer's ``streaming`` row in one transaction.
+
+        Either both are on disk or neither is: a failed save leaves no half turn behind, and the
+        caller still holds the text (the app puts it back in the message box).
+        """
+        with self._write():  # the nested writes below join this transaction (the lock is re-entrant)
+            user = None
+            if user_text is not None:
+                user = self.add_message(conversation_id, "user", user_text)
+            answer = self.add_message(conversation_id, "assistant", "", status=MessageStatus.STREAMING)
+        return user, answer
 
     def update_message(
         self, message_id: int, *, content: str | None = None, status: str | None = None, error: Any = _UNSET,
