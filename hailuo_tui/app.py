@@ -92,8 +92,14 @@ class HailuoApp(App[int]):
         )
 
     async def _open_chat(self) -> None:
+        from hailuo_tui.store import StoreError
+
         assert self.services is not None
-        await self.store.recover_interrupted()
+        try:
+            await self.store.recover_interrupted()
+        except StoreError as exc:  # the first write: a read-only file or disk, a lock held on
+            self.exit(return_code=1, message=f"{exc.title}: {exc.message}")
+            return
         # The login is read once the chat screen's first frame is drawn: the keyring
         # (its import, backend discovery, a D-Bus round trip) is not needed to show the
         # sidebar and the prompt. Whatever needs the login waits for it (get_auth).
@@ -136,6 +142,37 @@ class HailuoApp(App[int]):
             if unknown:
                 self.notify(f"Unknown binding ids in [keymap]: {', '.join(unknown)} (see F1).", severity="warning", timeout=10)
             self.set_keymap({k: v for k, v in config.keymap.items() if k in known})
+
+    # --- storage faults -------------------------------------------------------
+
+    async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        # Key bindings and palette entries run actions here (rename, delete, export… read or
+        # write the store): a store refusal is said on the screen, not raised into Textual.
+        from hailuo_tui.store import StoreError
+
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except StoreError as exc:
+            self._store_problem(exc)
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        # The last net (a dialog's callback, a worker): Textual would print a traceback and exit.
+        from hailuo_tui.store import StoreError
+
+        if isinstance(error, StoreError) and self.chat_screen is not None and self.chat_screen.is_attached:
+            self._store_problem(error)
+            return
+        if isinstance(error, StoreError):
+            self.exit(return_code=1, message=f"{error.title}: {error.message}")
+            return
+        super()._handle_exception(error)
+
+    def _store_problem(self, exc: Any) -> None:
+        if self.chat_screen is not None and self.chat_screen.is_attached:
+            self.chat_screen.store_problem(exc)
+        else:
+            self.notify(exc.message, title=exc.title, severity="error", timeout=15, markup=False)
 
     # --- keymap ---------------------------------------------------------------
 

@@ -45,6 +45,8 @@ def open_database(path: str) -> sqlite3.Connection:
     """
     memory = is_memory(path)
     created = False if memory else _prepare_file(Path(path))
+    if not (memory or created):
+        _require_writable(Path(path))
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT)
     except sqlite3.Error as exc:
@@ -81,6 +83,24 @@ def _prepare_file(path: Path) -> bool:
         ) from exc
     os.close(fd)
     return True
+
+
+def _require_writable(path: Path) -> None:
+    """Refuse, before SQLite touches it, a file (or folder: the journal goes there) that cannot be written.
+
+    SQLite would open it read-only and fail at the first write (the user's message): said at
+    start instead. Checked with access(2), which sees read-only mounts and, for users other
+    than root, the permissions.
+    """
+    for target in (path, path.parent):
+        if not os.access(target, os.W_OK):
+            why = "its disk is mounted read-only" if _disk_state(str(path)) == "readonly" else f"{target} is read-only"
+            raise StoreError(
+                str(path),
+                f"The conversation database at {path} cannot be written: {why}.{_WAY_OUT['readonly']}",
+                title="Read-only conversation database",
+                kind="readonly",
+            )
 
 
 def _errno_kind(exc: OSError) -> str:
