@@ -115,9 +115,11 @@ def os_error(path: str, exc: OSError, what: str = "prepare the data directory fo
     """A :class:`StoreError` for an operating-system error around the database (its directory, say)."""
     kind = _errno_kind(exc)
     where = exc.filename or path
+    if kind == "readonly":
+        what = "write to the folder of"
     return StoreError(
         path,
-        f"Could not {what} the conversation database ({where}: {exc.strerror}).{_WAY_OUT.get(kind, '')}",
+        f"Could not {what} the conversation database at {path} ({where}: {exc.strerror}).{_WAY_OUT.get(kind, '')}",
         kind=kind,
     )
 

@@ -122,15 +122,30 @@ def fill(disk: Path, leave: int = 0) -> Path:
     return junk
 
 
-def damage_middle_page(path: Path) -> None:
-    """Overwrite one page in the middle of a database file (the header and first pages stay intact)."""
-    size = path.stat().st_size
+def damage_middle_page(path: Path, table: str | None = None, *, every: bool = False) -> int:
+    """Overwrite one page in the middle of a database file (the header and first pages stay intact).
+
+    ``table``: the middle one of that table's pages (found with the ``dbstat`` table) instead of the
+    file's middle page; ``every``: all of that table's pages. Returns the page number (1-based).
+    """
     page = 4096
-    pages = size // page
-    assert pages >= 8, "the database is too small to damage in the middle"
+    if table is None:
+        pages = path.stat().st_size // page
+        assert pages >= 8, "the database is too small to damage in the middle"
+        number = pages // 2 + 1
+    else:
+        conn = sqlite3.connect(path)
+        try:
+            found = [n for (n,) in conn.execute("SELECT pageno FROM dbstat WHERE name = ? ORDER BY pageno", (table,))]
+        finally:
+            conn.close()
+        assert found, f"no pages of {table}"
+        number = found[len(found) // 2]
     with open(path, "r+b") as f:
-        f.seek((pages // 2) * page)
-        f.write(bytes((i * 37 + 11) % 256 for i in range(page)))
+        for n in found if table is not None and every else [number]:
+            f.seek((n - 1) * page)
+            f.write(bytes((i * 37 + 11) % 256 for i in range(page)))
+    return number
 
 
 def fill_store(path: Path, conversations: int = 60, per: int = 10) -> None:
