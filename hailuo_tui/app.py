@@ -107,6 +107,28 @@ class HailuoApp(App[int]):
         screen = self.chat_screen = ChatScreen(self.services, self.store, self)
         await self.push_screen(screen)
         screen.call_after_refresh(self._start_loading_auth)
+        screen.call_after_refresh(self._start_checking_store)
+
+    def _start_checking_store(self) -> None:
+        from hailuo_tui.store.connection import needs_check
+
+        path = str(self.services.paths.db_path) if self.services is not None else ""
+        if path and needs_check(path):  # too big to check before the first frame (connection.CHECK_AT_OPEN_BYTES)
+            self.run_worker(self._check_store(path), group="store-check", exit_on_error=False)
+
+    async def _check_store(self, path: str) -> None:
+        """Check a big database beside the app; a damaged one gets the offer made at start for small ones."""
+        from hailuo_tui.store.connection import quick_check
+
+        damaged = await asyncio.to_thread(quick_check, path)
+        if damaged is None or self.chat_screen is None:
+            return
+        screen, store = self.chat_screen, self.store
+        await screen.stop_all()
+        self.chat_screen = self.store = None
+        await self.pop_screen()  # its workers end with it, before the store closes under them
+        await store.close()
+        self._offer_fresh_store(damaged)
 
     def _start_loading_auth(self) -> None:
         self.run_worker(self._load_auth(), group="auth", exit_on_error=False)

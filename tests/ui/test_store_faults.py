@@ -234,7 +234,9 @@ async def test_an_answer_is_complete_only_once_saved_while_a_lock_is_held_across
         reply = next(iter(screen.replies.values()))
         with holding_lock(db):
             bubble = app.screen.query_one(ChatView).bubble_for(reply.message_id)
-            await wait_until(pilot, lambda: getattr(bubble, "unsaved", None) == "locked by another program", what="the bubble's note")
+            await wait_until(
+                pilot, lambda: getattr(bubble, "unsaved", None) == "locked by another program", what="the bubble's note"
+            )
             await wait_until(pilot, lambda: reply.text == ANSWER, what="the whole answer")
             await pilot.pause(1.0)
             assert bubble.status == "streaming" and screen.replies  # not "complete": not on disk
@@ -374,3 +376,22 @@ async def test_store_errors_in_the_sidebar_rename_delete_search_and_export_are_s
         screen.query_one("#search").value = "message"
         await wait_until(pilot, lambda: "damaged" in _status(app), what="the search error")
         assert app.screen is screen and app.is_running
+
+
+async def test_a_big_damaged_database_is_checked_after_the_first_frame(make_app, emu, tmp_path, monkeypatch):
+    from hailuo_tui.store import connection
+
+    monkeypatch.setattr(connection, "CHECK_AT_OPEN_BYTES", 0)  # every file counts as big
+    db = paths_under(tmp_path).db_path
+    fill_store(db)
+    damage_middle_page(db)
+    before = db.read_bytes()
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the offer")
+        assert "damaged" in str(app.screen.query("Label").first().render())
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen.loaded, what="a new chat")
+        assert await app.store.count_conversations() == 0
+    [kept] = list(db.parent.glob("hailuo.sqlite3.corrupt-*"))
+    assert kept.read_bytes() == before
