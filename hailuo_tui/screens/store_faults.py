@@ -31,8 +31,11 @@ class StoreFaults:
         """Tell the user the store refused something: a toast and the status bar, never a traceback."""
         screen: Any = self
         screen.log.warning(f"store: {exc.kind}: {exc.message}")
+        if not screen.is_attached:
+            return  # the screen is going away (the store is being replaced): nothing to tell it
         title = what or f"Conversation database {exc.reason}"
-        screen.query_one(StatusBar).set_error(title, exc.message, "")
+        for bar in screen.query(StatusBar):
+            bar.set_error(title, exc.message, "")
         screen.notify(exc.message, title=title, severity="error", timeout=15, markup=False)
 
     def _restore_typed(self, text: str) -> None:
@@ -46,7 +49,8 @@ class StoreFaults:
         """The message could not be saved: nothing was sent, and the text goes back in the box."""
         self._restore_typed(text)
         self.store_problem(exc, f"Your message was not saved ({exc.reason})")
-        self.query_one(StatusBar).set_error(  # type: ignore[attr-defined]
-            f"Not sent: your message was not saved ({exc.reason})",
-            "it is back in the message box; press Enter to try again", "",
-        )
+        for bar in self.query(StatusBar):  # type: ignore[attr-defined]
+            bar.set_error(
+                f"Not sent: your message was not saved ({exc.reason})",
+                "it is back in the message box; press Enter to try again", "",
+            )
