@@ -58,6 +58,8 @@ class ChatStore:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        #: True inside a write transaction (a nested write joins it).
+        self._writing = False
         self._conn = connection.open_database(self.path)
 
     @staticmethod
@@ -88,14 +90,20 @@ class ChatStore:
         """One IMMEDIATE transaction: takes the write lock up front, so no upgrade deadlock."""
         with self._lock:
             conn = self._conn
-            if conn.in_transaction:
+            if self._writing:
                 # A write inside another one (add_turn): it commits or rolls back with it.
                 yield conn
                 return
+            if conn.in_transaction:  # left open by a failed COMMIT and ROLLBACK (a full disk)
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise connection.translate(self.path, exc) from exc
+            self._writing = True
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -107,6 +115,8 @@ class ChatStore:
                 if isinstance(exc, sqlite3.Error):
                     raise connection.translate(self.path, exc) from exc
                 raise
+            finally:
+                self._writing = False
 
     @staticmethod
     def _get_conv(conn: sqlite3.Connection, id: int) -> ConversationRow | None:
