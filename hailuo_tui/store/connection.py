@@ -184,8 +184,8 @@ def check(conn: sqlite3.Connection, path: str) -> None:
     A file damaged in the middle (its header intact) opens and reads its first pages
     fine, and fails later, on whichever conversation lives on the bad page: checked
     here, it is offered to be kept aside at once. quick_check reads every page but
-    skips the index-content comparison of integrity_check (about 0.1 s for 200,000
-    messages; see README).
+    skips the index-content comparison of integrity_check; its cost is at
+    :data:`CHECK_AT_OPEN_BYTES`.
     """
     try:
         rows = conn.execute("PRAGMA quick_check(3)").fetchall()
