@@ -6,6 +6,8 @@ import sqlite3
 import sys
 import threading
 
+import pytest
+
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.screens.confirm_screen import ConfirmScreen
 from hailuo_tui.store import ChatStore
@@ -395,3 +397,24 @@ async def test_a_big_damaged_database_is_checked_after_the_first_frame(make_app,
         assert await app.store.count_conversations() == 0
     [kept] = list(db.parent.glob("hailuo.sqlite3.corrupt-*"))
     assert kept.read_bytes() == before
+
+
+async def test_a_read_only_database_file_in_a_writable_folder_gives_a_message_at_start(make_app, emu, tmp_path):
+    """Root ignores file modes: the file is made immutable (``chattr +i``) instead of chmod 0444."""
+    import subprocess
+
+    db = paths_under(tmp_path).db_path
+    fill_store(db, conversations=2, per=2)
+    done = subprocess.run(["chattr", "+i", str(db)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"chattr +i is not possible here: {done.stderr.strip()}")
+    try:
+        before = db.read_bytes()
+        app = await make_app()
+        said = record_exit(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: said, what="the exit")
+        assert app.return_code == 1 and str(db) in said[0] and "read-only" in said[0], said
+        assert db.read_bytes() == before
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], capture_output=True)
