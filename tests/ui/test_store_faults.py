@@ -350,6 +350,10 @@ async def test_store_errors_in_the_sidebar_rename_delete_search_and_export_are_s
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the delete dialog")
             await pilot.press("y")
             await wait_until(pilot, lambda: "locked by another program" in _status(app), what="the delete error")
+            app.screen.query_one(StatusBar).clear_error()
+            await pilot.press("ctrl+r")  # an action that writes (it deletes the last answer first)
+            await wait_until(pilot, lambda: "locked by another program" in _status(app), what="the regenerate error")
+            assert not screen.replies
         assert app.screen is screen and await app.store.count_conversations() == 60
         damage_middle_page(db, "messages")
         # A write by another process makes this one drop its page cache (quick_check at start read
