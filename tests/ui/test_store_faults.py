@@ -14,14 +14,13 @@ from hailuo_tui.store import ChatStore
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.status_bar import StatusBar
 from tests.e2e.test_cli import cli_env, run_cli
-from tests.unit.test_store_faults_real import (  # noqa: F401  (short_busy is a fixture)
+from tests.unit.test_store_faults_real import (
     ANSWER,
     damage_middle_page,
     fill,
     fill_store,
     holding_lock,
     remount,
-    short_busy,
     tmpfs,
 )
 from tests.ui.conftest import paths_under, type_text, wait_until
@@ -177,6 +176,14 @@ async def test_two_instances_on_one_database_lose_nothing(make_app, emu, tmp_pat
 
 
 # --- storage faults made for real (issue 11): see tests/unit/test_store_faults_real.py for the helpers ---
+
+
+@pytest.fixture
+def short_busy(monkeypatch):
+    """A short busy timeout, so a held lock is reported in a fraction of a second."""
+    from hailuo_tui.store import connection
+
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT", 0.3)
 
 
 def _prompt(app):
