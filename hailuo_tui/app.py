@@ -19,13 +19,14 @@ from hailuo_tui.provider import AuthResult, HailuoError
 from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.services import Options, Services
+from hailuo_tui.textual_compat import ErrorHooks
 
 
 #: Set (to anything) to make the app quit once it has started with a login: CI runs the README's quick start so.
 SMOKE_ENV = "HAILUO_TUI_SMOKE"
 
 
-class HailuoApp(App[int]):
+class HailuoApp(ErrorHooks, App[int]):
     """hailuo-tui: a keyboard-driven chat client for Hailuo AI."""
 
     CSS_PATH = "app.tcss"
@@ -99,8 +100,14 @@ class HailuoApp(App[int]):
         )
 
     async def _open_chat(self) -> None:
+        from hailuo_tui.store import StoreError
+
         assert self.services is not None
-        await self.store.recover_interrupted()
+        try:
+            await self.store.recover_interrupted()
+        except StoreError as exc:  # the first write: a read-only file or disk, a lock held on
+            self.exit(return_code=1, message=f"{exc.title}: {exc.message}")
+            return
         # The login is read once the chat screen's first frame is drawn: the keyring
         # (its import, backend discovery, a D-Bus round trip) is not needed to show the
         # sidebar and the prompt. Whatever needs the login waits for it (get_auth).
@@ -108,6 +115,28 @@ class HailuoApp(App[int]):
         screen = self.chat_screen = ChatScreen(self.services, self.store, self)
         await self.push_screen(screen)
         screen.call_after_refresh(self._start_loading_auth)
+        screen.call_after_refresh(self._start_checking_store)
+
+    def _start_checking_store(self) -> None:
+        from hailuo_tui.store.connection import needs_check
+
+        path = str(self.services.paths.db_path) if self.services is not None else ""
+        if path and needs_check(path):  # too big to check before the first frame (connection.CHECK_AT_OPEN_BYTES)
+            self.run_worker(self._check_store(path), group="store-check", exit_on_error=False)
+
+    async def _check_store(self, path: str) -> None:
+        """Check a big database beside the app; a damaged one gets the offer made at start for small ones."""
+        from hailuo_tui.store.connection import quick_check
+
+        damaged = await asyncio.to_thread(quick_check, path)
+        if damaged is None or self.chat_screen is None:
+            return
+        screen, store = self.chat_screen, self.store
+        await screen.stop_all()
+        self.chat_screen = self.store = None
+        await self.pop_screen()  # its workers end with it, before the store closes under them
+        await store.close()
+        self._offer_fresh_store(damaged)
 
     def _start_loading_auth(self) -> None:
         self.run_worker(self._load_auth(), group="auth", exit_on_error=False)
@@ -143,6 +172,37 @@ class HailuoApp(App[int]):
             self.theme = config.theme
         if config.keymap:
             self.set_keymap(usable_keymap(config, binding_ids=known, is_key=is_key))
+
+    # --- storage faults -------------------------------------------------------
+
+    async def dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        # Key bindings and palette entries run actions here (rename, delete, export… read or
+        # write the store): a store refusal is said on the screen, not raised into Textual.
+        from hailuo_tui.store import StoreError
+
+        try:
+            return await super().dispatch_action(namespace, action_name, params)
+        except StoreError as exc:
+            self._store_problem(exc)
+            return True
+
+    def handle_exception(self, error: Exception) -> None:
+        # The last net (a dialog's callback, a worker): Textual would print a traceback and exit.
+        from hailuo_tui.store import StoreError
+
+        if isinstance(error, StoreError) and self.chat_screen is not None and self.chat_screen.is_attached:
+            self._store_problem(error)
+            return
+        if isinstance(error, StoreError):
+            self.exit(return_code=1, message=f"{error.title}: {error.message}")
+            return
+        super().handle_exception(error)
+
+    def _store_problem(self, exc: Any) -> None:
+        if self.chat_screen is not None and self.chat_screen.is_attached:
+            self.chat_screen.store_problem(exc)
+        else:
+            self.notify(exc.message, title=exc.title, severity="error", timeout=15, markup=False)
 
     # --- keymap ---------------------------------------------------------------
 

@@ -12,6 +12,12 @@ sent; a dropped connection, a crash or Esc keeps what arrived"), written once:
 5. a ``streaming`` row left by a crash is marked interrupted at the next start
    (``store.recover_interrupted``).
 
+When the disk is the problem (a lock, a full or read-only disk) the text stays in memory,
+the host is told (:class:`SaveProblem`; :class:`Saved` when it clears) and the final save is
+retried with backoff while the app runs: the answer ends (:class:`ReplyEnded`, the view
+marked complete) only once its whole text is on disk. If the user's message cannot be saved,
+:meth:`ReplySession.begin` raises :class:`~hailuo_tui.store.StoreError` and nothing is sent.
+
 The session talks to its host (the chat screen, or a test) through :class:`ReplyHost`:
 the host chooses the backend, asks the user to log in again, and receives
 :class:`ReplyEvent` values, which the chat screen turns into Textual messages. The
@@ -44,7 +50,7 @@ from hailuo_tui.provider.models import (
     Usage,
 )
 from hailuo_tui.sanitize import clean
-from hailuo_tui.store import token_fingerprint
+from hailuo_tui.store import StoreError, token_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,10 @@ SAVE_INTERVAL = 0.5
 TIME_SLICE = 0.008
 #: A gap between two events longer than this means the session waited (the loop ran meanwhile).
 WAITED = 0.001
+#: Pauses between attempts at the final save when the store refuses it (the last one repeats).
+RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
+#: When the app quits, the final save gets this many more attempts (each waits up to the busy timeout).
+ATTEMPTS_WHEN_CLOSING = 2
 
 
 # --- what a session tells its host --------------------------------------------------
@@ -95,6 +105,23 @@ class HistoryShortened(ReplyEvent):
 
 
 @dataclass(frozen=True)
+class SaveProblem(ReplyEvent):
+    """The answer's text could not be written (it is kept in memory and retried)."""
+
+    error: StoreError
+
+    @property
+    def reason(self) -> str:
+        """A few words: "locked by another program", "disk full", "read-only"…"""
+        return self.error.reason
+
+
+@dataclass(frozen=True)
+class Saved(ReplyEvent):
+    """Text that could not be written before is now on disk (a :class:`SaveProblem` cleared)."""
+
+
+@dataclass(frozen=True)
 class ReplyEnded(ReplyEvent):
     """The answer ended and its final state is saved."""
 
@@ -115,6 +142,10 @@ class ReplyView(Protocol):
     async def finish(self, status: str = ..., error: str | None = ...) -> None: ...
 
     def set_usage(self, usage: dict[str, Any] | None) -> None: ...
+
+    def set_unsaved(self, reason: str | None) -> None:
+        """Say that the text shown is not all on disk yet, and why (None: it is)."""
+        ...
 
 
 class ReplyHost(Protocol):
@@ -168,6 +199,12 @@ class ReplySession:
     titles: str = "model"
     #: Messages left out of the request because the history passed the model's context window.
     left_out: int = 0
+    #: Why the text on screen is not all on disk yet ("disk full"…); None when it is.
+    unsaved: str | None = None
+    #: The final save (shielded from cancels), once the stream ended.
+    finishing: asyncio.Task[Any] | None = None
+    #: Set to cut a pause between two attempts at the final save short (quitting).
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     # --- beginning ---------------------------------------------------------------------
 
@@ -176,12 +213,11 @@ class ReplySession:
         """Save the user's message (if any) and the answer's ``streaming`` row, in that order.
 
         Returns the saved user row (``None`` without ``user_text``: a regenerated answer) and the session.
+        Both rows are written in one transaction: when that fails (:class:`StoreError`) neither is,
+        nothing is sent, and the caller still has the text to keep.
         """
-        user = None
-        if user_text is not None:
-            # Saved before it is sent: a crash or a network error never loses it.
-            user = await store.add_message(conversation_id, Role.USER, user_text)
-        assistant = await store.add_message(conversation_id, Role.ASSISTANT, "", status=MessageStatus.STREAMING)
+        # Saved before it is sent: a crash or a network error never loses it.
+        user, assistant = await store.add_turn(conversation_id, user_text)
         return user, cls(store, conversation_id, assistant.id)
 
     # --- background store work ------------------------------------------------------
@@ -243,7 +279,8 @@ class ReplySession:
             error = f"Internal error: {type(exc).__name__}"
             host.reply_event(InternalError(self, exc))
         finally:
-            await asyncio.shield(self._finish(host, status, error))
+            self.finishing = asyncio.ensure_future(self._finish(host, status, error))
+            await asyncio.shield(self.finishing)
 
     async def _request(self, backend: Backend, row: Any, *, web_search: bool, thinking: bool) -> ChatRequest:
         stored = await self.store.messages(self.conversation_id)
@@ -277,7 +314,7 @@ class ReplySession:
                 await self._add_text(event.text)
                 if now - last_save >= SAVE_INTERVAL and (self.saving is None or self.saving.done()):
                     last_save = now
-                    self.saving = self.in_background(self._save_progress())
+                    self.saving = self.in_background(self._save_progress(host))
             elif isinstance(event, ReasoningDelta):
                 self.reasoning += event.text
                 if self.view is not None:
@@ -318,10 +355,38 @@ class ReplySession:
         if self.view is not None:
             await self.view.append(text)
 
-    def _save_progress(self) -> Coroutine[Any, Any, Any]:
+    async def _save_progress(self, host: ReplyHost) -> None:
+        """One batch: a failure is reported (the text stays in memory), never raised into the stream."""
+        fields: dict[str, Any] = {"content": self.text}
         if self.reasoning:
-            return self.store.update_message(self.message_id, content=self.text, reasoning=self.reasoning)
-        return self.store.update_message(self.message_id, content=self.text)
+            fields["reasoning"] = self.reasoning
+        try:
+            await self.store.update_message(self.message_id, **fields)
+        except StoreError as exc:
+            self._save_failed(host, exc)
+        else:
+            self._save_succeeded(host)
+
+    def _save_failed(self, host: ReplyHost, exc: StoreError) -> None:
+        log.warning("reply %s: not saved yet (%s): %s", self.message_id, exc.reason, exc.message)
+        if self.unsaved != exc.reason:
+            self.unsaved = exc.reason
+            self._show_unsaved()
+            host.reply_event(SaveProblem(self, exc))
+
+    def _save_succeeded(self, host: ReplyHost) -> None:
+        if self.unsaved is not None:
+            self.unsaved = None
+            self._show_unsaved()
+            host.reply_event(Saved(self))
+
+    def _show_unsaved(self) -> None:
+        if self.view is not None and self.view.is_attached:
+            self.view.set_unsaved(self.unsaved)
+
+    def wake(self) -> None:
+        """Try the final save again now (the app is quitting, or the user asked)."""
+        self._wake.set()
 
     async def _title_from_backend(self, host: ReplyHost, backend: Backend, request: ChatRequest) -> None:
         """A backend whose server sends no title (the API): ask it for one after the answer, or take
@@ -352,21 +417,54 @@ class ReplySession:
         # The chat id, the title and any periodic save first: the final save comes after them.
         for exc in await self.settle():
             log.error("reply %s: background store work failed: %r", self.message_id, exc)
-        self.final = (status, error)
         extra: dict[str, Any] = {}
         if self.reasoning:
             extra["reasoning"] = self.reasoning
         if self.usage is not None:
             extra["usage"] = self.usage
-        try:
-            await self.store.update_message(self.message_id, content=self.text, status=status, error=error, **extra)
-        except Exception as exc:  # the store closed under us (app shutting down): the last batch stands
-            log.error("could not save the final answer: %r", exc)
+        fields = {"content": self.text, "status": status, "error": error, **extra}
+        # Shown as ended only now: "complete" on screen means the whole text is on disk.
+        if not await self._save_final(host, fields) and self.unsaved is not None:
+            # Given up (quitting, or a fault no retry can pass): say so rather than "complete".
+            status, error = MessageStatus.INTERRUPTED, f"Not saved: {self.unsaved}."
+        self.final = (status, error)
         if self.view is not None and self.view.is_attached:
             await self.view.finish(status, error)
             if self.usage is not None:
                 self.view.set_usage(self.usage)
         host.reply_event(ReplyEnded(self, status, error))
+
+    async def _save_final(self, host: ReplyHost, fields: dict[str, Any]) -> bool:
+        """Write the final text and status, retrying a refusal that may pass. True once on disk.
+
+        Retried for as long as the app runs; once it quits, :data:`ATTEMPTS_WHEN_CLOSING` more
+        times, then the row stays ``streaming`` (its last batch saved) for the next start to mark.
+        """
+        attempt = closing_attempts = 0
+        while True:
+            try:
+                await self.store.update_message(self.message_id, **fields)
+            except StoreError as exc:
+                self._save_failed(host, exc)
+                if self.closing:
+                    closing_attempts += 1
+                if not exc.transient or closing_attempts >= ATTEMPTS_WHEN_CLOSING:
+                    log.error("reply %s: the final answer was not saved: %s", self.message_id, exc.message)
+                    return False
+            except Exception as exc:  # the store closed under us (app shutting down): the last batch stands
+                log.error("could not save the final answer: %r", exc)
+                return False
+            else:
+                self._save_succeeded(host)
+                return True
+            self._wake.clear()
+            delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+            attempt += 1
+            if not self.closing:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                except asyncio.TimeoutError:
+                    pass
 
     async def catch_up(self, view: ReplyView, shown: str, shown_reasoning: str = "") -> None:
         """Bring a view that shows ``shown`` of this reply (and ``shown_reasoning`` of its reasoning) up to date.
@@ -387,6 +485,8 @@ class ReplySession:
             await view.finish(*self.final)
             if self.usage is not None:
                 view.set_usage(self.usage)
+        elif self.unsaved is not None:
+            view.set_unsaved(self.unsaved)
 
 
 def usage_record(usage: Usage, seconds: float) -> dict[str, Any]:

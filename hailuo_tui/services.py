@@ -123,8 +123,12 @@ class Services:
 
     async def open_store(self) -> "AsyncChatStore":
         from hailuo_tui.store import AsyncChatStore
+        from hailuo_tui.store.connection import os_error
 
-        self.paths.ensure()
+        try:
+            self.paths.ensure()
+        except OSError as exc:  # a read-only or full disk: a message, not a traceback
+            raise os_error(str(self.paths.db_path), exc) from exc
         return await AsyncChatStore.open(self.paths.db_path)
 
     # --- account --------------------------------------------------------------

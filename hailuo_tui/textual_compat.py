@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual._time import get_time
 from textual._wrap import compute_wrap_offsets
@@ -44,6 +44,7 @@ else:
 __all__ = [
     "PRIVATE_API",
     "AnchorHooks",
+    "ErrorHooks",
     "PrivateName",
     "ResizeHooks",
     "XTermParser",
@@ -120,6 +121,15 @@ PRIVATE_API: tuple[PrivateName, ...] = (
         "KittyParser times a held sequence with the parser's own clock",
     ),
     PrivateName(
+        "textual.app:App", "_dispatch_action",
+        "(self, namespace: 'DOMNode', action_name: 'str', params: 'Any') -> 'bool'",
+        "ErrorHooks: a store refusal raised by a bound action is said on screen (app.py)",
+    ),
+    PrivateName(
+        "textual.app:App", "_handle_exception", "(self, error: 'Exception') -> 'None'",
+        "ErrorHooks: a store refusal from a worker or a dialog callback never ends the app with a traceback",
+    ),
+    PrivateName(
         "textual.widgets:TextArea", "_on_key", "(self, event: 'events.Key') -> 'None'",
         "PromptInput's key handler runs before TextArea's, which inserts the character",
     ),
@@ -177,6 +187,27 @@ def content_style(widget: Widget, style: str) -> Style:
         return Style.parse(style)
     except Exception:  # as Textual does: a style that does not parse draws plain
         return Style.null()
+
+
+class ErrorHooks:
+    """Mixin for the App: the action dispatcher and the last exception net, under public names.
+
+    Override `dispatch_action` and `handle_exception` and call ``super()`` for Textual's own behaviour.
+    """
+
+    async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        return await self.dispatch_action(namespace, action_name, params)
+
+    def _handle_exception(self, error: Exception) -> None:
+        self.handle_exception(error)
+
+    async def dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        """Run a bound action (Textual's ``App._dispatch_action``); True when it was handled."""
+        return await super()._dispatch_action(namespace, action_name, params)  # type: ignore[misc]
+
+    def handle_exception(self, error: Exception) -> None:
+        """An exception no handler caught (Textual's ``App._handle_exception``: prints it and exits)."""
+        super()._handle_exception(error)  # type: ignore[misc]
 
 
 class AnchorHooks(_Base):

@@ -23,11 +23,15 @@ from hailuo_tui.reply_session import (
     ReplyEnded,
     ReplyEvent,
     ReplySession,
+    Saved,
+    SaveProblem,
     TitleApplied,
 )
 from hailuo_tui.sanitize import clean
+from hailuo_tui.store import StoreError
 from hailuo_tui.screens.account import AccountHost
 from hailuo_tui.screens.chat_actions import ChatActions
+from hailuo_tui.screens.store_faults import StoreFaults
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList, SearchBox
 from hailuo_tui.widgets.md_render import warm as warm_markdown
@@ -51,7 +55,7 @@ def shown_message(row: Any) -> ShownMessage:
     )
 
 
-class ChatScreen(ChatActions, Screen):
+class ChatScreen(StoreFaults, ChatActions, Screen):
     """Conversations in a sidebar, the open one in the middle, a prompt below."""
 
     BINDINGS = CHAT_BINDINGS
@@ -112,6 +116,8 @@ class ChatScreen(ChatActions, Screen):
         try:
             if self.current_id == conversation_id:  # nothing else was opened meanwhile
                 await self.open_conversation(conversation_id)
+        except StoreError as exc:
+            self.store_problem(exc)
         finally:
             self.loaded = True
             self.account.start_up_done()
@@ -239,9 +245,21 @@ class ChatScreen(ChatActions, Screen):
     @on(PromptInput.Submitted)
     async def send_prompt(self, event: PromptInput.Submitted) -> None:
         if self.current_id is not None and self.current_id in self.replies:
-            self.notify(f"This conversation is still answering. Press {self.key_for('chat.stop')} to stop it.",
-                        severity="warning")
+            unsaved = self.replies[self.current_id].unsaved
+            self._restore_typed(event.text)
+            if unsaved:
+                self.notify(f"The last answer is not saved yet ({unsaved}); hailuo-tui keeps trying. "
+                            "Your message stays in the box.", severity="warning", markup=False)
+            else:
+                self.notify(f"This conversation is still answering. Press {self.key_for('chat.stop')} to stop it.",
+                            severity="warning")
             return
+        try:
+            await self._send(event)
+        except StoreError as exc:  # deleting an edited turn or creating the conversation failed
+            self._keep_typed(event.text, exc)
+
+    async def _send(self, event: PromptInput.Submitted) -> None:
         # Sending in the open conversation only adds two bubbles; reloading it all made each send O(length).
         # A new conversation's view is empty: the two bubbles go in place too (a reload would mount the
         # whole view again and hold the first frame of the answer back).
@@ -262,7 +280,11 @@ class ChatScreen(ChatActions, Screen):
         conversation_id = self.current_id
         if new:
             self._set_title(None)  # "New conversation" until the server's title arrives
-        user, reply = await ReplySession.begin(self.store, conversation_id, event.text)
+        try:
+            user, reply = await ReplySession.begin(self.store, conversation_id, event.text)
+        except StoreError as exc:
+            self._keep_typed(event.text, exc)
+            return
         self._start_reply(reply)
         if not (in_place and await self._show_new_turn(user, reply)):
             await self.open_conversation(conversation_id)
@@ -385,6 +407,15 @@ class ChatScreen(ChatActions, Screen):
         elif isinstance(event, HistoryShortened):
             self.notify(f"The {event.dropped} oldest messages were not sent: the conversation is longer than "
                         "the model can read at once. They are still saved.", severity="warning")
+        elif isinstance(event, SaveProblem):
+            self._tell_widgets(ReplyProblem(
+                f"Not saved yet: {event.reason}",
+                "the answer is kept in memory and saved as soon as the database can be written", "",
+            ))
+        elif isinstance(event, Saved):
+            bar = self.query_one(StatusBar)
+            if bar.error_text.startswith("Not saved yet"):
+                bar.clear_error()
         elif isinstance(event, ReplyEnded) and self.is_attached:
             if self.replies.get(reply.conversation_id) is reply:
                 del self.replies[reply.conversation_id]
@@ -408,6 +439,7 @@ class ChatScreen(ChatActions, Screen):
         replies = list(self.replies.values())
         for reply in replies:
             reply.closing = True
+            reply.wake()  # a final save waiting to retry tries its last times now
             if reply.worker is not None:
                 reply.worker.cancel()
         for reply in replies:
@@ -416,6 +448,9 @@ class ChatScreen(ChatActions, Screen):
                     await reply.worker.wait()
                 except Exception:
                     pass  # cancelled or failed: the session has saved what there was
+            if reply.finishing is not None:
+                # The worker's cancel does not wait for a final save that is retrying (it is shielded).
+                await asyncio.wait([reply.finishing], timeout=30)
 
     # --- sidebar, search, paging ----------------------------------------------------
 
@@ -454,6 +489,8 @@ class ChatScreen(ChatActions, Screen):
             while self._search_done != self._search_wanted:
                 self._search_done = self._search_wanted
                 await self.refresh_sidebar()
+        except StoreError as exc:
+            self.store_problem(exc)
         finally:
             self._searching = False
 

@@ -86,6 +86,7 @@ class AsyncChatStore:
     set_conversation_settings = on_worker(ChatStore.set_conversation_settings)
     delete_conversation = on_worker(ChatStore.delete_conversation)
     add_message = on_worker(ChatStore.add_message)
+    add_turn = on_worker(ChatStore.add_turn)
     update_message = on_worker(ChatStore.update_message)
     delete_message = on_worker(ChatStore.delete_message)
     messages = on_worker(ChatStore.messages)

@@ -58,6 +58,8 @@ class ChatStore:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        #: True inside a write transaction (a nested write joins it).
+        self._writing = False
         self._conn = connection.open_database(self.path)
 
     @staticmethod
@@ -88,10 +90,20 @@ class ChatStore:
         """One IMMEDIATE transaction: takes the write lock up front, so no upgrade deadlock."""
         with self._lock:
             conn = self._conn
+            if self._writing:
+                # A write inside another one (add_turn): it commits or rolls back with it.
+                yield conn
+                return
+            if conn.in_transaction:  # left open by a failed COMMIT and ROLLBACK (a full disk)
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise connection.translate(self.path, exc) from exc
+            self._writing = True
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -103,6 +115,8 @@ class ChatStore:
                 if isinstance(exc, sqlite3.Error):
                     raise connection.translate(self.path, exc) from exc
                 raise
+            finally:
+                self._writing = False
 
     @staticmethod
     def _get_conv(conn: sqlite3.Connection, id: int) -> ConversationRow | None:
@@ -252,6 +266,19 @@ class ChatStore:
             )
             fts.reindex_message(conn, mid, (None, None), fts.indexed_texts(role, status, content, reasoning))
         return MessageRow(mid, conversation_id, role, content, status, error, now, now, reasoning, usage)
+
+    def add_turn(self, conversation_id: int, user_text: str | None) -> tuple[MessageRow | None, MessageRow]:
+        """Save the user's message (unless ``None``) and the answer's ``streaming`` row in one transaction.
+
+        Either both are on disk or neither is: a failed save leaves no half turn behind, and the
+        caller still holds the text (the app puts it back in the message box).
+        """
+        with self._write():  # the nested writes below join this transaction (the lock is re-entrant)
+            user = None
+            if user_text is not None:
+                user = self.add_message(conversation_id, "user", user_text)
+            answer = self.add_message(conversation_id, "assistant", "", status=MessageStatus.STREAMING)
+        return user, answer
 
     def update_message(
         self, message_id: int, *, content: str | None = None, status: str | None = None, error: Any = _UNSET,

@@ -58,6 +58,21 @@ class MessageRow:
     usage: dict[str, Any] | None = None
 
 
+#: Why a write did not happen, in the few words the app shows ("not saved yet: disk full").
+REASONS = {
+    "locked": "locked by another program",
+    "full": "disk full",
+    "readonly": "read-only",
+    "io": "disk error",
+    "corrupt": "database damaged",
+    "newer": "database from a newer version",
+    "foreign": "not a hailuo-tui database",
+}
+
+#: Kinds a later attempt may get past (the lock is released, space is freed, the disk is remounted).
+TRANSIENT = frozenset({"locked", "full", "readonly", "io"})
+
+
 class StoreError(Exception):
     """The database cannot be used; ``title`` and ``message`` are for the user."""
 
@@ -66,8 +81,19 @@ class StoreError(Exception):
         self.path = path
         self.title = title
         self.message = message
-        #: "corrupt", "newer" or "io": lets the app offer the right way out.
+        #: "locked", "full", "readonly", "io", "corrupt", "newer" or "foreign": lets the app offer the
+        #: right way out, and say in a few words why something is not saved (:attr:`reason`).
         self.kind = kind
+
+    @property
+    def reason(self) -> str:
+        """A few words on why: "locked by another program", "disk full", "read-only"…"""
+        return REASONS.get(self.kind, REASONS["io"])
+
+    @property
+    def transient(self) -> bool:
+        """True when trying again later may succeed (the text is kept and retried meanwhile)."""
+        return self.kind in TRANSIENT
 
     def __str__(self) -> str:
         return self.message

@@ -71,22 +71,11 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         height: auto;
         margin: 0 0 1 0;
         padding: 0 1;
-        & > #header {
-            height: 1;
-            color: $text-muted;
-        }
-        & > MarkdownBody, & > PlainBody {
-            height: auto;
-            margin: 0;
-        }
+        & > #header { height: 1; color: $text-muted; }
+        & > MarkdownBody, & > PlainBody { height: auto; margin: 0; }
         & > #usage { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
-        &.-user {
-            border-left: outer $primary;
-            background: $boost;
-        }
-        &.-assistant {
-            border-left: outer $secondary 50%;
-        }
+        &.-user { border-left: outer $primary; background: $boost; }
+        &.-assistant { border-left: outer $secondary 50%; }
         &.-streaming { border-left: outer $accent; }
         &.-interrupted { border-left: outer $warning; }
         &.-error { border-left: outer $error; }
@@ -326,6 +315,15 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         self.set_status(status, error)
         self._show_usage()
 
+    #: Why the text shown is not all on disk yet ("disk full"); None when it is.
+    unsaved: str | None = None
+
+    def set_unsaved(self, reason: str | None) -> None:
+        """Show "not saved yet: <reason>" in the header (None: saved now, the note goes)."""
+        self.unsaved = reason
+        if self.is_mounted:
+            self.query_one("#header", Static).update(self._header_content(), layout=False)
+
     def set_status(self, status: str, error: str | None = None) -> None:
         """Set the status badge and state classes.
 
@@ -465,6 +463,8 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
             parts += ["  ", (badge, style)]
         if self._plain is not None:
             parts += ["  ", (f"shown as plain text: {format_size(self._plain_bytes)}", "italic")]
+        if self.unsaved:
+            parts += ["  ", (f"not saved yet: {self.unsaved}", "$error bold")]
         return Content.assemble(*parts)
 
     def _badge(self) -> tuple[str, str]:

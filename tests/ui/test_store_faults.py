@@ -6,10 +6,23 @@ import sqlite3
 import sys
 import threading
 
+import pytest
+
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.screens.confirm_screen import ConfirmScreen
 from hailuo_tui.store import ChatStore
+from hailuo_tui.widgets.chat_view import ChatView
+from hailuo_tui.widgets.status_bar import StatusBar
 from tests.e2e.test_cli import cli_env, run_cli
+from tests.unit.test_store_faults_real import (
+    ANSWER,
+    damage_middle_page,
+    fill,
+    fill_store,
+    holding_lock,
+    remount,
+    tmpfs,
+)
 from tests.ui.conftest import paths_under, type_text, wait_until
 
 SIZE = (110, 36)
@@ -160,3 +173,259 @@ async def test_two_instances_on_one_database_lose_nothing(make_app, emu, tmp_pat
         assert [r.id for r in check.search("question 42")]  # the index saw both writers
     finally:
         check.close()
+
+
+# --- storage faults made for real (issue 11): see tests/unit/test_store_faults_real.py for the helpers ---
+
+
+@pytest.fixture
+def short_busy(monkeypatch):
+    """A short busy timeout, so a held lock is reported in a fraction of a second."""
+    from hailuo_tui.store import connection
+
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT", 0.3)
+
+
+def _prompt(app):
+    from hailuo_tui.widgets.prompt_input import PromptInput
+
+    return app.screen.query_one(PromptInput)
+
+
+def _status(app) -> str:
+    from hailuo_tui.widgets.status_bar import StatusBar
+
+    return app.screen.query_one(StatusBar).error_text
+
+
+async def _chat(pilot):
+    app = pilot.app
+    await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen.loaded, what="the chat screen")
+    return app.screen
+
+
+async def _send(pilot, text: str):
+    await type_text(pilot, text)
+    await pilot.press("enter")
+
+
+async def test_enter_while_another_program_holds_the_lock_keeps_the_typed_message(make_app, emu, tmp_path, short_busy):
+    db = paths_under(tmp_path).db_path
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _chat(pilot)
+        with holding_lock(db):
+            await _send(pilot, "please do not lose me")
+            await wait_until(pilot, lambda: "not saved" in _status(app), what="the status bar")
+            assert _prompt(app).text == "please do not lose me"
+            assert "locked by another program" in _status(app)
+            assert any("locked by another program" in str(n.title) for n in app._notifications)
+            assert not screen.replies
+        await pilot.press("enter")  # the lock is gone: the same text is sent
+        await wait_until(pilot, lambda: screen.replies or True)
+        await wait_until(pilot, lambda: not screen.replies and screen.current_id, what="the answer")
+        assert _prompt(app).text == ""
+        messages = await app.store.messages(screen.current_id)
+        assert [m.content for m in messages if m.role == "user"] == ["please do not lose me"]
+        assert all(m.status == "complete" for m in messages)
+
+
+async def test_an_answer_is_complete_only_once_saved_while_a_lock_is_held_across_its_end(
+    make_app, emu, tmp_path, short_busy
+):
+    db = paths_under(tmp_path).db_path
+    emu.config.answer_text, emu.config.num_events, emu.config.events_per_second = ANSWER, 25, 20.0
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _chat(pilot)
+        await _send(pilot, "a long answer please")
+        await wait_until(pilot, lambda: screen.replies, what="the answer to start")
+        reply = next(iter(screen.replies.values()))
+        with holding_lock(db):
+            bubble = app.screen.query_one(ChatView).bubble_for(reply.message_id)
+            await wait_until(
+                pilot, lambda: getattr(bubble, "unsaved", None) == "locked by another program", what="the bubble's note"
+            )
+            await wait_until(pilot, lambda: reply.text == ANSWER, what="the whole answer")
+            await pilot.pause(1.0)
+            assert bubble.status == "streaming" and screen.replies  # not "complete": not on disk
+            assert "not saved yet: locked by another program" in str(bubble.query_one("#header").render())
+            assert "Not saved yet: locked by another program" in _status(app)
+        await wait_until(pilot, lambda: not screen.replies, what="the save after the lock")
+        assert bubble.status == "complete" and bubble.unsaved is None
+        assert "Not saved" not in _status(app)
+        row = (await app.store.messages(reply.conversation_id))[-1]
+        assert row.status == "complete" and row.content == ANSWER
+
+
+async def test_a_disk_that_fills_mid_answer_says_so_and_saves_when_space_returns(make_app, emu):
+    emu.config.answer_text, emu.config.num_events, emu.config.events_per_second = ANSWER, 25, 20.0
+    with tmpfs("8m") as disk:
+        app = await make_app(root=disk)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await _chat(pilot)
+            await _send(pilot, "fill the disk")
+            await wait_until(pilot, lambda: screen.replies, what="the answer to start")
+            reply = next(iter(screen.replies.values()))
+            junk = fill(disk)
+            bubble = app.screen.query_one(ChatView).bubble_for(reply.message_id)
+            await wait_until(pilot, lambda: getattr(bubble, "unsaved", None) == "disk full", what="the bubble's note")
+            await wait_until(pilot, lambda: reply.text == ANSWER, what="the whole answer")
+            assert "Not saved yet: disk full" in _status(app) and bubble.status == "streaming"
+            junk.unlink()
+            await wait_until(pilot, lambda: not screen.replies, what="the save once there is space")
+            assert bubble.status == "complete" and bubble.unsaved is None
+            row = (await app.store.messages(reply.conversation_id))[-1]
+            assert row.status == "complete" and row.content == ANSWER
+            # The disk fills again before the next message: it stays in the box, with the reason.
+            junk = fill(disk)
+            await _send(pilot, "the next one")
+            await wait_until(pilot, lambda: "disk full" in _status(app), what="the status bar")
+            assert _prompt(app).text == "the next one" and not screen.replies
+            junk.unlink()
+
+
+async def test_a_read_only_data_dir_or_database_gives_a_message_at_start(make_app, emu):
+    with tmpfs("8m") as disk:
+        remount(disk, "ro")  # nothing there yet: the data directory cannot be made
+        app = await make_app(root=disk)
+        said = record_exit(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: said, what="the exit")
+        assert app.return_code == 1 and "read-only" in said[0].lower() and str(disk) in said[0], said
+        remount(disk, "rw")
+        fill_store(paths_under(disk).db_path, conversations=2, per=2)
+        remount(disk, "ro")  # a database that exists but cannot be written
+        app = await make_app(root=disk)
+        said = record_exit(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: said, what="the exit")
+        assert app.return_code == 1
+        assert str(paths_under(disk).db_path) in said[0] and "read-only" in said[0].lower(), said
+        remount(disk, "rw")
+
+
+async def test_a_page_damaged_in_the_middle_is_offered_to_be_kept_aside_at_start(make_app, emu, tmp_path):
+    db = paths_under(tmp_path).db_path
+    fill_store(db)
+    damage_middle_page(db)
+    before = db.read_bytes()
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the offer")
+        assert "damaged" in str(app.screen.query("Label").first().render())
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat screen")
+    [kept] = list(db.parent.glob("hailuo.sqlite3.corrupt-*"))
+    assert kept.read_bytes() == before
+
+
+async def test_another_programs_database_is_refused_and_left_untouched(make_app, emu, tmp_path):
+    db = paths_under(tmp_path).db_path
+    db.parent.mkdir(parents=True, mode=0o700)
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE bookmarks (url TEXT)")
+    conn.commit()
+    conn.close()
+    before = db.read_bytes()
+    app = await make_app()
+    said = record_exit(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: said, what="the exit")
+    assert app.return_code == 1 and "another program" in said[0] and str(db) in said[0]
+    assert db.read_bytes() == before and not db.with_name(db.name + "-wal").exists()
+
+
+async def test_store_errors_in_the_sidebar_rename_delete_search_and_export_are_said_not_raised(
+    make_app, emu, tmp_path, short_busy, monkeypatch
+):
+    """Writes refused by a held lock (rename, delete), then reads of a page damaged while the app runs
+    (moving through conversations, search, export): a message each time, the app stays up."""
+    monkeypatch.chdir(tmp_path)  # an export would land here
+    db = paths_under(tmp_path).db_path
+    fill_store(db)
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _chat(pilot)
+        with holding_lock(db):
+            await pilot.press("f2")
+            await wait_until(pilot, lambda: app.screen is not screen, what="the rename dialog")
+            await pilot.press(*"new name", "enter")
+            await wait_until(pilot, lambda: "locked by another program" in _status(app), what="the rename error")
+            app.screen.query_one(StatusBar).clear_error()
+            await pilot.press("f8")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the delete dialog")
+            await pilot.press("y")
+            await wait_until(pilot, lambda: "locked by another program" in _status(app), what="the delete error")
+            app.screen.query_one(StatusBar).clear_error()
+            await pilot.press("ctrl+r")  # an action that writes (it deletes the last answer first)
+            await wait_until(pilot, lambda: "locked by another program" in _status(app), what="the regenerate error")
+            assert not screen.replies
+        assert app.screen is screen and await app.store.count_conversations() == 60
+        damage_middle_page(db, "messages")
+        # A write by another process makes this one drop its page cache (quick_check at start read
+        # every page): from now on its reads meet the damaged page.
+        other = sqlite3.connect(db)
+        other.execute("PRAGMA user_version = 3")
+        other.close()
+        seen = set()
+        for _ in range(60):
+            await pilot.press("alt+down")
+            await pilot.pause()
+            if "damaged" in _status(app):
+                seen.add("open")
+                break
+        assert "open" in seen, "moving through the conversations never reached the damaged page"
+        screen.query_one(StatusBar).clear_error()
+        await pilot.press("ctrl+s")  # the export reads the same damaged conversation
+        await wait_until(pilot, lambda: "damaged" in _status(app), what="the export error")
+        assert not list(tmp_path.glob("*.md"))
+        screen.query_one(StatusBar).clear_error()
+        # The search falls back to titles when its index is damaged; the conversations table it reads then is not.
+        damage_middle_page(db, "conversations", every=True)
+        other = sqlite3.connect(db)
+        other.execute("PRAGMA user_version = 3")
+        other.close()
+        screen.query_one("#search").value = "message"
+        await wait_until(pilot, lambda: "damaged" in _status(app), what="the search error")
+        assert app.screen is screen and app.is_running
+
+
+async def test_a_big_damaged_database_is_checked_after_the_first_frame(make_app, emu, tmp_path, monkeypatch):
+    from hailuo_tui.store import connection
+
+    monkeypatch.setattr(connection, "CHECK_AT_OPEN_BYTES", 0)  # every file counts as big
+    db = paths_under(tmp_path).db_path
+    fill_store(db)
+    damage_middle_page(db)
+    before = db.read_bytes()
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the offer")
+        assert "damaged" in str(app.screen.query("Label").first().render())
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen.loaded, what="a new chat")
+        assert await app.store.count_conversations() == 0
+    [kept] = list(db.parent.glob("hailuo.sqlite3.corrupt-*"))
+    assert kept.read_bytes() == before
+
+
+async def test_a_read_only_database_file_in_a_writable_folder_gives_a_message_at_start(make_app, emu, tmp_path):
+    """Root ignores file modes: the file is made immutable (``chattr +i``) instead of chmod 0444."""
+    import subprocess
+
+    db = paths_under(tmp_path).db_path
+    fill_store(db, conversations=2, per=2)
+    done = subprocess.run(["chattr", "+i", str(db)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"chattr +i is not possible here: {done.stderr.strip()}")
+    try:
+        before = db.read_bytes()
+        app = await make_app()
+        said = record_exit(app)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: said, what="the exit")
+        assert app.return_code == 1 and str(db) in said[0] and "read-only" in said[0], said
+        assert db.read_bytes() == before
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], capture_output=True)

@@ -78,6 +78,9 @@ class View:
     def set_usage(self, usage) -> None:
         self.usage = usage
 
+    def set_unsaved(self, reason) -> None:
+        self.unsaved = reason
+
 
 @pytest.fixture
 async def store(tmp_path):
