@@ -45,6 +45,7 @@ __all__ = [
     "PRIVATE_API",
     "AnchorHooks",
     "ErrorHooks",
+    "MessageHooks",
     "PrivateName",
     "ResizeHooks",
     "XTermParser",
@@ -130,6 +131,10 @@ PRIVATE_API: tuple[PrivateName, ...] = (
         "ErrorHooks: a store refusal from a worker or a dialog callback never ends the app with a traceback",
     ),
     PrivateName(
+        "textual.message_pump:MessagePump", "_on_message", "(self, message: 'Message') -> 'None'",
+        "MessageHooks: a store refusal in any of the chat screen's handlers is said, not raised (screens/store_faults.py)",
+    ),
+    PrivateName(
         "textual.widgets:TextArea", "_on_key", "(self, event: 'events.Key') -> 'None'",
         "PromptInput's key handler runs before TextArea's, which inserts the character",
     ),
@@ -208,6 +213,20 @@ class ErrorHooks:
     def handle_exception(self, error: Exception) -> None:
         """An exception no handler caught (Textual's ``App._handle_exception``: prints it and exits)."""
         super()._handle_exception(error)  # type: ignore[misc]
+
+
+class MessageHooks:
+    """Mixin for a screen or widget: every message it handles goes through `handle_message`.
+
+    Override `handle_message` and call ``super()`` for Textual's own dispatch.
+    """
+
+    async def _on_message(self, message: Any) -> None:
+        await self.handle_message(message)
+
+    async def handle_message(self, message: Any) -> None:
+        """Dispatch one message to this node's handlers (Textual's ``MessagePump._on_message``)."""
+        await super()._on_message(message)  # type: ignore[misc]
 
 
 class AnchorHooks(_Base):

@@ -11,19 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from hailuo_tui.store import StoreError
+from hailuo_tui.textual_compat import MessageHooks
 from hailuo_tui.widgets.prompt_input import PromptInput
 from hailuo_tui.widgets.status_bar import StatusBar
 
 
-class StoreFaults:
+class StoreFaults(MessageHooks):
     """Mixed into the chat screen (a Textual ``Screen``)."""
 
-    async def _on_message(self, message: Any) -> None:
+    async def handle_message(self, message: Any) -> None:
         # Every handler of the screen (and the callbacks of its dialogs: rename, delete, export…)
         # may read or write the store. Left to Textual, a refusal would end the screen's message
         # loop and the app, with a traceback; here it is said in words and the app goes on.
         try:
-            await super()._on_message(message)  # type: ignore[misc]
+            await super().handle_message(message)
         except StoreError as exc:
             self.store_problem(exc)
 

@@ -155,10 +155,10 @@ class ThinkingBody(KeepLinesOnGrow, PlainBody):
         finally:
             self._changed = None
 
-    def _set_dirty(self, *regions: Region) -> None:
+    def mark_dirty(self, *regions: Region) -> None:
         if not regions and self._changed is not None:
             regions = (self._changed,)
-        super()._set_dirty(*regions)
+        super().mark_dirty(*regions)
 
 
 class ThinkingSummary(Static):
