@@ -126,6 +126,10 @@ class Config:
     """Seconds without a byte before a reply stream counts as stalled."""
     connect_timeout: float = 15
     """Seconds to wait for a connection to the server."""
+    answer_timeout: float = 600
+    """Seconds one answer may take in all (a server trickling bytes never trips ``read_timeout``)."""
+    max_answer_chars: int = 2_000_000
+    """The longest answer kept, in characters: a longer one is stopped (a server that never ends)."""
     web_search: bool = False
     """Let Hailuo search the web by default (its ``searchMode``)."""
     keymap: dict[str, str] = field(default_factory=dict)
@@ -187,6 +191,8 @@ _KINDS: dict[str, tuple[tuple[type, ...], str]] = {
     "login_timeout": _NUMBER,
     "read_timeout": _NUMBER,
     "connect_timeout": _NUMBER,
+    "answer_timeout": _NUMBER,
+    "max_answer_chars": _COUNT,
     "web_search": _FLAG,
     "keymap": ((dict,), 'a table of binding id = "keys"'),
     "debug_log": _FLAG,
@@ -281,6 +287,10 @@ def _checked_value(path: Path, shown: str, key: str, value: Any) -> Any:
         if value not in _CHOICES[key]:
             words = " or ".join(f'"{word}"' for word in _CHOICES[key])
             raise ConfigError(path, f"{shown}: {key!r} must be {words}, not {value!r}.")
+    elif key == "max_answer_chars":
+        if not 1000 <= value <= 100_000_000:
+            raise ConfigError(
+                path, f"{shown}: 'max_answer_chars' must be a whole number from 1000 to 100000000, not {value!r}.")
     elif key == "max_tokens":
         if value <= 0:
             raise ConfigError(path, f"{shown}: 'max_tokens' must be a positive whole number, not {value!r}.")
@@ -327,6 +337,12 @@ def default_config_text() -> str:
 
 # Seconds to wait for a connection.
 # connect_timeout = 15
+
+# Seconds one answer may take in all; a longer one is stopped (its text is kept).
+# answer_timeout = 600
+
+# The longest answer, in characters; a longer one is stopped (its text is kept).
+# max_answer_chars = 2000000
 
 # Let Hailuo search the web by default.
 # web_search = false

@@ -39,6 +39,7 @@ from hailuo_tui.provider.models import (
     ReasoningDelta,
     SearchSources,
     TextDelta,
+    TextReplaced,
     TitleGenerated,
     Usage,
 )
@@ -108,6 +109,8 @@ class ReplyView(Protocol):
     def is_attached(self) -> bool: ...
 
     async def append(self, delta: str) -> None: ...
+
+    async def replace(self, text: str) -> None: ...
 
     async def append_reasoning(self, delta: str) -> None: ...
 
@@ -275,6 +278,8 @@ class ReplySession:
                 if now - last_save >= SAVE_INTERVAL and (self.saving is None or self.saving.done()):
                     last_save = now
                     self.saving = self.in_background(self._save_progress())
+            elif isinstance(event, TextReplaced):
+                await self._replace_text(event.text)
             elif isinstance(event, ReasoningDelta):
                 self.reasoning += event.text
                 if self.view is not None:
@@ -293,6 +298,8 @@ class ReplySession:
                 # The whole answer: normally what arrived already; anything it adds is shown too.
                 if event.text and event.text != self.text and event.text.startswith(self.text):
                     await self._add_text(event.text[len(self.text):])
+                elif event.text and not self.text.startswith(event.text):
+                    await self._replace_text(event.text)  # never a splice of old and new
             elif isinstance(event, SearchSources):
                 pass  # shown by the issue "Exact and comfortable"; parsed, not kept yet
             idle_at = time.monotonic()
@@ -310,6 +317,14 @@ class ReplySession:
         self.text += text
         if self.view is not None:
             await self.view.append(text)
+
+    async def _replace_text(self, text: str) -> None:
+        """The server rewrote earlier text: its latest whole text replaces what was kept and shown."""
+        log.info("reply %s: the server rewrote its answer (%d -> %d characters)", self.message_id,
+                 len(self.text), len(text))
+        self.text = text
+        if self.view is not None:
+            await self.view.replace(text)
 
     def _save_progress(self) -> Coroutine[Any, Any, Any]:
         if self.reasoning:
@@ -366,10 +381,11 @@ class ReplySession:
         live deltas, or (the reply ended meanwhile: a short answer, a quick error) shows the final
         status that was saved.
         """
-        missed = self.text[len(shown):]
         if self.final is None:
             self.view = view
-        if missed:
+        if not self.text.startswith(shown):
+            await view.replace(self.text)  # rewritten by the server meanwhile
+        elif missed := self.text[len(shown):]:
             await view.append(missed)
         if self.final is not None:
             await view.finish(*self.final)
