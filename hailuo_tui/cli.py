@@ -133,6 +133,9 @@ def _config_wants_debug_log(options) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from hailuo_tui.memory import return_big_blocks
+
+    return_big_blocks()  # the app and `ask` handle thousands of multi-MB snapshots: see memory.py
     parser = build_parser()
     args = parser.parse_args(argv)
     options = _options(args)

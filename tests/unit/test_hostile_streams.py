@@ -294,3 +294,25 @@ async def test_a_broken_chunked_api_body_keeps_the_text_that_arrived() -> None:
     finally:
         server.close()
     assert caught.value.partial == "One two"
+
+
+def test_the_decoder_and_mapper_hold_memory_for_the_text_not_for_the_events() -> None:
+    import tracemalloc
+
+    from hailuo_tui.provider.sse import SSEDecoder
+
+    decoder, mapper = SSEDecoder(), EventMapper()
+    text = ""
+    tracemalloc.start()
+    try:
+        for _ in range(400):  # 400 cumulative snapshots of up to 200 KB: 40 MB of events in all
+            text += "word " * 100
+            data = snapshot(text)
+            for start in range(0, len(data), 16384):  # as the network cuts it
+                for event in decoder.feed(data[start:start + 16384]):
+                    mapper.feed(event)
+        held, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert mapper.text == text and len(text) == 200_000
+    assert held < 8 * len(text), f"{held} bytes held for {len(text)} characters"
