@@ -315,6 +315,10 @@ async def cmd_ask(services, args) -> int:
     if not prompt:
         _err("Nothing to ask: give a prompt as arguments or on stdin.")
         return EXIT_USAGE
+    lossy = _lossy_encoding(sys.stdout)
+    if lossy:
+        _err(f"Note: the output's encoding is {lossy}: characters it lacks are printed as '?'. "
+             "Set PYTHONIOENCODING=utf-8 (or a UTF-8 locale) to see them all.")
     if services.default_backend == "api":
         from hailuo_tui.cli_api import ask_api
 
@@ -330,10 +334,6 @@ async def cmd_ask(services, args) -> int:
         _err("Not logged in: run `hailuo-tui login` (or `hailuo-tui ask --demo …` to try the emulator).")
         return EXIT_AUTH
     out = sys.stdout
-    lossy = _lossy_encoding(out)
-    if lossy:
-        _err(f"Note: the output's encoding is {lossy}: characters it lacks are printed as '?'. "
-             "Set PYTHONIOENCODING=utf-8 (or a UTF-8 locale) to see them all.")
     ended_with_newline = True
     try:
         async for event in services.chat([{"role": "user", "content": prompt}], auth, web_search=args.web_search):

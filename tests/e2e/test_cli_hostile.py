@@ -113,9 +113,10 @@ async def test_ask_says_the_request_arrived_when_the_server_stays_silent(tmp_pat
 
 
 async def test_ask_on_a_non_utf8_stdout_finishes_with_replacements(tmp_path):
-    for encoding in ("ascii", "latin-1"):
+    for encoding, backend in (("ascii", "web"), ("latin-1", "web"), ("ascii", "api")):
         env = cli_env(tmp_path, PYTHONIOENCODING=encoding)
-        code, out_bytes, err = await run_cli_bytes("ask", "--demo", "你好，介绍一下你自己", env=env)
+        code, out_bytes, err = await run_cli_bytes("ask", "--demo", "--backend", backend, "你好，介绍一下你自己",
+                                                   env=env)
         assert code == 0, err
         assert "UnicodeEncodeError" not in err
         assert "PYTHONIOENCODING=utf-8" in err
