@@ -48,3 +48,10 @@ def test_a_shallow_text_is_parsed_as_it_is() -> None:
     tokens = parse_whole(text)
     assert tokens is not None
     assert [t.content for t in tokens if t.type == "inline"][-1] == "The paragraph after the list stays visible."
+
+
+def test_flattening_caps_indentation_and_quote_depth_and_keeps_every_word() -> None:
+    text = deep_list(15) + "> > > > > > deep quote\n"
+    flat = flatten_nesting(text)
+    assert max(len(line) - len(line.lstrip(" >")) for line in flat.splitlines()) <= 6 + 12
+    assert words(flat) == words(text)
