@@ -6,6 +6,7 @@ import asyncio
 import gc
 import os
 import logging
+import signal
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -49,10 +50,14 @@ class HailuoApp(ErrorHooks, App[int]):
         #: Set once the stored login has been read (it is read after the first frame).
         self._auth_loaded: asyncio.Event | None = None
         self._heap_frozen = False
+        #: The signal that asked the app to close (SIGTERM, SIGHUP), once one came.
+        self.closing_signal: int | None = None
 
     async def on_mount(self) -> None:
         from hailuo_tui.config import load_config
         from hailuo_tui.store import StoreError
+
+        self._handle_close_signals()
 
         if self.services is None:
             config = self._config or load_config(self.options.config_path)
@@ -231,6 +236,31 @@ class HailuoApp(ErrorHooks, App[int]):
             await self.chat_screen.stop_all()
         self.exit()
 
+    def _handle_close_signals(self) -> None:
+        """SIGTERM and SIGHUP (a closed terminal, ``kill``, a logout) close the app like Ctrl+Q: every
+        streaming answer is saved as interrupted and the terminal is restored (alternate screen and
+        mouse reporting off). Without this, Python dies at once and leaves both, and the answer's row
+        in ``streaming``."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(signum, self._close_on_signal, signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread (tests), or a platform without these signals
+
+    def _close_on_signal(self, signum: int) -> None:
+        if self.closing_signal is not None:
+            return  # already closing: a second signal must not cut the final saves short
+        self.closing_signal = signum
+        logging.getLogger(__name__).info("closing on signal %s", signum)
+
+        async def close() -> None:
+            if self.chat_screen is not None:
+                await self.chat_screen.stop_all()
+            self.exit(return_code=128 + signum)
+
+        self.call_next(close)
+
     def start_up_done(self) -> None:
         """The chat screen is up with its first conversation: keep the start-up heap out of the GC.
 
@@ -261,6 +291,12 @@ class HailuoApp(ErrorHooks, App[int]):
             await self.store.close()
         if self.services is not None:
             await self.services.close()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.remove_signal_handler(signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
 
     # --- account --------------------------------------------------------------
 

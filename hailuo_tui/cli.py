@@ -108,6 +108,24 @@ def _err(text: str) -> None:
     print(clean(redact(text)), file=sys.stderr, flush=True)
 
 
+def _tolerant_output() -> None:
+    """Never die on a character the terminal's encoding lacks (LANG=C, PYTHONIOENCODING=latin-1): write
+    it as ``?`` (stdout) or an escape (stderr) instead of raising UnicodeEncodeError mid-answer."""
+    for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors=errors)
+            except (ValueError, OSError):
+                pass
+
+
+def _lossy_encoding(stream) -> str | None:
+    """The encoding of ``stream`` when it cannot write every character (not a UTF encoding), else None."""
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+    return None if not encoding or encoding.startswith("utf") else encoding
+
+
 def _config_wants_debug_log(options) -> bool:
     """The config's ``debug_log = true`` (a broken config is reported later, by the command)."""
     from hailuo_tui.config import ConfigError, load_config
@@ -119,6 +137,9 @@ def _config_wants_debug_log(options) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from hailuo_tui.memory import return_big_blocks
+
+    return_big_blocks()  # the app and `ask` handle thousands of multi-MB snapshots: see memory.py
     parser = build_parser()
     args = parser.parse_args(argv)
     options = _options(args)
@@ -128,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_debug_log(demo=options.demo)
     if args.command is None:
         return run_app(options)
+    _tolerant_output()
     if args.command == "config":
         return cmd_config(options, args)
     runner = {"login": cmd_login, "logout": cmd_logout, "status": cmd_status, "ask": cmd_ask,
@@ -336,7 +358,8 @@ def _report_vault(services) -> None:
 
 
 async def cmd_ask(services, args) -> int:
-    from hailuo_tui.provider import Finished, HailuoError, TextDelta, TitleGenerated
+    from hailuo_tui.provider import Finished, HailuoError, TextDelta, TextReplaced, TitleGenerated
+    from hailuo_tui.sanitize import clean
 
     prompt = " ".join(args.prompt).strip()
     if not prompt and not sys.stdin.isatty():
@@ -344,6 +367,10 @@ async def cmd_ask(services, args) -> int:
     if not prompt:
         _err("Nothing to ask: give a prompt as arguments or on stdin.")
         return EXIT_USAGE
+    lossy = _lossy_encoding(sys.stdout)
+    if lossy:
+        _err(f"Note: the output's encoding is {lossy}: characters it lacks are printed as '?'. "
+             "Set PYTHONIOENCODING=utf-8 (or a UTF-8 locale) to see them all.")
     if services.default_backend == "api":
         from hailuo_tui.cli_api import ask_api
 
@@ -362,6 +389,13 @@ async def cmd_ask(services, args) -> int:
     ended_with_newline = True
     try:
         async for event in services.chat([{"role": "user", "content": prompt}], auth, web_search=args.web_search):
+            if isinstance(event, TextReplaced):
+                # stdout cannot be taken back: say so, then print the server's new whole text
+                if not ended_with_newline:
+                    out.write("\n")
+                    out.flush()
+                _err("Note: the server rewrote the answer above; its new text follows.")
+                event = TextDelta(event.text)
             if isinstance(event, TextDelta):
                 text = clean(event.text)
                 out.write(text)

@@ -131,6 +131,10 @@ class Config:
     """Seconds without a byte before a reply stream counts as stalled."""
     connect_timeout: float = 15
     """Seconds to wait for a connection to the server."""
+    answer_timeout: float = 600
+    """Seconds one answer may take in all (a server trickling bytes never trips ``read_timeout``)."""
+    max_answer_chars: int = 2_000_000
+    """The longest answer kept, in characters: a longer one is stopped (a server that never ends)."""
     web_search: bool = False
     """Let Hailuo search the web by default (its ``searchMode``)."""
     keymap: dict[str, str] = field(default_factory=dict)
@@ -195,6 +199,8 @@ _KINDS: dict[str, tuple[tuple[type, ...], str]] = {
     "login_timeout": _NUMBER,
     "read_timeout": _NUMBER,
     "connect_timeout": _NUMBER,
+    "answer_timeout": _NUMBER,
+    "max_answer_chars": _COUNT,
     "web_search": _FLAG,
     "keymap": ((dict,), 'a table of binding id = "keys"'),
     "debug_log": _FLAG,
@@ -290,6 +296,10 @@ def _checked_value(path: Path, shown: str, key: str, value: Any) -> Any:
         if value not in _CHOICES[key]:
             words = " or ".join(f'"{word}"' for word in _CHOICES[key])
             raise ConfigError(path, f"{shown}: {key!r} must be {words}, not {value!r}.")
+    elif key == "max_answer_chars":
+        if not 1000 <= value <= 100_000_000:
+            raise ConfigError(
+                path, f"{shown}: 'max_answer_chars' must be a whole number from 1000 to 100000000, not {value!r}.")
     elif key == "max_tokens":
         if not 0 < value <= MAX_TOKENS_LIMIT:
             raise ConfigError(path, f"{shown}: 'max_tokens' must be a positive whole number up to {MAX_TOKENS_LIMIT:,}, "
@@ -315,6 +325,7 @@ SECONDS_RANGE: dict[str, tuple[float, float]] = {
     "login_timeout": (1.0, 86_400.0),
     "read_timeout": (0.1, 86_400.0),
     "connect_timeout": (0.1, 3_600.0),
+    "answer_timeout": (1.0, 86_400.0),
 }
 #: The largest ``max_tokens`` accepted (well above any model's context window).
 MAX_TOKENS_LIMIT = 1_000_000

@@ -38,6 +38,12 @@ def default_config_text() -> str:
 # Let Hailuo search the web by default.
 # web_search = false
 
+# Seconds one answer may take in all; a longer one is stopped (its text is kept).
+# answer_timeout = 600
+
+# The longest answer, in characters; a longer one is stopped (its text is kept).
+# max_answer_chars = 2000000
+
 # Write a debug log (it never contains the token).
 # debug_log = false
 

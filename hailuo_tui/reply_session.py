@@ -46,6 +46,7 @@ from hailuo_tui.provider.models import (
     ReasoningDelta,
     SearchSources,
     TextDelta,
+    TextReplaced,
     TitleGenerated,
     Usage,
 )
@@ -136,6 +137,8 @@ class ReplyView(Protocol):
     def is_attached(self) -> bool: ...
 
     async def append(self, delta: str) -> None: ...
+
+    async def replace(self, text: str) -> None: ...
 
     async def append_reasoning(self, delta: str) -> None: ...
 
@@ -315,6 +318,8 @@ class ReplySession:
                 if now - last_save >= SAVE_INTERVAL and (self.saving is None or self.saving.done()):
                     last_save = now
                     self.saving = self.in_background(self._save_progress(host))
+            elif isinstance(event, TextReplaced):
+                await self._replace_text(event.text)
             elif isinstance(event, ReasoningDelta):
                 self.reasoning += event.text
                 if self.view is not None:
@@ -334,6 +339,8 @@ class ReplySession:
                 # The whole answer: normally what arrived already; anything it adds is shown too.
                 if event.text and event.text != self.text and event.text.startswith(self.text):
                     await self._add_text(event.text[len(self.text):])
+                elif event.text and not self.text.startswith(event.text):
+                    await self._replace_text(event.text)  # never a splice of old and new
             elif isinstance(event, SearchSources):
                 pass  # shown by the issue "Exact and comfortable"; parsed, not kept yet
             idle_at = time.monotonic()
@@ -354,6 +361,14 @@ class ReplySession:
         self.text += text
         if self.view is not None:
             await self.view.append(text)
+
+    async def _replace_text(self, text: str) -> None:
+        """The server rewrote earlier text: its latest whole text replaces what was kept and shown."""
+        log.info("reply %s: the server rewrote its answer (%d -> %d characters)", self.message_id,
+                 len(self.text), len(text))
+        self.text = text
+        if self.view is not None:
+            await self.view.replace(text)
 
     async def _save_progress(self, host: ReplyHost) -> None:
         """One batch: a failure is reported (the text stays in memory), never raised into the stream."""
@@ -473,13 +488,14 @@ class ReplySession:
         live deltas, or (the reply ended meanwhile: a short answer, a quick error) shows the final
         status that was saved.
         """
-        missed = self.text[len(shown):]
         missed_reasoning = self.reasoning[len(shown_reasoning):]
         if self.final is None:
             self.view = view
         if missed_reasoning:
             await view.append_reasoning(missed_reasoning)
-        if missed:
+        if not self.text.startswith(shown):
+            await view.replace(self.text)  # rewritten by the server meanwhile
+        elif missed := self.text[len(shown):]:
             await view.append(missed)
         if self.final is not None:
             await view.finish(*self.final)

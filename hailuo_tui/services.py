@@ -229,6 +229,8 @@ class Services:
             web_search=self.config.web_search if web_search is None else web_search,
             read_timeout=self.config.read_timeout,
             connect_timeout=self.config.connect_timeout,
+            answer_timeout=self.config.answer_timeout,
+            max_answer_chars=self.config.max_answer_chars,
         )
 
     # --- the MiniMax API backend ------------------------------------------------
@@ -297,6 +299,8 @@ class Services:
             proxy=self.proxy,
             read_timeout=self.config.read_timeout,
             connect_timeout=self.config.connect_timeout,
+            answer_timeout=self.config.answer_timeout,
+            max_answer_chars=self.config.max_answer_chars,
         )
 
     def api_backend(self, api_key: str) -> "MiniMaxAPI":
@@ -309,6 +313,8 @@ class Services:
             proxy=self.proxy,
             read_timeout=self.config.read_timeout,
             connect_timeout=self.config.connect_timeout,
+            answer_timeout=self.config.answer_timeout,
+            max_answer_chars=self.config.max_answer_chars,
             max_tokens=self.config.max_tokens,
         )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hailuo_tui.provider.errors import (
+    AnswerTimedOut,
+    AnswerTooLong,
     AuthError,
     BadRequest,
     BrowserNotFound,
@@ -20,6 +22,7 @@ from hailuo_tui.provider.errors import (
     LoginError,
     LoginTimeout,
     NetworkError,
+    NoResponse,
     ProtocolChanged,
     RateLimited,
     ServerError,
@@ -38,6 +41,7 @@ from hailuo_tui.provider.models import (
     ReasoningDelta,
     SearchSources,
     TextDelta,
+    TextReplaced,
     TitleGenerated,
     Usage,
 )
@@ -55,6 +59,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "AnswerTimedOut", "AnswerTooLong", "NoResponse", "TextReplaced",
     "AuthError", "AuthResult", "BadRequest", "BrowserNotFound", "ChatStarted", "ContentFiltered", "ContextTooLong",
     "Conversation", "Finished", "FollowUps", "HailuoAI", "HailuoError", "HistoryTrimmed", "InsufficientBalance",
     "LoginCancelled", "LoginError", "LoginProgress", "LoginRequested", "LoginTimeout", "MiniMaxAPI", "NetworkError",

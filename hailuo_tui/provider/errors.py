@@ -108,6 +108,37 @@ class StreamInterrupted(HailuoError):
     exit_code = 8
 
 
+class NoResponse(HailuoError):
+    """The request was delivered (the connection was made and the message sent) but the server answered
+    nothing at all within the read timeout: unlike :class:`NetworkError`, the message may have reached it."""
+
+    title = "No answer from the server"
+    exit_code = 8
+
+
+class AnswerTooLong(StreamInterrupted):
+    """The answer passed the configured ``max_answer_chars`` and was stopped; ``partial`` keeps the text."""
+
+    title = "Answer stopped"
+
+    def __init__(self, limit: int, *, partial: str = "", detail: str | None = None) -> None:
+        super().__init__(f"Stopped: the answer passed {limit:,} characters (max_answer_chars); the text so far "
+                         "was kept.", partial=partial, detail=detail)
+        self.limit = limit
+
+
+class AnswerTimedOut(StreamInterrupted):
+    """The answer took longer than the configured ``answer_timeout`` (a server that trickles bytes never trips
+    the read timeout); ``partial`` keeps the text."""
+
+    title = "Answer stopped"
+
+    def __init__(self, seconds: float, *, partial: str = "", detail: str | None = None) -> None:
+        super().__init__(f"Stopped: the answer took longer than {seconds:g} s (answer_timeout); the text so far "
+                         "was kept.", partial=partial, detail=detail)
+        self.seconds = seconds
+
+
 class InsufficientBalance(HailuoError):
     """The MiniMax account behind the API key has no balance left (code 1008, with any HTTP status)."""
 

@@ -18,7 +18,15 @@ from typing import Any
 import aiohttp
 
 from hailuo_tui.provider.compat_aiohttp import unread_bytes
-from hailuo_tui.provider.errors import HailuoError, ProtocolChanged, ServiceError, StreamInterrupted
+from hailuo_tui.provider.errors import (
+    AnswerTimedOut,
+    AnswerTooLong,
+    HailuoError,
+    NoResponse,
+    ProtocolChanged,
+    ServiceError,
+    StreamInterrupted,
+)
 from hailuo_tui.provider.models import (
     AuthResult,
     ChatStarted,
@@ -26,8 +34,9 @@ from hailuo_tui.provider.models import (
     LoginProgress,
     LoginRequested,
 )
+from hailuo_tui.provider.limits import Deadline, DeadlinePassed, flush_pending, line_limit
 from hailuo_tui.provider.signing import sign_message, unix_of
-from hailuo_tui.provider.sse import SSEDecoder, SSELineTooLong
+from hailuo_tui.provider.sse import DEFAULT_MAX_LINE, SSEDecoder, SSELineTooLong
 from hailuo_tui.provider.stream import EventMapper
 from hailuo_tui.provider.transport import HAILUO_URL, error_for_status, json_request, unreachable
 
@@ -136,15 +145,19 @@ class HailuoAI:
         session: aiohttp.ClientSession | None = None,
         read_timeout: float = 60.0,
         connect_timeout: float = 15.0,
+        answer_timeout: float | None = None,
+        max_answer_chars: int | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Send the conversation's new message and yield typed events as the answer streams.
 
         Yields :class:`ChatStarted`, :class:`TitleGenerated`, the :class:`Conversation`
-        (when ``return_conversation``), :class:`TextDelta` pieces, optional
-        :class:`SearchSources`/:class:`FollowUps`, then :class:`Finished`.
-        Raises a :class:`HailuoError`; a failure mid-answer carries the text so far
-        in ``partial``.
+        (when ``return_conversation``), :class:`TextDelta` pieces (a :class:`TextReplaced`
+        when the server rewrites earlier text), optional :class:`SearchSources`/:class:`FollowUps`,
+        then :class:`Finished`. Raises a :class:`HailuoError`; a failure mid-answer carries the
+        text so far in ``partial``. ``answer_timeout`` (seconds, whole answer) and
+        ``max_answer_chars`` stop an answer with :class:`AnswerTimedOut` / :class:`AnswerTooLong`;
+        a request delivered but never answered is :class:`NoResponse`, not a :class:`NetworkError`.
         """
         if conversation is not None and conversation.token != auth_result.token:
             conversation = None  # the chat belongs to another login: start a new one
@@ -180,11 +193,22 @@ class HailuoAI:
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout, sock_read=read_timeout),
             )
         mapper = EventMapper()
+        deadline = Deadline(answer_timeout)
         try:
             log.debug("POST %s (chat %s, %d characters, search %s)", path_and_query.partition("?")[0], chat_id,
                       len(prompt), "on" if web_search else "off")
             try:
-                response = await session.post(root + path_and_query, data=form, headers=headers, proxy=proxy)
+                response = await deadline.run(
+                    session.post(root + path_and_query, data=form, headers=headers, proxy=proxy))
+            except DeadlinePassed:
+                raise AnswerTimedOut(answer_timeout or 0, detail="no response headers") from None
+            except aiohttp.SocketTimeoutError as exc:
+                # connected and sent: the server took the request and said nothing
+                raise NoResponse(
+                    f"Hailuo at {root} accepted the request but sent nothing for {read_timeout:g} s. The message "
+                    "may have reached it; try again later.",
+                    detail=repr(exc),
+                ) from None
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 log.debug("POST failed: %r", exc)
                 raise unreachable(root, exc) from None
@@ -198,7 +222,8 @@ class HailuoAI:
                 if "event-stream" not in content_type:
                     body = await response.text(errors="replace")
                     raise cls._non_stream_error(body)
-                async for event in cls._read_events(response, mapper, read_timeout):
+                reading = cls._read_events(response, mapper, read_timeout, deadline, max_answer_chars)
+                async for event in reading:
                     yield event
                     if return_conversation and isinstance(event, ChatStarted):
                         yield Conversation(auth_result.token, event.chat_id, int(character_id))
@@ -212,21 +237,35 @@ class HailuoAI:
                 await session.close()
 
     @classmethod
-    async def _read_events(cls, response: aiohttp.ClientResponse, mapper: EventMapper, read_timeout: float) -> AsyncIterator[Any]:
-        decoder = SSEDecoder()
+    async def _read_events(
+        cls, response: aiohttp.ClientResponse, mapper: EventMapper, read_timeout: float,
+        deadline: Deadline | None = None, max_chars: int | None = None,
+    ) -> AsyncIterator[Any]:
+        deadline = deadline or Deadline(None)
+        decoder = SSEDecoder(max_line=line_limit(max_chars))
         try:
-            async for chunk in response.content.iter_any():
+            while chunk := await deadline.run(response.content.readany(), idle=read_timeout):
                 for sse in decoder.feed(chunk):
                     for event in mapper.feed(sse):
                         yield event
+                    if max_chars and len(mapper.text) > max_chars:
+                        raise AnswerTooLong(max_chars, partial=mapper.text)
                     if mapper.closed:
                         return
             for sse in decoder.close():
                 for event in mapper.feed(sse):
                     yield event
         except SSELineTooLong as exc:
+            if max_chars and line_limit(max_chars) < DEFAULT_MAX_LINE:
+                raise AnswerTooLong(max_chars, partial=mapper.text, detail=str(exc)) from None
             raise ProtocolChanged(str(exc), partial=mapper.text) from None
+        except DeadlinePassed:
+            for event in flush_pending(decoder, mapper):
+                yield event
+            raise AnswerTimedOut(deadline.seconds or 0, partial=mapper.text) from None
         except asyncio.TimeoutError:
+            for event in flush_pending(decoder, mapper):
+                yield event
             raise StreamInterrupted(
                 f"Hailuo stopped sending for {read_timeout:g} s; the answer so far was kept.",
                 partial=mapper.text,
@@ -241,6 +280,8 @@ class HailuoAI:
                             yield event
             except SSELineTooLong:
                 pass
+            for event in flush_pending(decoder, mapper):
+                yield event
             if mapper.final:
                 return  # the whole answer arrived; only the closing marker was lost
             raise StreamInterrupted(

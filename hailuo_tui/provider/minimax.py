@@ -20,13 +20,18 @@ import aiohttp
 
 from hailuo_tui.provider.backend import BACKEND_LABELS, ChatRequest
 from hailuo_tui.provider.errors import (
+    AnswerTimedOut,
+    AnswerTooLong,
     AuthError,
     BadRequest,
     HailuoError,
     NetworkError,
+    NoResponse,
     ProtocolChanged,
     StreamInterrupted,
 )
+from hailuo_tui.provider.compat_aiohttp import unread_bytes
+from hailuo_tui.provider.limits import Deadline, DeadlinePassed, flush_pending, line_limit
 from hailuo_tui.provider.models import HistoryTrimmed
 from hailuo_tui.provider.openai_stream import ChunkMapper, api_error, error_info
 from hailuo_tui.provider.reasoning import ReasoningSplitter
@@ -146,6 +151,8 @@ class MiniMaxAPI:
         read_timeout: float = 60.0,
         connect_timeout: float = 15.0,
         max_tokens: int = 8192,
+        answer_timeout: float | None = None,
+        max_answer_chars: int | None = None,
     ) -> None:
         self._key = (api_key or "").strip()
         self.base_url = base_url.rstrip("/")
@@ -156,6 +163,8 @@ class MiniMaxAPI:
         self.read_timeout = read_timeout
         self.connect_timeout = connect_timeout
         self.max_tokens = max_tokens
+        self.answer_timeout = answer_timeout
+        self.max_answer_chars = max_answer_chars
         self._models: list[str] | None = None
 
     def __repr__(self) -> str:  # never print the key
@@ -258,13 +267,22 @@ class MiniMaxAPI:
         if dropped:
             yield HistoryTrimmed(dropped)
         mapper = ChunkMapper(body["model"], secret=self._key)
+        deadline = Deadline(self.answer_timeout)
         log.debug("POST %s/chat/completions: model %s, %d messages (%d left out), thinking %s",
                   self.base_url, body["model"], len(body["messages"]), dropped, "off" if "thinking" in body else "on")
         try:
             async with self._session() as session:
                 try:
-                    response = await session.post(self.base_url + "/chat/completions", data=json.dumps(body),
-                                                  headers=headers, proxy=self.proxy)
+                    response = await deadline.run(session.post(
+                        self.base_url + "/chat/completions", data=json.dumps(body), headers=headers, proxy=self.proxy))
+                except DeadlinePassed:
+                    raise AnswerTimedOut(self.answer_timeout or 0, detail="no response headers") from None
+                except aiohttp.SocketTimeoutError as exc:
+                    raise NoResponse(
+                        f"The MiniMax API at {self.base_url} accepted the request but sent nothing for "
+                        f"{self.read_timeout:g} s. The message may have reached it; try again later.",
+                        detail=self._redact(repr(exc)),
+                    ) from None
                 except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                     raise self._network_error(exc) from None
                 async with response:
@@ -273,7 +291,7 @@ class MiniMaxAPI:
                     if response.status != 200:
                         raise await self._error_of(response)
                     if "event-stream" in response.headers.get("Content-Type", ""):
-                        async for event in self._read_stream(response, mapper):
+                        async for event in self._read_stream(response, mapper, deadline):
                             yield event
                     else:
                         for event in await self._read_whole(response, mapper):
@@ -287,16 +305,22 @@ class MiniMaxAPI:
                       "%d skipped", mapper.chunks, len(mapper.text), len(mapper.reasoning), mapper.finish_reason,
                       mapper.done, mapper.skipped)
 
-    async def _read_stream(self, response: aiohttp.ClientResponse, mapper: ChunkMapper) -> AsyncIterator[Any]:
-        decoder = SSEDecoder()
+    async def _read_stream(
+        self, response: aiohttp.ClientResponse, mapper: ChunkMapper, deadline: Deadline | None = None
+    ) -> AsyncIterator[Any]:
+        deadline = deadline or Deadline(None)
+        limit = self.max_answer_chars
+        decoder = SSEDecoder(max_line=line_limit(limit))
         head = bytearray()  # the body's start, while no chunk came: it may be a JSON error under an SSE type
         try:
-            async for chunk in response.content.iter_any():
+            while chunk := await deadline.run(response.content.readany(), idle=self.read_timeout):
                 if not mapper.chunks and len(head) < 65536:
                     head += chunk
                 for sse in decoder.feed(chunk):
                     for event in mapper.feed(sse):
                         yield event
+                    if limit and len(mapper.text) + len(mapper.reasoning) > limit:
+                        raise AnswerTooLong(limit, partial=mapper.text)
                 if mapper.done:
                     break
             else:
@@ -305,13 +329,27 @@ class MiniMaxAPI:
                         yield event
         except SSELineTooLong as exc:
             raise ProtocolChanged(str(exc), partial=mapper.text) from None
+        except DeadlinePassed:
+            for event in flush_pending(decoder, mapper):
+                yield event
+            raise AnswerTimedOut(deadline.seconds or 0, partial=mapper.text) from None
         except asyncio.TimeoutError:
+            for event in flush_pending(decoder, mapper):
+                yield event
             if not mapper.complete:
                 raise StreamInterrupted(
                     f"The MiniMax API stopped sending for {self.read_timeout:g} s; the answer so far was kept.",
                     partial=mapper.text,
                 ) from None
         except (aiohttp.ClientError, OSError) as exc:
+            try:  # bytes aiohttp held back: text that arrived
+                for sse in [sse for chunk in unread_bytes(response.content) for sse in decoder.feed(chunk)]:
+                    for event in mapper.feed(sse):
+                        yield event
+            except (SSELineTooLong, HailuoError):
+                pass
+            for event in flush_pending(decoder, mapper):
+                yield event
             if not mapper.complete:  # after finish_reason only the usage chunk or [DONE] was lost
                 raise StreamInterrupted(
                     "The connection to the MiniMax API dropped before the answer finished; the answer so far "

@@ -128,6 +128,14 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class TextReplaced:
+    """The server rewrote text it had already sent: ``text`` is the whole answer so far and replaces
+    everything shown before (the web protocol's content is cumulative, so its latest snapshot is the truth)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class TitleGenerated:
     """The chat title the server generated (``chatTitle``)."""
 
@@ -191,6 +199,6 @@ class Finished:
 
 
 ChatEvent = Union[
-    ChatStarted, TextDelta, ReasoningDelta, Usage, HistoryTrimmed, TitleGenerated, SearchSources, FollowUps, Finished,
-    Conversation,
+    ChatStarted, TextDelta, TextReplaced, ReasoningDelta, Usage, HistoryTrimmed, TitleGenerated, SearchSources,
+    FollowUps, Finished, Conversation,
 ]

@@ -31,6 +31,9 @@ class SSEDecoder:
     def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._buf = ""
+        #: Chunks of a line not ended yet, after ``_buf`` (joined once the line ends).
+        self._pieces: list[str] = []
+        self._pieces_len = 0
         self._skip_lf = False  # the previous chunk ended in "\r"
         self._event = ""
         self._data: list[str] = []
@@ -45,7 +48,21 @@ class SSEDecoder:
             self._skip_lf = False
             if text.startswith("\n"):
                 text = text[1:]
-        buf = self._buf + text if self._buf else text
+        if "\n" not in text and "\r" not in text:
+            # Still inside a line (a cumulative snapshot spans many network chunks): keep the pieces and
+            # join them once, at the line's end. Joining on every chunk would allocate the growing line
+            # again and again, a churn of big strings that fragments the heap (RSS grows per event).
+            self._pieces.append(text)
+            self._pieces_len += len(text)
+            if len(self._buf) + self._pieces_len > self._max_line:
+                self._buf, self._pieces, self._pieces_len = "", [], 0
+                raise SSELineTooLong(f"an event-stream line exceeded {self._max_line} characters")
+            return []
+        if self._pieces:
+            buf = "".join([self._buf, *self._pieces, text])
+            self._pieces, self._pieces_len = [], 0
+        else:
+            buf = self._buf + text if self._buf else text
         events: list[SSEEvent] = []
         start = 0
         n = len(buf)
@@ -81,8 +98,8 @@ class SSEDecoder:
         """End of input: flush what a well-behaved server would have terminated."""
         events: list[SSEEvent] = []
         tail = self._utf8.decode(b"", final=True)
-        rest = self._buf + tail
-        self._buf = ""
+        rest = "".join([self._buf, *self._pieces, tail])
+        self._buf, self._pieces, self._pieces_len = "", [], 0
         if rest:
             self._line(rest, events)
         self._line("", events)
@@ -91,7 +108,8 @@ class SSEDecoder:
     @property
     def pending(self) -> str:
         """Undispatched text (a line without its end, and data lines without their blank line)."""
-        return "\n".join(self._data + ([self._buf] if self._buf else []))
+        line = "".join([self._buf, *self._pieces])
+        return "\n".join(self._data + ([line] if line else []))
 
     def _line(self, line: str, events: list[SSEEvent]) -> None:
         if not line:

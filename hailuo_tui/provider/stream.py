@@ -3,7 +3,11 @@
 The server's ``content`` is cumulative: every ``message_result`` carries the
 whole answer so far. :class:`EventMapper` turns that into text deltas, holding
 back a trailing U+FFFD (half a multi-byte character cut by the server) until a
-later snapshot completes it.
+later snapshot completes it. A snapshot that rewrites text already emitted
+becomes a :class:`TextReplaced` carrying the whole new text.
+
+Memory: the mapper keeps the latest snapshot's text (and, for the decoding fast
+path, its JSON prefix), never a history of events.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from hailuo_tui.provider.models import (
     FollowUps,
     SearchSources,
     TextDelta,
+    TextReplaced,
     TitleGenerated,
 )
 from hailuo_tui.provider.sse import SSEEvent
@@ -78,6 +83,8 @@ class EventMapper:
         #: How many events were skipped as malformed or unknown.
         self.skipped = 0
         self.last_skipped_sample = ""
+        #: How many snapshots rewrote text already emitted (each gave a :class:`TextReplaced`).
+        self.rewrites = 0
         self._links: tuple[tuple[str, str], ...] = ()
         # The cumulative fast path (see _decode): the last message_result's data up to the end of its
         # escaped content, where that content starts in it, and the content itself.
@@ -241,16 +248,15 @@ class EventMapper:
         emitted = self.text
         if len(visible) > len(emitted) and visible.startswith(emitted):
             delta = visible[len(emitted):]
-        elif visible.startswith(emitted) or emitted.startswith(visible):
-            delta = ""  # nothing new (or a shorter snapshot; keep what was shown)
-        else:
-            # The server rewrote text already shown (e.g. a U+FFFD mid-text that a
-            # later snapshot corrected). Show what is new past the emitted length;
-            # Finished.text carries the authoritative whole answer.
-            delta = visible[len(emitted):]
-        if delta:
-            self.text = emitted + delta
+            self.text = visible
             out.append(TextDelta(delta))
+        elif not (visible.startswith(emitted) or emitted.startswith(visible)):
+            # The server rewrote text already shown (a corrected U+FFFD mid-text, an edited answer). The
+            # content is cumulative, so this snapshot is the truth: say so, never splice old and new.
+            self.text = visible
+            self.rewrites += 1
+            out.append(TextReplaced(visible))
+        # else: nothing new, or a shorter snapshot: keep what was shown
         if final:
             self.final = True
             out.append(Finished(text=content, chat_id=self.chat_id))

@@ -33,12 +33,16 @@ class WebBackend:
         proxy: str | None = None,
         read_timeout: float = 60.0,
         connect_timeout: float = 15.0,
+        answer_timeout: float | None = None,
+        max_answer_chars: int | None = None,
     ) -> None:
         self.auth = auth
         self.base_url = base_url
         self.proxy = proxy
         self.read_timeout = read_timeout
         self.connect_timeout = connect_timeout
+        self.answer_timeout = answer_timeout
+        self.max_answer_chars = max_answer_chars
 
     def stream(self, request: ChatRequest) -> AsyncIterator[Any]:
         from hailuo_tui.provider.hailuo import HailuoAI
@@ -54,6 +58,8 @@ class WebBackend:
             web_search=request.web_search,
             read_timeout=self.read_timeout,
             connect_timeout=self.connect_timeout,
+            answer_timeout=self.answer_timeout,
+            max_answer_chars=self.max_answer_chars,
         )
 
     async def models(self) -> list[str]:

@@ -30,7 +30,7 @@ from textual.content import Content, Span
 from textual.strip import Strip
 from textual.style import Style
 
-from hailuo_tui.markdown_blocks import parser
+from hailuo_tui.markdown_blocks import parse_whole, parser
 from hailuo_tui.textual_compat import content_style
 
 if TYPE_CHECKING:
@@ -279,7 +279,10 @@ class BlockPainter:
         try:
             from markdown_it.tree import SyntaxTreeNode
 
-            root = SyntaxTreeNode(parser().parse(source))
+            tokens = parse_whole(source)  # None: too deep even flattened; never hide text
+            if tokens is None:
+                return self._strips(Content(source.rstrip("\n")), width)
+            root = SyntaxTreeNode(tokens)
             return self._blocks(root.children, width, loose=True, lazy=lazy)
         except Exception:  # pragma: no cover - a renderer bug must not lose text
             return self._strips(Content(source.rstrip("\n")), width)

@@ -28,6 +28,7 @@ from textual.widgets import Static
 
 from hailuo_tui.sanitize import StreamSanitizer, clean
 from hailuo_tui.markdown_blocks import code_blocks
+from hailuo_tui.widgets.bubble_replace import ReplaceText
 from hailuo_tui.widgets.markdown_body import MarkdownBody
 from hailuo_tui.widgets.plain_body import PlainBody, format_size, shown_as_plain
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
@@ -46,7 +47,7 @@ class BubbleHeader(KeepLinesOnGrow, Static):
     """The header line of a bubble: a Static that does not ask for a second layout when first sized."""
 
 
-class MessageBubble(KeepLinesOnGrow, Vertical):
+class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
     """A single message, streamed into a Markdown body when it is an answer.
 
     Deltas are sanitized, buffered and written to the body at most once per

@@ -72,6 +72,9 @@ class View:
     async def append_reasoning(self, delta: str) -> None:
         self.reasoning += delta
 
+    async def replace(self, text: str) -> None:
+        self.text = text
+
     async def finish(self, status: str = "complete", error: str | None = None) -> None:
         self.finished = (status, error)
 
