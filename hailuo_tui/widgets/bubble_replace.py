@@ -12,7 +12,7 @@ from typing import Any
 
 from hailuo_tui.sanitize import StreamSanitizer
 from hailuo_tui.widgets.markdown_body import MarkdownBody
-from hailuo_tui.widgets.plain_body import PlainBody, plain_reason
+from hailuo_tui.widgets.plain_body import PlainBody, shown_as_plain
 
 
 class ReplaceText:
@@ -38,12 +38,12 @@ class ReplaceText:
         self._pending_length = 0
         if not self.is_attached:
             self._initial_text = shown
-            self._plain = PlainBody(shown, id="plain-body") if shown and plain_reason(shown) else None
+            self._plain = PlainBody(shown, id="plain-body") if shown and shown_as_plain(shown) else None
             return
         old = self._plain if self._plain is not None else self.query_one("#md-body", MarkdownBody)
         anchor = self._thinking if self._thinking is not None else self.query_one("#header")
         await old.remove()
-        if shown and plain_reason(shown):
+        if shown and shown_as_plain(shown):
             self._plain, self._md = PlainBody(shown, id="plain-body"), None
             self._plain_bytes = len(shown.encode("utf-8", "surrogatepass"))
             await self.mount(self._plain, after=anchor)
