@@ -20,7 +20,8 @@ It listens on 127.0.0.1 (an ephemeral port), prints ``{"url": "http://127.0.0.1:
   lines, reasoning in ``message.thinking``), for a client that only speaks Ollama.
 * ``GET /v1/models`` (and ``/v1/models/{id}``): one model, :data:`MODEL`.
 
-A line on stdin makes it print the record of the last streamed answer (``time.monotonic()`` after each
+A ``status`` line on stdin makes it print at once whether the last stream was sent in full; any other line
+makes it print the record of the last streamed answer (``time.monotonic()`` after each
 event was written, per kind; CLOCK_MONOTONIC is one clock for every process on Linux) and its own CPU
 seconds; end of stdin or ``--lifetime`` seconds end it (it never outlives a stuck benchmark for long).
 Never run as a test.
@@ -229,6 +230,9 @@ async def serve(rate: float | None, reasoning: bool, lifetime: float) -> None:
             line = await asyncio.wait_for(loop.run_in_executor(None, sys.stdin.readline), deadline - loop.time())
             if not line:
                 break
+            if line.strip() == "status":  # answered at once: has the last stream been sent in full?
+                print(json.dumps({"done": bool(fake.streams) and fake.done.is_set()}), flush=True)
+                continue
             if fake.streams:  # a report asked for mid-stream waits (bounded) for the stream's end
                 try:
                     await asyncio.wait_for(fake.done.wait(), 30)
@@ -270,6 +274,13 @@ class FakeServer:
         self.proc.stdin.write("report\n")
         self.proc.stdin.flush()
         return self._line(40.0)
+
+    def sent_all(self) -> bool:
+        """Whether a streamed answer has been written in full (answered at once)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("status\n")
+        self.proc.stdin.flush()
+        return bool(self._line(10.0)["done"])
 
     def close(self) -> None:
         if self.proc.poll() is None:
