@@ -161,7 +161,7 @@ def print_side_by_side(results: dict[str, dict[str, list[dict]]], errors: dict[s
     width = 24
     print(f"{'figure':<22}" + "".join(f"{n:<{width}}" for n in names) + "target (hailuo-tui)")
     for mode in modes:
-        for key, label, fmt in api.ROWS:
+        for key, label, fmt in api.TABLE_ROWS:
             if key in ("thinking_s", "events_per_s"):
                 continue
             row = f"{label + ' ' + mode:<22}"

@@ -24,7 +24,6 @@ reasoning event; ``peak_rss_mb`` = VmHWM at the end. Never run as a test.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import statistics
 import sys
@@ -226,7 +225,7 @@ def verdict(values: list[float], limit: float) -> str:
 
 
 #: (key, label, format) of the rows the tables print.
-ROWS = [("cpu_s", "app CPU s", ".2f"), ("lag_s", "lag s", ".3f"), ("first_text_s", "first text s", ".3f"),
+TABLE_ROWS = [("cpu_s", "app CPU s", ".2f"), ("lag_s", "lag s", ".3f"), ("first_text_s", "first text s", ".3f"),
         ("thinking_s", "thinking s", ".3f"), ("peak_rss_mb", "peak RSS MB", ".0f"),
         ("tmux_cpu_s", "tmux CPU s", ".2f"), ("events_per_s", "events/s", ".0f")]
 
@@ -240,7 +239,7 @@ def print_hailuo_table(results: dict[str, list[dict]]) -> None:
     modes = list(results)
     width = 26
     print(f"{'figure':<14}" + "".join(f"{m:<{width + 4}}" for m in modes))
-    for key, label, fmt in ROWS:
+    for key, label, fmt in TABLE_ROWS:
         if not any(key in r for m in modes for r in results[m]):
             continue
         row = f"{label:<14}"
