@@ -29,8 +29,9 @@ run's); what is measured and how is printed with each table.
 6. floor (bench/floor.py): cold start to the first usable frame, a bare
    Textual app beside hailuo-tui (empty and 10,000 conversations), in turn.
 
-The default run (all of them) takes about 15 minutes on an idle 2-core
-machine; ``--quick`` does one repetition of each.
+The default run (all of them) should take 18-20 minutes on an idle 2-core
+machine (about 8 for 1-3, about 10 for 5 and 6: elia's and oterm's own
+streams are most of it); ``--quick`` does one repetition of each.
 """
 
 from __future__ import annotations
