@@ -78,7 +78,8 @@ def floor_start() -> dict:
             if not drawn and PLACEHOLDER in text:
                 drawn.append(time.perf_counter())
             lines = term._tmux("capture-pane", "-p", "-e", "-t", term.target).splitlines()
-            return any(PLACEHOLDER in line and i and app_scale.FOCUS_SGR in lines[i - 1]
+            # The placeholder's first character carries the cursor (its own SGR): match from the second.
+            return any(PLACEHOLDER[1:] in line and i and app_scale.FOCUS_SGR in lines[i - 1]
                        for i, line in enumerate(lines))
 
         t_frame, _ = term.wait(focused, what="the bare app's focused Input")
