@@ -297,6 +297,8 @@ def main() -> None:
     results = run_modes(args.runs, modes, args.show_screen)
     print()
     print_hailuo_table(results)
+    print("elia and oterm beside these figures, from the same kind of run: bench/run.py --only anchors "
+          "(bench/anchors.py)")
 
 
 if __name__ == "__main__":
