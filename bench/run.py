@@ -1,6 +1,6 @@
 """hailuo-tui benchmarks: one command, three tables.
 
-Usage: .venv/bin/python bench/run.py [--quick] [--only headless|terminal|scale]
+Usage: .venv/bin/python bench/run.py [--quick] [--only headless|terminal|scale|api|anchors|floor]
 
 Never run as a test. Each figure runs in its own process (peak RSS is that
 run's); what is measured and how is printed with each table.
@@ -18,6 +18,20 @@ run's); what is measured and how is printed with each table.
    (empty, 10,000 conversations / 200,000 messages), opening a
    2,000-message conversation and scrolling to its top, sidebar search per
    keystroke, idle CPU over 10 s.
+4. api (bench/api_stream.py): issue 14's API backend: the real app in tmux
+   120x40 with ``--backend api`` against bench/openai_fake.py (the same
+   answer as 4,000 ``chat.completion.chunk`` deltas), paced and burst, with
+   and without 1,000 reasoning deltas first; each figure against its target.
+5. anchors (bench/anchors.py): item 4 with elia 1.10.0 and oterm 0.26.1
+   (throwaway virtualenvs in the bench cache, installed once from PyPI) on
+   the same fake, interleaved with hailuo-tui, side by side. The default run
+   runs this one for item 4 too (its hailuo-tui runs are item 4's).
+6. floor (bench/floor.py): cold start to the first usable frame, a bare
+   Textual app beside hailuo-tui (empty and 10,000 conversations), in turn.
+
+The default run (all of them) should take 18-20 minutes on an idle 2-core
+machine (about 8 for 1-3, about 10 for 5 and 6: elia's and oterm's own
+streams are most of it); ``--quick`` does one repetition of each.
 """
 
 from __future__ import annotations
@@ -199,9 +213,9 @@ def main() -> None:
         return
     import argparse
 
-    parser = argparse.ArgumentParser(description="hailuo-tui benchmarks (issue 5)")
+    parser = argparse.ArgumentParser(description="hailuo-tui benchmarks (issues 5 and 14)")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    parser.add_argument("--only", choices=("headless", "terminal", "scale"))
+    parser.add_argument("--only", choices=("headless", "terminal", "scale", "api", "anchors", "floor"))
     args = parser.parse_args()
     if args.only in (None, "headless"):
         print("== 1. streaming path, headless ==")
@@ -212,6 +226,17 @@ def main() -> None:
     if args.only in (None, "scale"):
         print("\n== 2-5. start, long conversation, search, idle: real app ==", flush=True)
         subprocess.run([sys.executable, str(HERE / "app_scale.py"), *(["--quick"] if args.quick else [])], cwd=ROOT)
+    runs = ["--runs", "1" if args.quick else "3"]
+    if args.only == "api":
+        print("\n== API backend: real app in tmux on the OpenAI-compatible fake ==", flush=True)
+        subprocess.run([sys.executable, str(HERE / "api_stream.py"), *runs], cwd=ROOT)
+    if args.only in (None, "anchors"):
+        # One interleaved run gives both the API backend's table and the side-by-side one.
+        print("\n== API backend beside elia and oterm, one fake server, interleaved ==", flush=True)
+        subprocess.run([sys.executable, str(HERE / "anchors.py"), *runs], cwd=ROOT)
+    if args.only in (None, "floor"):
+        print("\n== cold start beside a bare Textual app ==", flush=True)
+        subprocess.run([sys.executable, str(HERE / "floor.py"), "--runs", "1" if args.quick else "5"], cwd=ROOT)
 
 
 if __name__ == "__main__":
