@@ -36,6 +36,10 @@ CHAT_BINDINGS = [
     Binding("f4", "copy_answer", "Copy answer", id="chat.copy_answer", show=False),
     Binding("f6", "copy_code", "Copy code block", id="chat.copy_code", show=False),
     Binding("f9", "toggle_web_search", "Web search", id="chat.web_search", show=False),
+    # Priority: the message box would type the digit otherwise (Alt+digit arrives as ESC + digit in some terminals).
+    Binding("alt+1", "follow_up(1)", "Send suggestion 1", id="chat.follow_up_1", priority=True, show=False),
+    Binding("alt+2", "follow_up(2)", "Send suggestion 2", id="chat.follow_up_2", priority=True, show=False),
+    Binding("alt+3", "follow_up(3)", "Send suggestion 3", id="chat.follow_up_3", priority=True, show=False),
     Binding("ctrl+o", "toggle_thinking", "Thinking", id="message.toggle_thinking", priority=True, show=False),
     Binding("ctrl+b", "toggle_sidebar", "Toggle sidebar", id="app.toggle_sidebar", priority=True, show=False),
 ]

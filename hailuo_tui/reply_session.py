@@ -22,6 +22,7 @@ it is the hot path, measured in bench/.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Coroutine, Mapping, Sequence
@@ -35,6 +36,7 @@ from hailuo_tui.provider.errors import AuthError, HailuoError, StreamInterrupted
 from hailuo_tui.provider.models import (
     ChatStarted,
     Finished,
+    FollowUps,
     HistoryTrimmed,
     ReasoningDelta,
     SearchSources,
@@ -91,6 +93,22 @@ class HistoryShortened(ReplyEvent):
     """The oldest ``dropped`` messages were left out of the request (not out of the store)."""
 
     dropped: int
+
+
+@dataclass(frozen=True)
+class Waiting(ReplyEvent):
+    """The answer waits for another one to end (the web chat streams one answer per account at a time);
+    ``waiting`` False: its turn came and it is being sent."""
+
+    waiting: bool
+
+
+@dataclass(frozen=True)
+class ExtrasReceived(ReplyEvent):
+    """Web-search sources or follow-up questions arrived (cleaned); the view has them already."""
+
+    sources: tuple[tuple[str, str], ...]
+    follow_ups: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -167,6 +185,12 @@ class ReplySession:
     titles: str = "model"
     #: Messages left out of the request because the history passed the model's context window.
     left_out: int = 0
+    #: Web-search sources of the answer ((title, url), cleaned of escapes), saved with it.
+    sources: tuple[tuple[str, str], ...] = ()
+    #: Follow-up questions the server suggested (cleaned), saved with the answer.
+    follow_ups: tuple[str, ...] = ()
+    #: True while the answer waits for the account's other answer to end (see :meth:`run`).
+    waiting: bool = False
 
     # --- beginning ---------------------------------------------------------------------
 
@@ -207,6 +231,10 @@ class ReplySession:
 
         ``titles`` is for a backend whose server sends no title: ``"model"`` asks it for one after the
         first answer, ``"first-line"`` takes the first line of the first question.
+
+        The web chat streams one answer per account at a time (a second one is refused with HTTP 429):
+        a host with a ``stream_gate(backend)`` method returning a lock makes answers that need the
+        same account wait their turn, reported as :class:`Waiting`, instead of failing.
         """
         self.titles = titles
         status, error = MessageStatus.COMPLETE, None
@@ -218,7 +246,8 @@ class ReplySession:
                     status, error = MessageStatus.FAILED, "Not logged in."
                     return
                 try:
-                    await self._stream(host, backend, row, web_search=web_search, thinking=thinking)
+                    async with self._turn(host, backend):
+                        await self._stream(host, backend, row, web_search=web_search, thinking=thinking)
                     return
                 except AuthError as exc:
                     if attempt or self.text:
@@ -243,6 +272,39 @@ class ReplySession:
             host.reply_event(InternalError(self, exc))
         finally:
             await asyncio.shield(self._finish(host, status, error))
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, host: ReplyHost, backend: Backend) -> Any:
+        gate_of = getattr(host, "stream_gate", None)
+        gate: asyncio.Lock | None = gate_of(backend) if gate_of is not None else None
+        if gate is None:
+            yield
+            return
+        if gate.locked():
+            self.waiting = True
+            host.reply_event(Waiting(self, True))
+        try:
+            async with gate:
+                if self.waiting:
+                    self.waiting = False
+                    host.reply_event(Waiting(self, False))
+                yield
+        finally:
+            self.waiting = False
+
+    def _take_extras(self, host: ReplyHost, event: SearchSources | FollowUps) -> None:
+        """Keep (cleaned) what the server shows under an answer, and pass it to the view."""
+        if isinstance(event, SearchSources):
+            self.sources = tuple(
+                (" ".join(clean(title).split()), "".join(clean(url).split())) for title, url in event.links
+            )
+        else:
+            questions = (" ".join(clean(q).split()) for q in event.questions)
+            self.follow_ups = tuple(q for q in questions if q)
+        show = getattr(self.view, "set_extras", None) if self.view is not None else None
+        if show is not None:
+            show(self.sources, self.follow_ups)
+        host.reply_event(ExtrasReceived(self, self.sources, self.follow_ups))
 
     async def _request(self, backend: Backend, row: Any, *, web_search: bool, thinking: bool) -> ChatRequest:
         stored = await self.store.messages(self.conversation_id)
@@ -296,8 +358,8 @@ class ReplySession:
                 # The whole answer: normally what arrived already; anything it adds is shown too.
                 if event.text and event.text != self.text and event.text.startswith(self.text):
                     await self._add_text(event.text[len(self.text):])
-            elif isinstance(event, SearchSources):
-                pass  # shown by the issue "Exact and comfortable"; parsed, not kept yet
+            elif isinstance(event, (SearchSources, FollowUps)):
+                self._take_extras(host, event)
             idle_at = time.monotonic()
             if idle_at - busy_since >= TIME_SLICE:
                 # A backlog (a burst, or the app was busy) is read without waiting: let the screen
@@ -355,6 +417,10 @@ class ReplySession:
             extra["reasoning"] = self.reasoning
         if self.usage is not None:
             extra["usage"] = self.usage
+        if self.sources:
+            extra["sources"] = self.sources
+        if self.follow_ups:
+            extra["follow_ups"] = self.follow_ups
         try:
             await self.store.update_message(self.message_id, content=self.text, status=status, error=error, **extra)
         except Exception as exc:  # the store closed under us (app shutting down): the last batch stands
@@ -376,6 +442,9 @@ class ReplySession:
         missed_reasoning = self.reasoning[len(shown_reasoning):]
         if self.final is None:
             self.view = view
+        show = getattr(view, "set_extras", None)
+        if show is not None and (self.sources or self.follow_ups):
+            show(self.sources, self.follow_ups)
         if missed_reasoning:
             await view.append_reasoning(missed_reasoning)
         if missed:

@@ -12,18 +12,20 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
-from hailuo_tui.bindings import CHAT_BINDINGS
+from hailuo_tui.bindings import CHAT_BINDINGS, binding, key_label, keys_of
 from hailuo_tui.domain import MessageStatus, Paging, Role, ShownMessage
 from hailuo_tui.provider import AuthError
 from hailuo_tui.provider.backend import Backend, settings_label
 from hailuo_tui.reply_session import (
     ErrorReported,
+    ExtrasReceived,
     HistoryShortened,
     InternalError,
     ReplyEnded,
     ReplyEvent,
     ReplySession,
     TitleApplied,
+    Waiting,
 )
 from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.account import AccountHost
@@ -48,6 +50,7 @@ def shown_message(row: Any) -> ShownMessage:
     return ShownMessage(
         row.id, row.role, row.content, row.status, row.error,
         getattr(row, "reasoning", "") or "", getattr(row, "usage", None),
+        tuple(getattr(row, "sources", ()) or ()), tuple(getattr(row, "follow_ups", ()) or ()),
     )
 
 
@@ -79,6 +82,9 @@ class ChatScreen(ChatActions, Screen):
         #: True once the conversation shown at start has been loaded (tests wait for it).
         self.loaded = False
         self._markdown_warm = False
+        #: The web chat streams one answer per account at a time: answers on it take turns (see stream_gate).
+        self._web_turn = asyncio.Lock()
+        self._title: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -127,16 +133,33 @@ class ChatScreen(ChatActions, Screen):
             self.query_one(StatusBar).set_activity("web search on" if self.web_search else "")
             return
         sidebar = self.query_one(ConversationList)
-        names = [f"“{sidebar.title_of(cid) or 'New conversation'}”" for cid in self.replies]
-        text = f"answering: {', '.join(names[:2])}" + (f" and {count - 2} more" if count > 2 else "")
+
+        def named(ids: list[int]) -> str:
+            names = [f"“{sidebar.title_of(cid) or 'New conversation'}”" for cid in ids]
+            return ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+
+        queued = [cid for cid, reply in self.replies.items() if reply.waiting]
+        answering = [cid for cid in self.replies if cid not in queued]
+        text = "; ".join(
+            part for part in (
+                f"answering: {named(answering)}" if answering else "",
+                f"waiting (one answer at a time per account): {named(queued)}" if queued else "",
+            ) if part
+        )
         if self.web_search:
             text += " · web search on"
         self.query_one(StatusBar).set_activity(text)
 
     def _set_title(self, title: str | None) -> None:
+        self._title = title
         title = " ".join(clean(title).split()) if title else ""  # server text: never escapes in the header
         title = title or ("New conversation" if self.current_id is not None else "")
-        self.sub_title = " · ".join(part for part in (title, settings_label(*self.settings)) if part)
+        search = "web search on" if self.web_search and self.settings[0] == "web" else ""
+        self.sub_title = " · ".join(part for part in (title, settings_label(*self.settings), search) if part)
+
+    def _key(self, binding_id: str) -> str:
+        """The key of a binding as the user's keymap has it (``"Ctrl+R"``)."""
+        return key_label(keys_of(binding(binding_id), getattr(self.app, "user_keymap", {}))).split(",")[0]
 
     def _take_settings(self, row: Any) -> None:
         """Remember the open conversation's backend and model (a stored row, or None: the draft's)."""
@@ -209,6 +232,8 @@ class ChatScreen(ChatActions, Screen):
             bubble = view.bubble_for(reply.message_id)
             if bubble is not None:
                 await reply.catch_up(bubble, shown, shown_reasoning)
+                if reply.waiting and bubble.extras is not None:
+                    bubble.extras.set_waiting(True)
         if self.current_id != conversation_id:
             return  # the user moved on while this one loaded
         # Read the title after loading: it may have arrived meanwhile.
@@ -233,6 +258,10 @@ class ChatScreen(ChatActions, Screen):
 
     @on(PromptInput.Submitted)
     async def send_prompt(self, event: PromptInput.Submitted) -> None:
+        await self.send_text(event.text)
+
+    async def send_text(self, text: str) -> None:
+        """Send ``text`` in the open conversation (a new one if none is open), as Enter in the prompt does."""
         if self.current_id is not None and self.current_id in self.replies:
             self.notify("This conversation is still answering. Press Esc to stop it.", severity="warning")
             return
@@ -256,7 +285,7 @@ class ChatScreen(ChatActions, Screen):
         conversation_id = self.current_id
         if new:
             self._set_title(None)  # "New conversation" until the server's title arrives
-        user, reply = await ReplySession.begin(self.store, conversation_id, event.text)
+        user, reply = await ReplySession.begin(self.store, conversation_id, text)
         self._start_reply(reply)
         if not (in_place and await self._show_new_turn(user, reply)):
             await self.open_conversation(conversation_id)
@@ -322,6 +351,8 @@ class ChatScreen(ChatActions, Screen):
             if reply.final is None and self.replies.get(reply.conversation_id) is not reply:
                 return False
             await reply.catch_up(bubble, "")
+            if reply.waiting and bubble.extras is not None:
+                bubble.extras.set_waiting(True)
             if reply.final is not None:
                 return True
             self.query_one(PromptInput).busy = True
@@ -358,6 +389,10 @@ class ChatScreen(ChatActions, Screen):
         auth = await self.account.get_auth()
         return self.services.web_backend(auth) if auth is not None else None
 
+    def stream_gate(self, backend: Backend) -> asyncio.Lock | None:
+        """The turn an answer on ``backend`` waits for: the web chat refuses a second stream per account."""
+        return self._web_turn if backend.id == "web" else None
+
     async def login_again(self, error: AuthError) -> bool:
         return await self.account.request_login(error.message)
 
@@ -366,12 +401,17 @@ class ChatScreen(ChatActions, Screen):
         reply = event.reply
         if isinstance(event, ErrorReported):
             error = event.error
-            hint = "Ctrl+R retries" if error.retryable and not isinstance(error, AuthError) else ""
+            hint = f"{self._key('chat.regenerate')} retries" if error.retryable and not isinstance(error, AuthError) else ""
             self._tell_widgets(ReplyProblem(error.title, error.message, hint))
         elif isinstance(event, InternalError):
             exc = event.error
             self.log.error(f"reply worker crashed: {exc!r}")
-            self._tell_widgets(ReplyProblem("Internal error", f"{type(exc).__name__}: {exc}", "Ctrl+R retries"))
+            self._tell_widgets(ReplyProblem("Internal error", f"{type(exc).__name__}: {exc}",
+                                            f"{self._key('chat.regenerate')} retries"))
+        elif isinstance(event, Waiting):
+            self._show_waiting(reply, event.waiting)
+        elif isinstance(event, ExtrasReceived):
+            pass  # the bubble (the session's view) shows them; the store has them at the end
         elif isinstance(event, TitleApplied):
             self.run_worker(self._show_title(reply.conversation_id), group="titles", exit_on_error=False)
         elif isinstance(event, HistoryShortened):
@@ -414,6 +454,13 @@ class ChatScreen(ChatActions, Screen):
     def watch_web_search(self) -> None:
         if self.is_mounted:
             self._update_activity()
+            self._set_title(self._title)
+
+    def _show_waiting(self, reply: ReplySession, waiting: bool) -> None:
+        bubble = self.query_one(ChatView).bubble_for(reply.message_id) if reply.view is not None else None
+        if bubble is not None and bubble.extras is not None:
+            bubble.extras.set_waiting(waiting)
+        self._update_activity()
 
     @on(ConversationList.Selected)
     async def conversation_chosen(self, event: ConversationList.Selected) -> None:
