@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from hailuo_tui.domain import MessageStatus, Role
 from hailuo_tui.history import provider_messages, server_conversation
 from hailuo_tui.provider.backend import Backend, ChatRequest
-from hailuo_tui.provider.errors import AuthError, HailuoError, StreamInterrupted
+from hailuo_tui.provider.errors import AuthError, HailuoError, SiteRefused, StreamInterrupted
 from hailuo_tui.provider.models import (
     ChatStarted,
     Finished,
@@ -141,8 +141,10 @@ class ReplyHost(Protocol):
         """The backend to answer in ``conversation`` (a store row); ``None``: not logged in."""
         ...
 
-    async def login_again(self, error: AuthError) -> bool:
-        """The login was refused: let the user log in again. True: retry the same message."""
+    async def login_again(self, error: AuthError | SiteRefused) -> bool:
+        """The login was refused, or the site wants a browser check (SiteRefused: offer the browser login).
+
+        True: logged in (again); retry the same message."""
         ...
 
     def reply_event(self, event: ReplyEvent) -> None:
@@ -249,7 +251,7 @@ class ReplySession:
                     async with self._turn(host, backend):
                         await self._stream(host, backend, row, web_search=web_search, thinking=thinking)
                     return
-                except AuthError as exc:
+                except (AuthError, SiteRefused) as exc:
                     if attempt or self.text:
                         raise
                     host.reply_event(ErrorReported(self, exc))

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, Input
 
 from hailuo_tui.bindings import CHAT_BINDINGS, binding, key_label, keys_of
 from hailuo_tui.domain import MessageStatus, Paging, Role, ShownMessage
-from hailuo_tui.provider import AuthError
+from hailuo_tui.provider import AuthError, SiteRefused
 from hailuo_tui.provider.backend import Backend, settings_label
 from hailuo_tui.reply_session import (
     ErrorReported,
@@ -393,7 +393,7 @@ class ChatScreen(ChatActions, Screen):
         """The turn an answer on ``backend`` waits for: the web chat refuses a second stream per account."""
         return self._web_turn if backend.id == "web" else None
 
-    async def login_again(self, error: AuthError) -> bool:
+    async def login_again(self, error: AuthError | SiteRefused) -> bool:
         return await self.account.request_login(error.message)
 
     def reply_event(self, event: ReplyEvent) -> None:
@@ -401,7 +401,7 @@ class ChatScreen(ChatActions, Screen):
         reply = event.reply
         if isinstance(event, ErrorReported):
             error = event.error
-            hint = f"{self._key('chat.regenerate')} retries" if error.retryable and not isinstance(error, AuthError) else ""
+            hint = f"{self._key('chat.regenerate')} retries" if error.retryable and not isinstance(error, (AuthError, SiteRefused)) else ""
             self._tell_widgets(ReplyProblem(error.title, error.message, hint))
         elif isinstance(event, InternalError):
             exc = event.error
