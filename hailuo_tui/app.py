@@ -124,8 +124,8 @@ class HailuoApp(App[int]):
             self.api_key_known = bool(await self.services.api_key())
         except HailuoError:
             self.api_key_known = False
-        if self.services.vault.warning:
-            self.notify(self.services.vault.warning, title="Keyring", severity="warning", timeout=15)
+        # No keyring toast: it covered the answer on every start, even when nothing could be lost.
+        # The status bar says "this run only" while a login would be lost; the login screen says why.
         self._refresh_account()
         if self.auth is None and not self.api_key_known:
             self.run_worker(self._welcome(), exclusive=True, group="welcome")
@@ -213,7 +213,21 @@ class HailuoApp(App[int]):
         if self.auth_loading:
             return "checking the login…"
         web = "logged in" if self.auth is not None else "not logged in"
+        if self.login_not_kept():
+            web += " for this run only (no keyring)"
         return f"{web} · API key" if self.api_key_known else web
+
+    def login_not_kept(self) -> bool:
+        """True while there is a login that no keyring keeps: it is lost when the app quits.
+
+        A token from ``$HAILUO_TOKEN`` or the demo account is not lost (it never needed the keyring).
+        """
+        from hailuo_tui.services import TOKEN_ENV
+
+        services = self.services
+        if services is None or self.auth is None or services.demo or os.environ.get(TOKEN_ENV, "").strip():
+            return False
+        return not services.vault.persistent
 
     async def get_auth(self) -> AuthResult | None:
         """The current login, asking the user to log in first if there is none (worker context)."""
