@@ -220,14 +220,15 @@ class HailuoApp(App[int]):
     def login_not_kept(self) -> bool:
         """True while there is a login that no keyring keeps: it is lost when the app quits.
 
-        A token from ``$HAILUO_TOKEN`` or the demo account is not lost (it never needed the keyring).
+        A token from ``$HAILUO_TOKEN`` or the demo account is not lost (it never needed the keyring), and a
+        vault made to live in memory (no ``warning``: tests, scenes) is not a keyring that failed.
         """
         from hailuo_tui.services import TOKEN_ENV
 
         services = self.services
         if services is None or self.auth is None or services.demo or os.environ.get(TOKEN_ENV, "").strip():
             return False
-        return not services.vault.persistent
+        return not services.vault.persistent and bool(services.vault.warning)
 
     async def get_auth(self) -> AuthResult | None:
         """The current login, asking the user to log in first if there is none (worker context)."""
