@@ -89,6 +89,14 @@ def key_label(keys: str) -> str:
     return ", ".join(labels)
 
 
+def key_name(binding_id: str, keymap: Mapping[str, str]) -> str:
+    """The first key of a binding as the user's keymap has it (``"Ctrl+R"``), for hints; "" for no such id."""
+    try:
+        return key_label(keys_of(binding(binding_id), keymap)).split(",")[0].strip()
+    except KeyError:
+        return ""
+
+
 @dataclass(frozen=True)
 class PaletteEntry:
     """A command-palette entry for a binding: its description ends with the binding's keys."""

@@ -12,13 +12,12 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
-from hailuo_tui.bindings import CHAT_BINDINGS, binding, key_label, keys_of
+from hailuo_tui.bindings import CHAT_BINDINGS, key_name
 from hailuo_tui.domain import MessageStatus, Paging, Role, ShownMessage
 from hailuo_tui.provider import AuthError, SiteRefused
 from hailuo_tui.provider.backend import Backend, settings_label
 from hailuo_tui.reply_session import (
     ErrorReported,
-    ExtrasReceived,
     HistoryShortened,
     InternalError,
     ReplyEnded,
@@ -134,18 +133,16 @@ class ChatScreen(ChatActions, Screen):
             return
         sidebar = self.query_one(ConversationList)
 
-        def named(ids: list[int]) -> str:
+        def named(label: str, ids: list[int]) -> str:
             names = [f"“{sidebar.title_of(cid) or 'New conversation'}”" for cid in ids]
-            return ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+            more = f" and {len(names) - 2} more" if len(names) > 2 else ""
+            return f"{label}: {', '.join(names[:2])}{more}" if names else ""
 
         queued = [cid for cid, reply in self.replies.items() if reply.waiting]
-        answering = [cid for cid in self.replies if cid not in queued]
-        text = "; ".join(
-            part for part in (
-                f"answering: {named(answering)}" if answering else "",
-                f"waiting (one answer at a time per account): {named(queued)}" if queued else "",
-            ) if part
-        )
+        text = "; ".join(part for part in (
+            named("answering", [cid for cid in self.replies if cid not in queued]),
+            named("waiting (one answer at a time per account)", queued),
+        ) if part)
         if self.web_search:
             text += " · web search on"
         self.query_one(StatusBar).set_activity(text)
@@ -157,9 +154,6 @@ class ChatScreen(ChatActions, Screen):
         search = "web search on" if self.web_search and self.settings[0] == "web" else ""
         self.sub_title = " · ".join(part for part in (title, settings_label(*self.settings), search) if part)
 
-    def _key(self, binding_id: str) -> str:
-        """The key of a binding as the user's keymap has it (``"Ctrl+R"``)."""
-        return key_label(keys_of(binding(binding_id), getattr(self.app, "user_keymap", {}))).split(",")[0]
 
     def _take_settings(self, row: Any) -> None:
         """Remember the open conversation's backend and model (a stored row, or None: the draft's)."""
@@ -401,17 +395,16 @@ class ChatScreen(ChatActions, Screen):
         reply = event.reply
         if isinstance(event, ErrorReported):
             error = event.error
-            hint = f"{self._key('chat.regenerate')} retries" if error.retryable and not isinstance(error, (AuthError, SiteRefused)) else ""
+            retry = key_name("chat.regenerate", getattr(self.app, "user_keymap", {}))
+            hint = f"{retry} retries" if error.retryable and not isinstance(error, (AuthError, SiteRefused)) else ""
             self._tell_widgets(ReplyProblem(error.title, error.message, hint))
         elif isinstance(event, InternalError):
             exc = event.error
             self.log.error(f"reply worker crashed: {exc!r}")
-            self._tell_widgets(ReplyProblem("Internal error", f"{type(exc).__name__}: {exc}",
-                                            f"{self._key('chat.regenerate')} retries"))
+            retry = key_name("chat.regenerate", getattr(self.app, "user_keymap", {}))
+            self._tell_widgets(ReplyProblem("Internal error", f"{type(exc).__name__}: {exc}", f"{retry} retries"))
         elif isinstance(event, Waiting):
             self._show_waiting(reply, event.waiting)
-        elif isinstance(event, ExtrasReceived):
-            pass  # the bubble (the session's view) shows them; the store has them at the end
         elif isinstance(event, TitleApplied):
             self.run_worker(self._show_title(reply.conversation_id), group="titles", exit_on_error=False)
         elif isinstance(event, HistoryShortened):

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.style import Style
 from textual.widgets import Static
 
-from hailuo_tui.bindings import binding, key_label, keys_of
+from hailuo_tui.bindings import key_name
 from hailuo_tui.sanitize import clean
 
 #: How many follow-up questions get a key (``chat.follow_up_1`` … ``_3``).
@@ -24,14 +24,6 @@ LINK_SCHEMES = ("http://", "https://")
 
 def _one_line(text: str) -> str:
     return " ".join(clean(text).split())
-
-
-def key_name(binding_id: str, keymap: Mapping[str, str]) -> str:
-    """The user-facing key of a binding, as remapped in ``keymap`` (``"Ctrl+R"``)."""
-    try:
-        return key_label(keys_of(binding(binding_id), keymap)).split(",")[0].strip()
-    except KeyError:
-        return ""
 
 
 def note_content(status: str, error: str | None, retry_key: str) -> Content:
