@@ -214,7 +214,7 @@ class HailuoApp(App[int]):
             return "checking the login…"
         web = "logged in" if self.auth is not None else "not logged in"
         if self.login_not_kept():
-            web += " for this run only (no keyring)"
+            web += " · not kept: no keyring"  # short: the account slot has 40% of the bar
         return f"{web} · API key" if self.api_key_known else web
 
     def login_not_kept(self) -> bool:

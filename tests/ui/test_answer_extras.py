@@ -120,7 +120,7 @@ async def test_no_keyring_toast_over_the_conversation_the_status_bar_says_it(mak
         await wait_until(pilot, lambda: not app.auth_loading, what="the login")
         await pilot.pause()
         assert not [n for n in app._notifications if "keyring" in str(n.message).lower()]
-        assert "for this run only" in account_text(screen)
+        assert "not kept: no keyring" in account_text(screen)
 
 
 async def test_no_keyring_note_with_a_token_from_the_environment(make_app, emu, monkeypatch):
@@ -132,7 +132,7 @@ async def test_no_keyring_note_with_a_token_from_the_environment(make_app, emu, 
         await wait_until(pilot, lambda: not app.auth_loading and app.auth is not None, what="the login")
         await pilot.pause()
         assert not [n for n in app._notifications if "keyring" in str(n.message).lower()]
-        assert "this run only" not in account_text(screen) and "logged in" in account_text(screen)
+        assert "not kept" not in account_text(screen) and "logged in" in account_text(screen)
 
 
 async def test_the_welcome_screen_says_a_login_will_not_be_kept(make_app, emu, monkeypatch):
