@@ -144,3 +144,28 @@ async def test_the_welcome_screen_says_a_login_will_not_be_kept(make_app, emu, m
         await pilot.pause()
         assert "kept in memory for this run only" in str(app.screen.query_one("#keyring-note").render())
         assert not [n for n in app._notifications if "keyring" in str(n.message).lower()]
+
+
+async def test_server_text_under_an_answer_is_literal_and_only_http_links_click():
+    from textual.app import App
+
+    class Host(App):
+        def compose(self):
+            yield AnswerExtras(id="extras")
+
+    app = Host()
+    async with app.run_test(size=(80, 20)) as pilot:
+        extras = app.query_one(AnswerExtras)
+        extras.set_state("complete", None, [
+            ("[@click=app.quit]evil[/] \x1b]52;c;x\x07", "javascript:alert(1)"),
+            ("Fine \u202eevil", "https://example.com/ok"),
+        ], ["[b]bold[/b]?"])
+        await pilot.pause()
+        content = extras.content()
+        assert "[@click=app.quit]evil[/]" in content.plain and "[b]bold[/b]?" in content.plain
+        assert "\x1b" not in content.plain and "\u202e" not in content.plain
+        actions = [str(span.style) for span in content.spans if "@click" in str(span.style)]
+        assert len(actions) == 1 and "https://example.com/ok" in actions[0]
+        await pilot.click(AnswerExtras, offset=(6, 1))
+        await pilot.pause()
+        assert app.is_running
