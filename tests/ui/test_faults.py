@@ -17,7 +17,6 @@ from hailuo_tui.emulator import EmulatorConfig
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.screens.login_screen import LoginScreen
 from hailuo_tui.widgets.chat_view import ChatView
-from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.status_bar import StatusBar
 from tests.ui.conftest import paste_token_on_login_screen, type_text, wait_until
 
