@@ -160,8 +160,8 @@ class HailuoApp(ErrorHooks, App[int]):
             self.api_key_known = bool(await self.services.api_key())
         except HailuoError:
             self.api_key_known = False
-        if self.services.vault.warning:
-            self.notify(self.services.vault.warning, title="Keyring", severity="warning", timeout=15)
+        # No keyring toast: it covered the answer on every start, even when nothing could be lost.
+        # The status bar says "this run only" while a login would be lost; the login screen says why.
         self._refresh_account()
         if self.auth is None and not self.api_key_known:
             self.run_worker(self._welcome(), exclusive=True, group="welcome")
@@ -311,7 +311,22 @@ class HailuoApp(ErrorHooks, App[int]):
         if self.auth_loading:
             return "checking the login…"
         web = "logged in" if self.auth is not None else "not logged in"
+        if self.login_not_kept():
+            web += " · not kept: no keyring"  # short: the account slot has 40% of the bar
         return f"{web} · API key" if self.api_key_known else web
+
+    def login_not_kept(self) -> bool:
+        """True while there is a login that no keyring keeps: it is lost when the app quits.
+
+        A token from ``$HAILUO_TOKEN`` or the demo account is not lost (it never needed the keyring), and a
+        vault made to live in memory (no ``warning``: tests, scenes) is not a keyring that failed.
+        """
+        from hailuo_tui.services import TOKEN_ENV
+
+        services = self.services
+        if services is None or self.auth is None or services.demo or os.environ.get(TOKEN_ENV, "").strip():
+            return False
+        return not services.vault.persistent and bool(services.vault.warning)
 
     async def get_auth(self) -> AuthResult | None:
         """The current login, asking the user to log in first if there is none (worker context)."""

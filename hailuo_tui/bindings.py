@@ -40,6 +40,10 @@ CHAT_BINDINGS = [
     # Priority: the message box (a TextArea) takes F6 for "select line" otherwise.
     Binding("f6", "copy_code", "Copy code block", id="chat.copy_code", priority=True, show=False),
     Binding("f9", "toggle_web_search", "Web search", id="chat.web_search", show=False),
+    # Priority: the message box would type the digit otherwise (Alt+digit arrives as ESC + digit in some terminals).
+    Binding("alt+1", "follow_up(1)", "Send suggestion 1", id="chat.follow_up_1", priority=True, show=False),
+    Binding("alt+2", "follow_up(2)", "Send suggestion 2", id="chat.follow_up_2", priority=True, show=False),
+    Binding("alt+3", "follow_up(3)", "Send suggestion 3", id="chat.follow_up_3", priority=True, show=False),
     Binding("ctrl+o", "toggle_thinking", "Thinking", id="message.toggle_thinking", priority=True, show=False),
     Binding("ctrl+b", "toggle_sidebar", "Toggle sidebar", id="app.toggle_sidebar", priority=True, show=False),
 ]
@@ -87,6 +91,14 @@ def key_label(keys: str) -> str:
         name = _NAMES.get(name, name.upper() if len(name) <= 3 else name.capitalize())
         labels.append("+".join([m.capitalize() for m in mods] + [name]))
     return ", ".join(labels)
+
+
+def key_name(binding_id: str, keymap: Mapping[str, str]) -> str:
+    """The first key of a binding as the user's keymap has it (``"Ctrl+R"``), for hints; "" for no such id."""
+    try:
+        return key_label(keys_of(binding(binding_id), keymap)).split(",")[0].strip()
+    except KeyError:
+        return ""
 
 
 @dataclass(frozen=True)

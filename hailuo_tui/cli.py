@@ -281,7 +281,12 @@ async def cmd_login(services, args) -> int:
         _err(f"Opening Chromium at {services.base_url}. Log in there; this window waits.")
         await services.login_with_browser(on_progress=lambda text: _err(f"  {text}"))
     _report_vault(services)
-    _err("Logged in.")
+    if not services.vault.persistent and not services.demo:
+        from hailuo_tui.cli_api import EXIT_NOT_KEPT, not_kept
+
+        _err(not_kept("Hailuo login"))
+        return EXIT_NOT_KEPT
+    _err("Logged in (stored in the keyring)." if not services.demo else "Logged in.")
     return EXIT_OK
 
 
@@ -352,9 +357,9 @@ async def _status_web(services) -> int:
 
 
 def _report_vault(services) -> None:
-    warning = services.vault.warning
-    if warning:
-        _err(f"Warning: {warning}")
+    from hailuo_tui.cli_api import report_keyring
+
+    report_keyring(services, services.vault)
 
 
 async def cmd_ask(services, args) -> int:
@@ -380,8 +385,13 @@ async def cmd_ask(services, args) -> int:
     for flag, given in (("--model", args.model), ("--system", args.system), ("--thinking", args.thinking)):
         if given:
             _err(f"Note: {flag} is for the API backend (--backend api); the Hailuo web chat ignores it.")
+    import os
+
+    from hailuo_tui.services import TOKEN_ENV
+
     auth = await services.auth()
-    _report_vault(services)
+    if not os.environ.get(TOKEN_ENV, "").strip():  # a token from the environment needs no keyring
+        _report_vault(services)
     if auth is None:
         _err("Not logged in: run `hailuo-tui login` (or `hailuo-tui ask --demo …` to try the emulator).")
         return EXIT_AUTH

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import getpass
 import sys
+import weakref
 from typing import Any, TextIO
 
 from hailuo_tui.redact import redact
 
 EXIT_OK, EXIT_USAGE, EXIT_AUTH = 0, 2, 3
+#: ``login`` worked but no keyring could keep it (the command's purpose failed).
+EXIT_NOT_KEPT = 1
 _DIM, _RESET = "\x1b[2m", "\x1b[0m"
 _NO_KEY = (
     "Not logged in to the MiniMax API: run `hailuo-tui login --api-key` (or set MINIMAX_API_KEY, "
@@ -26,11 +29,27 @@ def _err(text: str) -> None:
     print(redact(text), file=sys.stderr, flush=True)
 
 
+#: The services (one per command) that already printed a keyring warning: a command says it once.
+_WARNED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def report_keyring(services: Any, vault: Any) -> None:
+    """Say on stderr why a login cannot be kept between runs, once per command (both vaults share a keyring)."""
+    warning = vault.warning
+    if warning and services not in _WARNED:
+        _WARNED.add(services)
+        _err(f"Warning: {warning}")
+
+
 def report_api_vault(services: Any) -> None:
     """Say once, on stderr, why the API key cannot be kept between runs (if so)."""
-    warning = services.api_key_vault.warning
-    if warning:
-        _err(f"Warning: {warning}")
+    report_keyring(services, services.api_key_vault)
+
+
+def not_kept(what: str) -> str:
+    """The words for a login that worked but that no keyring could keep."""
+    return (f"The {what} works, but nothing was kept: there is no usable keyring, so the next command "
+            "will not be logged in (see the warning above).")
 
 
 def read_secret(prompt: str) -> str:
@@ -48,8 +67,11 @@ async def login_api_key(services: Any) -> int:
         return EXIT_USAGE
     await services.login_with_api_key(key)
     report_api_vault(services)
-    where = "kept for this run only" if not services.api_key_vault.persistent else "stored in the keyring"
-    _err(f"Logged in to the MiniMax API at {services.api_base_url} (key {where}).")
+    if not services.api_key_vault.persistent:
+        # Storing the key was this command's whole purpose: a run that kept nothing has failed.
+        _err(not_kept("MiniMax API key"))
+        return EXIT_NOT_KEPT
+    _err(f"Logged in to the MiniMax API at {services.api_base_url} (key stored in the keyring).")
     return EXIT_OK
 
 

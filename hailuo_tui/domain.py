@@ -38,6 +38,10 @@ class ShownMessage:
     reasoning: str = ""
     #: Token counts and timing of the answer (see :class:`hailuo_tui.provider.models.Usage`), if known.
     usage: dict | None = None
+    #: Web-search sources of the answer, (title, url) pairs as the server sent them.
+    sources: tuple[tuple[str, str], ...] = ()
+    #: Follow-up questions the server suggested after the answer.
+    follow_ups: tuple[str, ...] = ()
 
 
 class Paging:

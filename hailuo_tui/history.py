@@ -72,7 +72,8 @@ def export_markdown(title: str | None, messages: Iterable[_ExportedMessage]) -> 
     """A conversation as Markdown: a title, then "## You" / "## Hailuo" sections.
 
     ``messages`` are the stored rows in order. An answer that did not complete
-    is followed by a note of its status (and error).
+    is followed by a note of its status (and error); one with web-search sources
+    or suggested follow-up questions, by a "Sources" and a "Suggestions" list.
     """
     # The text came from the server: an export must not act on the terminal it is printed in.
     heading = " ".join(clean(title or "").split())
@@ -85,7 +86,30 @@ def export_markdown(title: str | None, messages: Iterable[_ExportedMessage]) -> 
             note = f"_({m.status}"
             note += f": {clean(m.error)})_" if m.error else ")_"
             parts += [note, ""]
+        parts += _extras_markdown(getattr(m, "sources", ()) or (), getattr(m, "follow_ups", ()) or ())
     return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def _inline(text: str) -> str:
+    """Server text on one Markdown line, with nothing that would make a link or markup of it."""
+    return re.sub(r"([\\`*_\[\]<>])", r"\\\1", " ".join(clean(text).split()))
+
+
+def _extras_markdown(sources: Iterable[tuple[str, str]], follow_ups: Iterable[str]) -> list[str]:
+    parts: list[str] = []
+    links = [(title, "".join(clean(url).split())) for title, url in sources]
+    if links:
+        parts += ["**Sources**", ""]
+        for number, (title, url) in enumerate(links, 1):
+            if url.lower().startswith(("http://", "https://")) and not re.search(r"[\s<>]", url):
+                parts.append(f"{number}. {_inline(title) or url} <{url}>")
+            else:
+                parts.append(f"{number}. {_inline(title)} {_inline(url)}".rstrip())
+        parts.append("")
+    questions = [_inline(q) for q in follow_ups if q.strip()]
+    if questions:
+        parts += ["**Suggestions**", ""] + [f"- {q}" for q in questions] + [""]
+    return parts
 
 
 def write_export(title: str | None, messages: Iterable[_ExportedMessage], directory: Path | None = None) -> Path:

@@ -28,6 +28,7 @@ it is the hot path, measured in bench/.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Coroutine, Mapping, Sequence
@@ -37,11 +38,12 @@ from typing import Any, Protocol
 from hailuo_tui.domain import MessageStatus, Role
 from hailuo_tui.history import provider_messages, server_conversation
 from hailuo_tui.provider.backend import Backend, ChatRequest
-from hailuo_tui.provider.errors import AuthError, HailuoError, StreamInterrupted
+from hailuo_tui.provider.errors import AuthError, HailuoError, SiteRefused, StreamInterrupted
 from hailuo_tui.redact import redact
 from hailuo_tui.provider.models import (
     ChatStarted,
     Finished,
+    FollowUps,
     HistoryTrimmed,
     ReasoningDelta,
     SearchSources,
@@ -123,6 +125,22 @@ class Saved(ReplyEvent):
 
 
 @dataclass(frozen=True)
+class Waiting(ReplyEvent):
+    """The answer waits for another one to end (the web chat streams one answer per account at a time);
+    ``waiting`` False: its turn came and it is being sent."""
+
+    waiting: bool
+
+
+@dataclass(frozen=True)
+class ExtrasReceived(ReplyEvent):
+    """Web-search sources or follow-up questions arrived (cleaned); the view has them already."""
+
+    sources: tuple[tuple[str, str], ...]
+    follow_ups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ReplyEnded(ReplyEvent):
     """The answer ended and its final state is saved."""
 
@@ -158,8 +176,10 @@ class ReplyHost(Protocol):
         """The backend to answer in ``conversation`` (a store row); ``None``: not logged in."""
         ...
 
-    async def login_again(self, error: AuthError) -> bool:
-        """The login was refused: let the user log in again. True: retry the same message."""
+    async def login_again(self, error: AuthError | SiteRefused) -> bool:
+        """The login was refused, or the site wants a browser check (SiteRefused: offer the browser login).
+
+        True: logged in (again); retry the same message."""
         ...
 
     def reply_event(self, event: ReplyEvent) -> None:
@@ -208,6 +228,12 @@ class ReplySession:
     finishing: asyncio.Task[Any] | None = None
     #: Set to cut a pause between two attempts at the final save short (quitting).
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Web-search sources of the answer ((title, url), cleaned of escapes), saved with it.
+    sources: tuple[tuple[str, str], ...] = ()
+    #: Follow-up questions the server suggested (cleaned), saved with the answer.
+    follow_ups: tuple[str, ...] = ()
+    #: True while the answer waits for the account's other answer to end (see :meth:`run`).
+    waiting: bool = False
 
     # --- beginning ---------------------------------------------------------------------
 
@@ -247,6 +273,10 @@ class ReplySession:
 
         ``titles`` is for a backend whose server sends no title: ``"model"`` asks it for one after the
         first answer, ``"first-line"`` takes the first line of the first question.
+
+        The web chat streams one answer per account at a time (a second one is refused with HTTP 429):
+        a host with a ``stream_gate(backend)`` method returning a lock makes answers that need the
+        same account wait their turn, reported as :class:`Waiting`, instead of failing.
         """
         self.titles = titles
         status, error = MessageStatus.COMPLETE, None
@@ -258,9 +288,10 @@ class ReplySession:
                     status, error = MessageStatus.FAILED, "Not logged in."
                     return
                 try:
-                    await self._stream(host, backend, row, web_search=web_search, thinking=thinking)
+                    async with self._turn(host, backend):
+                        await self._stream(host, backend, row, web_search=web_search, thinking=thinking)
                     return
-                except AuthError as exc:
+                except (AuthError, SiteRefused) as exc:
                     if attempt or self.text:
                         raise
                     host.reply_event(ErrorReported(self, exc))
@@ -284,6 +315,39 @@ class ReplySession:
         finally:
             self.finishing = asyncio.ensure_future(self._finish(host, status, error))
             await asyncio.shield(self.finishing)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, host: ReplyHost, backend: Backend) -> Any:
+        gate_of = getattr(host, "stream_gate", None)
+        gate: asyncio.Lock | None = gate_of(backend) if gate_of is not None else None
+        if gate is None:
+            yield
+            return
+        if gate.locked():
+            self.waiting = True
+            host.reply_event(Waiting(self, True))
+        try:
+            async with gate:
+                if self.waiting:
+                    self.waiting = False
+                    host.reply_event(Waiting(self, False))
+                yield
+        finally:
+            self.waiting = False
+
+    def _take_extras(self, host: ReplyHost, event: SearchSources | FollowUps) -> None:
+        """Keep (cleaned) what the server shows under an answer, and pass it to the view."""
+        if isinstance(event, SearchSources):
+            self.sources = tuple(
+                (" ".join(clean(title).split()), "".join(clean(url).split())) for title, url in event.links
+            )
+        else:
+            questions = (" ".join(clean(q).split()) for q in event.questions)
+            self.follow_ups = tuple(q for q in questions if q)
+        show = getattr(self.view, "set_extras", None) if self.view is not None else None
+        if show is not None:
+            show(self.sources, self.follow_ups)
+        host.reply_event(ExtrasReceived(self, self.sources, self.follow_ups))
 
     async def _request(self, backend: Backend, row: Any, *, web_search: bool, thinking: bool) -> ChatRequest:
         stored = await self.store.messages(self.conversation_id)
@@ -341,8 +405,8 @@ class ReplySession:
                     await self._add_text(event.text[len(self.text):])
                 elif event.text and not self.text.startswith(event.text):
                     await self._replace_text(event.text)  # never a splice of old and new
-            elif isinstance(event, SearchSources):
-                pass  # shown by the issue "Exact and comfortable"; parsed, not kept yet
+            elif isinstance(event, (SearchSources, FollowUps)):
+                self._take_extras(host, event)
             idle_at = time.monotonic()
             if idle_at - busy_since >= TIME_SLICE:
                 # A backlog (a burst, or the app was busy) is read without waiting: let the screen
@@ -437,6 +501,10 @@ class ReplySession:
             extra["reasoning"] = self.reasoning
         if self.usage is not None:
             extra["usage"] = self.usage
+        if self.sources:
+            extra["sources"] = self.sources
+        if self.follow_ups:
+            extra["follow_ups"] = self.follow_ups
         fields = {"content": self.text, "status": status, "error": error, **extra}
         # Shown as ended only now: "complete" on screen means the whole text is on disk.
         if not await self._save_final(host, fields) and self.unsaved is not None:
@@ -491,6 +559,9 @@ class ReplySession:
         missed_reasoning = self.reasoning[len(shown_reasoning):]
         if self.final is None:
             self.view = view
+        show = getattr(view, "set_extras", None)
+        if show is not None and (self.sources or self.follow_ups):
+            show(self.sources, self.follow_ups)
         if missed_reasoning:
             await view.append_reasoning(missed_reasoning)
         if not self.text.startswith(shown):

@@ -27,6 +27,7 @@ from hailuo_tui.provider.errors import (
     RateLimited,
     ServerError,
     ServiceError,
+    SiteRefused,
     StreamInterrupted,
 )
 from hailuo_tui.provider.models import (
@@ -63,7 +64,7 @@ __all__ = [
     "AuthError", "AuthResult", "BadRequest", "BrowserNotFound", "ChatStarted", "ContentFiltered", "ContextTooLong",
     "Conversation", "Finished", "FollowUps", "HailuoAI", "HailuoError", "HistoryTrimmed", "InsufficientBalance",
     "LoginCancelled", "LoginError", "LoginProgress", "LoginRequested", "LoginTimeout", "MiniMaxAPI", "NetworkError",
-    "ProtocolChanged", "RateLimited", "ReasoningDelta", "SearchSources", "ServerError", "ServiceError",
+    "ProtocolChanged", "RateLimited", "ReasoningDelta", "SearchSources", "ServerError", "ServiceError", "SiteRefused",
     "StreamInterrupted", "TextDelta", "TitleGenerated", "Usage", "format_prompt", "last_user_message",
 ]
 

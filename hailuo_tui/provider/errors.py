@@ -41,6 +41,14 @@ class AuthError(HailuoError):
     exit_code = 3
 
 
+class SiteRefused(HailuoError):
+    """The site (its Cloudflare front) refused the request with a challenge page, not a login error:
+    a browser check may be needed. Logging in with the browser passes it; the login itself is fine."""
+
+    title = "Site refused the request"
+    exit_code = 12
+
+
 class BadRequest(HailuoError):
     """The server refused the request's parameters or signature (HTTP 400)."""
 

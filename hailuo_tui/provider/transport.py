@@ -23,6 +23,7 @@ from hailuo_tui.provider.errors import (
     ProtocolChanged,
     RateLimited,
     ServerError,
+    SiteRefused,
     ServiceError,
 )
 from hailuo_tui.provider.models import AuthResult
@@ -51,6 +52,21 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
+def is_challenge_page(status: int, body: str, headers: Mapping[str, str] | None = None) -> bool:
+    """True for a Cloudflare challenge ("Just a moment...") instead of the site's own answer."""
+    if status not in (403, 429, 503):
+        return False
+    header = {str(k).lower(): str(v).lower() for k, v in (headers or {}).items()}
+    if header.get("cf-mitigated") == "challenge":
+        return True
+    html = body.lstrip()[:4096].lower()
+    if not html.startswith(("<!doctype html", "<html")):
+        return False
+    return "just a moment" in html or "_cf_chl_opt" in html or "challenge-platform" in html or (
+        "cloudflare" in header.get("server", "") and status == 403
+    )
+
+
 def error_for_status(status: int, body: str, headers: Mapping[str, str] | None = None) -> HailuoError:
     """Map an HTTP error response to the provider's error family.
 
@@ -60,8 +76,15 @@ def error_for_status(status: int, body: str, headers: Mapping[str, str] | None =
         headers: The response headers (``Retry-After`` sets :attr:`RateLimited.retry_after`).
 
     Returns:
-        The error to raise: AuthError, BadRequest, RateLimited, ServerError or a plain HailuoError.
+        The error to raise: SiteRefused (a Cloudflare challenge page), AuthError, BadRequest, RateLimited,
+        ServerError or a plain HailuoError.
     """
+    if is_challenge_page(status, body, headers):
+        return SiteRefused(
+            f"Hailuo's site refused the request (HTTP {status}, a Cloudflare browser check); the login is not "
+            "the problem. A browser check may be needed: log in with the browser once to pass it, then retry.",
+            detail=f"HTTP {status} challenge page",
+        )
     server = _status_message(body)
     said = f" (Hailuo said: {server})" if server else ""
     if status in (401, 403):

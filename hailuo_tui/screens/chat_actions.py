@@ -105,9 +105,26 @@ class ChatActions:
             return
         if last.role == Role.ASSISTANT:
             await self.store.delete_message(last.id)
+        row = await self.store.get_conversation(conversation_id)
+        if row is not None and row.chat_id:
+            # The server's chat holds the answer being replaced: asking there again would answer a
+            # next turn. A new chat with the history folded up to the question answers the same one.
+            await self.store.set_remote_chat(conversation_id, None, None)
         _, reply = await ReplySession.begin(self.store, conversation_id)
         self._start_reply(reply)
         await self.open_conversation(conversation_id)
+
+    async def action_follow_up(self, number: int) -> None:
+        """Send the ``number``-th follow-up question suggested under the last answer."""
+        conversation_id = self._idle_conversation()
+        if conversation_id is None:
+            return
+        last = await self.store.last_message(conversation_id)
+        questions = last.follow_ups if last is not None and last.role == Role.ASSISTANT else ()
+        if not 0 < number <= len(questions):
+            self.notify(f"There is no suggestion {number} under the last answer.", severity="warning")
+            return
+        await self.send_text(questions[number - 1])
 
     async def action_edit_last(self) -> None:
         conversation_id = self._idle_conversation()

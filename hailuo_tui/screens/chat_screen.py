@@ -12,9 +12,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
-from hailuo_tui.bindings import CHAT_BINDINGS, binding, key_label, keys_of
+from hailuo_tui.bindings import CHAT_BINDINGS, key_name
 from hailuo_tui.domain import MessageStatus, Paging, Role, ShownMessage
-from hailuo_tui.provider import AuthError
+from hailuo_tui.provider import AuthError, SiteRefused
 from hailuo_tui.provider.backend import Backend, settings_label
 from hailuo_tui.reply_session import (
     ErrorReported,
@@ -26,6 +26,7 @@ from hailuo_tui.reply_session import (
     Saved,
     SaveProblem,
     TitleApplied,
+    Waiting,
 )
 from hailuo_tui.sanitize import clean
 from hailuo_tui.store import StoreError
@@ -52,6 +53,7 @@ def shown_message(row: Any) -> ShownMessage:
     return ShownMessage(
         row.id, row.role, row.content, row.status, row.error,
         getattr(row, "reasoning", "") or "", getattr(row, "usage", None),
+        tuple(getattr(row, "sources", ()) or ()), tuple(getattr(row, "follow_ups", ()) or ()),
     )
 
 
@@ -83,6 +85,9 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
         #: True once the conversation shown at start has been loaded (tests wait for it).
         self.loaded = False
         self._markdown_warm = False
+        #: The web chat streams one answer per account at a time: answers on it take turns (see stream_gate).
+        self._web_turn = asyncio.Lock()
+        self._title: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -126,8 +131,7 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
 
     def key_for(self, binding_id: str) -> str:
         """The name of the (first) key bound to ``binding_id`` now, after the user's keymap: "Ctrl+R"."""
-        keys = keys_of(binding(binding_id), self.account.user_keymap)
-        return key_label(keys.split(",")[0])
+        return key_name(binding_id, self.account.user_keymap)
 
     def update_account(self) -> None:
         self.query_one(StatusBar).set_account(self.account.account_label())
@@ -138,16 +142,28 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
             self.query_one(StatusBar).set_activity("web search on" if self.web_search else "")
             return
         sidebar = self.query_one(ConversationList)
-        names = [f"“{sidebar.title_of(cid) or 'New conversation'}”" for cid in self.replies]
-        text = f"answering: {', '.join(names[:2])}" + (f" and {count - 2} more" if count > 2 else "")
+
+        def named(label: str, ids: list[int]) -> str:
+            names = [f"“{sidebar.title_of(cid) or 'New conversation'}”" for cid in ids]
+            more = f" and {len(names) - 2} more" if len(names) > 2 else ""
+            return f"{label}: {', '.join(names[:2])}{more}" if names else ""
+
+        queued = [cid for cid, reply in self.replies.items() if reply.waiting]
+        text = "; ".join(part for part in (
+            named("answering", [cid for cid in self.replies if cid not in queued]),
+            named("waiting (one answer at a time per account)", queued),
+        ) if part)
         if self.web_search:
             text += " · web search on"
         self.query_one(StatusBar).set_activity(text)
 
     def _set_title(self, title: str | None) -> None:
+        self._title = title
         title = " ".join(clean(title).split()) if title else ""  # server text: never escapes in the header
         title = title or ("New conversation" if self.current_id is not None else "")
-        self.sub_title = " · ".join(part for part in (title, settings_label(*self.settings)) if part)
+        search = "web search on" if self.web_search and self.settings[0] == "web" else ""
+        self.sub_title = " · ".join(part for part in (title, settings_label(*self.settings), search) if part)
+
 
     def _take_settings(self, row: Any) -> None:
         """Remember the open conversation's backend and model (a stored row, or None: the draft's)."""
@@ -220,6 +236,8 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
             bubble = view.bubble_for(reply.message_id)
             if bubble is not None:
                 await reply.catch_up(bubble, shown, shown_reasoning)
+                if reply.waiting and bubble.extras is not None:
+                    bubble.extras.set_waiting(True)
         if self.current_id != conversation_id:
             return  # the user moved on while this one loaded
         # Read the title after loading: it may have arrived meanwhile.
@@ -244,9 +262,13 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
 
     @on(PromptInput.Submitted)
     async def send_prompt(self, event: PromptInput.Submitted) -> None:
+        await self.send_text(event.text)
+
+    async def send_text(self, text: str) -> None:
+        """Send ``text`` in the open conversation (a new one if none is open), as Enter in the prompt does."""
         if self.current_id is not None and self.current_id in self.replies:
             unsaved = self.replies[self.current_id].unsaved
-            self._restore_typed(event.text)
+            self._restore_typed(text)
             if unsaved:
                 self.notify(f"The last answer is not saved yet ({unsaved}); hailuo-tui keeps trying. "
                             "Your message stays in the box.", severity="warning", markup=False)
@@ -255,11 +277,11 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
                             severity="warning")
             return
         try:
-            await self._send(event)
+            await self._send(text)
         except StoreError as exc:  # deleting an edited turn or creating the conversation failed
-            self._keep_typed(event.text, exc)
+            self._keep_typed(text, exc)
 
-    async def _send(self, event: PromptInput.Submitted) -> None:
+    async def _send(self, text: str) -> None:
         # Sending in the open conversation only adds two bubbles; reloading it all made each send O(length).
         # A new conversation's view is empty: the two bubbles go in place too (a reload would mount the
         # whole view again and hold the first frame of the answer back).
@@ -281,9 +303,9 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
         if new:
             self._set_title(None)  # "New conversation" until the server's title arrives
         try:
-            user, reply = await ReplySession.begin(self.store, conversation_id, event.text)
+            user, reply = await ReplySession.begin(self.store, conversation_id, text)
         except StoreError as exc:
-            self._keep_typed(event.text, exc)
+            self._keep_typed(text, exc)
             return
         self._start_reply(reply)
         if not (in_place and await self._show_new_turn(user, reply)):
@@ -350,6 +372,8 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
             if reply.final is None and self.replies.get(reply.conversation_id) is not reply:
                 return False
             await reply.catch_up(bubble, "")
+            if reply.waiting and bubble.extras is not None:
+                bubble.extras.set_waiting(True)
             if reply.final is not None:
                 return True
             self.query_one(PromptInput).busy = True
@@ -386,7 +410,11 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
         auth = await self.account.get_auth()
         return self.services.web_backend(auth) if auth is not None else None
 
-    async def login_again(self, error: AuthError) -> bool:
+    def stream_gate(self, backend: Backend) -> asyncio.Lock | None:
+        """The turn an answer on ``backend`` waits for: the web chat refuses a second stream per account."""
+        return self._web_turn if backend.id == "web" else None
+
+    async def login_again(self, error: AuthError | SiteRefused) -> bool:
         return await self.account.request_login(error.message)
 
     def reply_event(self, event: ReplyEvent) -> None:
@@ -395,13 +423,15 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
         if isinstance(event, ErrorReported):
             error = event.error
             retry = f"{self.key_for('chat.regenerate')} retries"
-            hint = retry if error.retryable and not isinstance(error, AuthError) else ""
+            hint = retry if error.retryable and not isinstance(error, (AuthError, SiteRefused)) else ""
             self._tell_widgets(ReplyProblem(error.title, error.message, hint))
         elif isinstance(event, InternalError):
             exc = event.error
             self.log.error(f"reply worker crashed: {exc!r}")
             retry = f"{self.key_for('chat.regenerate')} retries"
             self._tell_widgets(ReplyProblem("Internal error", f"{type(exc).__name__}: {exc}", retry))
+        elif isinstance(event, Waiting):
+            self._show_waiting(reply, event.waiting)
         elif isinstance(event, TitleApplied):
             self.run_worker(self._show_title(reply.conversation_id), group="titles", exit_on_error=False)
         elif isinstance(event, HistoryShortened):
@@ -457,6 +487,13 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
     def watch_web_search(self) -> None:
         if self.is_mounted:
             self._update_activity()
+            self._set_title(self._title)
+
+    def _show_waiting(self, reply: ReplySession, waiting: bool) -> None:
+        bubble = self.query_one(ChatView).bubble_for(reply.message_id) if reply.view is not None else None
+        if bubble is not None and bubble.extras is not None:
+            bubble.extras.set_waiting(waiting)
+        self._update_activity()
 
     @on(ConversationList.Selected)
     async def conversation_chosen(self, event: ConversationList.Selected) -> None:

@@ -44,6 +44,7 @@ class LoginScreen(ModalScreen["AuthResult | str | None"]):
     LoginScreen > Vertical { width: 90; max-width: 100%; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
     LoginScreen #login-title { text-style: bold; margin-bottom: 1; }
     LoginScreen #login-reason { color: $warning; margin-bottom: 1; }
+    LoginScreen #keyring-note { color: $text-muted; margin-top: 1; }
     LoginScreen #login-buttons { height: auto; margin-top: 1; }
     LoginScreen #login-buttons Button { margin-right: 2; }
     LoginScreen #login-progress { height: auto; margin-top: 1; color: $text-muted; }
@@ -73,6 +74,9 @@ class LoginScreen(ModalScreen["AuthResult | str | None"]):
             if self._reason:
                 yield Static(Content(clean(self._reason)), id="login-reason", markup=False)
             yield Static(Content(clean(WELCOME.format(site=hide_password(site)))), markup=False)
+            warning = None if self.services.demo else self.services.vault.warning
+            if warning:  # said here, before logging in, rather than in a toast over the conversation
+                yield Static(Content(clean(warning)), id="keyring-note", markup=False)
             with Horizontal(id="login-buttons"):
                 yield Button("Log in with browser", id="browser", variant="primary")
                 yield Button("Paste a token", id="paste")

@@ -29,6 +29,8 @@ from .rows import (
     check_role,
     check_status,
     conversation_row,
+    dump_follow_ups,
+    dump_sources,
     dump_usage,
     message_row,
 )
@@ -193,10 +195,17 @@ class ChatStore:
             return self._require_conv(conn, id)
 
     def apply_server_title(self, id: int, title: str) -> bool:
-        """Take the title the server generated, unless the user chose one. True if applied."""
+        """Take the title the server generated, if the conversation still shows its placeholder.
+
+        An existing title is kept: the user's, and the server's first one too (a chat started
+        again from the local history would otherwise be named after its replayed prompt,
+        "User: …"). True if applied.
+        """
         with self._write() as conn:
             cur = conn.execute(
-                "UPDATE conversations SET title = ? WHERE id = ? AND title_locked = 0", (title, id)
+                "UPDATE conversations SET title = ? WHERE id = ? AND title_locked = 0 "
+                "AND (title IS NULL OR trim(title) = '')",
+                (title, id),
             )
             if cur.rowcount:
                 fts.set_title_index(conn, id, title)
@@ -283,11 +292,13 @@ class ChatStore:
     def update_message(
         self, message_id: int, *, content: str | None = None, status: str | None = None, error: Any = _UNSET,
         reasoning: str | None = None, usage: dict[str, Any] | None = None,
+        sources: Any = None, follow_ups: Any = None,
     ) -> None:
-        """Change a message's text, status, error, reasoning or usage.
+        """Change a message's text, status, error, reasoning, usage, sources or follow-up questions.
 
         ``None`` (the default) leaves a field as it is, except ``error=None``, which
-        clears the error. ``usage`` is stored as JSON. Cheap while an assistant
+        clears the error. ``usage``, ``sources`` ((title, url) pairs) and
+        ``follow_ups`` (questions) are stored as JSON. Cheap while an assistant
         message is streaming: the search indexes are only written when the message
         is (or becomes) searchable, and then for both its content and its reasoning.
         """
@@ -306,7 +317,8 @@ class ChatStore:
                 "SELECT content, reasoning FROM messages WHERE id = ?", (message_id,)
             ).fetchone() if touch else None
             given: dict[str, Any] = {
-                "content": content, "status": status, "reasoning": reasoning, "usage": dump_usage(usage)
+                "content": content, "status": status, "reasoning": reasoning, "usage": dump_usage(usage),
+                "sources": dump_sources(sources), "follow_ups": dump_follow_ups(follow_ups),
             }
             changes = {column: value for column, value in given.items() if value is not None}
             changes["updated_at"] = time.time()

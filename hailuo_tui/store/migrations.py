@@ -35,6 +35,12 @@ Version 3 (the MiniMax API backend):
   kept apart so that the long thinking text never crowds out answers in an
   ordinary search. Created empty: no version-2 message has reasoning.
 
+Version 4 (what the Hailuo page shows under an answer):
+
+- ``messages`` gains ``sources`` (JSON list of ``[title, url]`` web-search links)
+  and ``follow_ups`` (JSON list of suggested questions); NULL when none. Neither
+  is searchable: they are the server's, not the conversation's words.
+
 The rules of what is indexed and how live in :mod:`.fts`, which both the store
 and these steps use.
 """
@@ -121,8 +127,18 @@ def _v3(conn: sqlite3.Connection) -> None:
     _run_script(conn, _V3)
 
 
+_V4 = """
+ALTER TABLE messages ADD COLUMN sources TEXT;
+ALTER TABLE messages ADD COLUMN follow_ups TEXT;
+"""
+
+
+def _v4(conn: sqlite3.Connection) -> None:
+    _run_script(conn, _V4)
+
+
 #: Step ``i`` upgrades a database at ``user_version == i`` to ``i + 1``.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)

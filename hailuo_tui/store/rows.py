@@ -56,6 +56,10 @@ class MessageRow:
     reasoning: str = ""
     #: model, prompt_tokens, completion_tokens, reasoning_tokens, seconds; None when unknown.
     usage: dict[str, Any] | None = None
+    #: Web-search sources shown under the answer: (title, url) pairs, as the server sent them.
+    sources: tuple[tuple[str, str], ...] = ()
+    #: Follow-up questions the server suggested after the answer.
+    follow_ups: tuple[str, ...] = ()
 
 
 #: Why a write did not happen, in the few words the app shows ("not saved yet: disk full").
@@ -103,7 +107,10 @@ CONV_COLS = (
     "id, title, title_locked, chat_id, token_fp, created_at, updated_at, message_count, "
     "backend, model, system_prompt"
 )
-MSG_COLS = "id, conversation_id, role, content, status, error, created_at, updated_at, reasoning, usage"
+MSG_COLS = (
+    "id, conversation_id, role, content, status, error, created_at, updated_at, reasoning, usage, "
+    "sources, follow_ups"
+)
 
 
 def conversation_row(row: tuple, snippet: str | None = None) -> ConversationRow:
@@ -118,7 +125,8 @@ def message_row(row: tuple) -> MessageRow:
     """A :class:`MessageRow` from a row selected with :data:`MSG_COLS`."""
     return MessageRow(
         row[0], row[1], Role(row[2]), row[3], MessageStatus(row[4]), row[5], row[6], row[7],
-        reasoning=row[8], usage=load_usage(row[9]),
+        reasoning=row[8], usage=load_usage(row[9]), sources=load_sources(row[10]),
+        follow_ups=load_follow_ups(row[11]),
     )
 
 
@@ -139,6 +147,42 @@ def load_usage(text: str | None) -> dict[str, Any] | None:
         # Another program may have written the file; a bad cell must not hide the message.
         return None
     return value if isinstance(value, dict) else None
+
+
+def _load_list(text: str | None) -> list[Any]:
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def dump_sources(sources: Any) -> str | None:
+    """``(title, url)`` pairs as the JSON text the ``sources`` column holds (None when empty)."""
+    pairs = [[str(title), str(url)] for title, url in sources or ()]
+    return json.dumps(pairs, ensure_ascii=False, separators=(",", ":")) if pairs else None
+
+
+def load_sources(text: str | None) -> tuple[tuple[str, str], ...]:
+    """The ``sources`` column as (title, url) pairs; a malformed cell gives none."""
+    out = []
+    for item in _load_list(text):
+        if isinstance(item, list) and len(item) == 2 and all(isinstance(part, str) for part in item):
+            out.append((item[0], item[1]))
+    return tuple(out)
+
+
+def dump_follow_ups(questions: Any) -> str | None:
+    """Follow-up questions as the JSON text the ``follow_ups`` column holds (None when empty)."""
+    items = [str(q) for q in questions or ()]
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":")) if items else None
+
+
+def load_follow_ups(text: str | None) -> tuple[str, ...]:
+    """The ``follow_ups`` column as questions; a malformed cell gives none."""
+    return tuple(q for q in _load_list(text) if isinstance(q, str))
 
 
 def check_role(role: str) -> Role:

@@ -409,6 +409,7 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         return MessageBubble(
             message.role, message.content or "", message.status, message.id, error=message.error,
             reasoning=message.reasoning or "", usage=message.usage, fold_thinking=self.fold_thinking,
+            sources=message.sources, follow_ups=message.follow_ups,
         )
 
     def _update_empty(self) -> None:

@@ -5,13 +5,9 @@ How an answer streams without re-laying out the whole message is described in
 
 Huge messages (issue 5 and "untrusted input")
 ---------------------------------------------
-Past the sizes in `plain_body.shown_as_plain` (32,000 characters, 2,000 lines,
-or 20,000 characters without a blank line) Markdown layout takes seconds to
-minutes, so the bubble shows the text as plain, soft-wrapped text in a
-`PlainBody`, which draws only the visible rows, and says so in its header
-("shown as plain text: 1.2 MB"). A streamed answer switches over at the
-flush where its text crosses a limit (the limits only grow with the text,
-so it ends up shown as it would be when loaded); `text`, the store and the
+Past the sizes in `plain_body.shown_as_plain` the bubble shows its text in a
+`PlainBody` (see there) and says so in its header; a streamed answer switches
+over at the flush where its text crosses a limit. `text`, the store and the
 exports always hold the whole text.
 """
 
@@ -28,6 +24,7 @@ from textual.widgets import Static
 
 from hailuo_tui.sanitize import StreamSanitizer, clean
 from hailuo_tui.markdown_blocks import code_blocks
+from hailuo_tui.widgets.answer_extras import AnswerExtras
 from hailuo_tui.widgets.bubble_replace import ReplaceText
 from hailuo_tui.widgets.markdown_body import MarkdownBody
 from hailuo_tui.widgets.plain_body import PlainBody, format_size, shown_as_plain
@@ -107,6 +104,8 @@ class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
         reasoning: str = "",
         usage: dict | None = None,
         fold_thinking: bool | None = None,
+        sources: tuple[tuple[str, str], ...] = (),
+        follow_ups: tuple[str, ...] = (),
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -121,6 +120,7 @@ class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
             reasoning: The model's reasoning (sanitized here): folded, unless still streaming (no text yet).
             usage: Token counts and timing, shown under a finished answer (see `set_usage`).
             fold_thinking: Overrides the class's `fold_thinking`.
+            sources, follow_ups: Web-search links and suggested questions under an answer (`AnswerExtras`).
             id: DOM id.
             classes: Extra CSS classes.
         """
@@ -158,6 +158,10 @@ class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
             self._thinking = ThinkingSection(reasoning, live=live, folded=not live, id="thinking")
         self._usage: dict | None = usage if isinstance(usage, dict) else None
         self._usage_line: Static | None = None
+        #: Why it did not complete, sources and suggestions (answers only; see `answer_extras`).
+        self._extras = AnswerExtras(id="extras") if role == "assistant" else None
+        if self._extras is not None:
+            self._extras.set_state(status, error, sources, follow_ups)
         self.add_class(f"-{role}")
 
     def compose(self) -> ComposeResult:
@@ -172,6 +176,8 @@ class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
             self._md = MarkdownBody(self._initial_text, id="md-body")
             yield self._md
         self._initial_text = ""
+        if self._extras is not None:
+            yield self._extras
         if self._usage_words():
             self._usage_line = Static(Content(self._usage_words()), id="usage", markup=False)
             yield self._usage_line
@@ -298,12 +304,7 @@ class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
         await self._schedule_flush()
 
     async def finish(self, status: str = "complete", error: str | None = None) -> None:
-        """Flush what is pending, seal the last runs and set the final status.
-
-        Args:
-            status: "complete", "interrupted" or "failed".
-            error: A short plain-words reason for "failed".
-        """
+        """Flush what is pending, seal the last runs and set the final status (and its reason, shown in full)."""
         if self._reasoning.live:
             self._reasoning.end(fold=False)  # no answer text came: the reasoning is all there is
         tail = self._sanitizer.flush()
@@ -326,23 +327,26 @@ class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
             self.query_one("#header", Static).update(self._header_content(), layout=False)
 
     def set_status(self, status: str, error: str | None = None) -> None:
-        """Set the status badge and state classes.
-
-        Args:
-            status: "pending", "streaming", "complete", "interrupted" or "failed".
-            error: A short reason shown with "failed".
-        """
+        """Set the status ("pending", "streaming", "complete", "interrupted", "failed"), its reason, the classes."""
         self._status = status
         self._error = error
+        if self._extras is not None:
+            self._extras.set_state(status, error)
         if self.is_mounted:
             self._apply_status()
 
-    def code_blocks(self) -> list[str]:
-        """Return the contents of the fenced (and indented) code blocks.
+    def set_extras(self, sources: tuple[tuple[str, str], ...], follow_ups: tuple[str, ...]) -> None:
+        """Show an answer's web-search sources and suggested follow-up questions (server text)."""
+        if self._extras is not None:
+            self._extras.set_state(self._status, self._error, sources, follow_ups)
 
-        Returns:
-            Code block texts in document order, without the fences.
-        """
+    @property
+    def extras(self) -> AnswerExtras | None:
+        """What is shown under an answer: the reason it stopped, sources, suggestions (None: a question)."""
+        return self._extras
+
+    def code_blocks(self) -> list[str]:
+        """The contents of the fenced (and indented) code blocks, in order, without the fences."""
         return [code for _language, code in code_blocks(self.text)]
 
     # -- internals --------------------------------------------------------
@@ -475,8 +479,7 @@ class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
         if status == "interrupted":
             return "interrupted", "$warning"
         if status == "failed":
-            reason = clean(self._error or "").strip().replace("\n", " ")
-            return (f"failed: {reason}" if reason else "failed"), "$error"
+            return "failed", "$error"  # the reason, in full, is under the answer (AnswerExtras)
         return "", ""
 
     def _apply_status(self, header: bool = True) -> None:

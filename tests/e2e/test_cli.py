@@ -216,3 +216,18 @@ async def test_a_server_echoing_the_token_and_key_never_gets_them_printed_or_log
     for secret in (token, key, password):
         for text in (out, err, out2, err2, logged):
             assert secret not in text and secret[4:12] not in text
+
+
+async def test_login_token_without_a_keyring_says_nothing_was_kept_and_warns_once_per_command(tmp_path):
+    async with Emulator() as emu:
+        env = cli_env(tmp_path, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+        code, out, err = await run_cli("--base-url", emu.url, "login", "--token", env=env, stdin=emu.demo_token + "\n")
+        assert code != 0, err  # the command's purpose, keeping the login, failed
+        assert "nothing was kept" in err and "Logged in." not in err
+        assert err.count("Warning:") == 1 and emu.demo_token not in out + err
+        code, out, err = await run_cli("--base-url", emu.url, "status", env=env)
+        assert code == 3 and "not logged in" in out
+        assert err.count("Warning:") == 1  # one keyring, one warning (not one per vault)
+        env["HAILUO_TOKEN"] = emu.demo_token
+        code, out, err = await run_cli("--base-url", emu.url, "ask", "hello", env=env)
+        assert code == 0 and "Turn 1" in out and "Warning" not in err

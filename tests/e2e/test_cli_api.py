@@ -205,14 +205,15 @@ async def test_login_api_key_never_takes_the_key_as_an_argument(tmp_path):
     assert code == 0 and "models" in out and "--backend" in out and "--api-base-url" in out
 
 
-async def test_login_api_key_without_a_keyring_says_it_is_kept_for_this_run_only(tmp_path):
+async def test_login_api_key_without_a_keyring_says_nothing_was_kept_and_fails(tmp_path):
     async with Emulator() as emu:
         key = emu.issue_api_key()
         env = api_env(tmp_path, PYTHON_KEYRING_BACKEND=NO_KEYRING)
         code, out, err = await run_cli("login", "--api-key", "--api-base-url", emu.api_base_url, env=env,
                                        stdin=key + "\n")
-        assert code == 0, err
+        assert code == 1, err  # storing the key was the command's purpose
         assert "Your API key is kept in memory for this run only" in err and "gnome-keyring" in err
-        assert "Logged in to the MiniMax API" in err and "for this run only" in err.splitlines()[-1]
+        assert err.count("Warning:") == 1
+        assert "Logged in" not in err and "nothing was kept" in err.splitlines()[-1]
         assert key not in out + err
     assert_no_file_holds(tmp_path, key)

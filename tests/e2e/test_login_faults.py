@@ -22,8 +22,10 @@ async def test_no_keyring_backend_warns_and_the_token_still_works(tmp_path):
         for backend in ("keyring.backends.fail.Keyring", "keyring.backends.null.Keyring"):
             env = cli_env(tmp_path, PYTHON_KEYRING_BACKEND=backend)
             code, out, err = await run_cli("login", "--token", "--base-url", emu.url, env=env, stdin=emu.demo_token)
-            assert code == 0 and "Warning" in err and "keyring" in err.lower(), err
+            assert code == 1 and "Warning" in err and "keyring" in err.lower(), err
+            assert "nothing was kept" in err and "Logged in." not in err
             assert "Traceback" not in err and emu.demo_token not in out + err
             env["HAILUO_TOKEN"] = emu.demo_token
             code, out, err = await run_cli("--base-url", emu.url, "ask", "still usable?", env=env)
             assert code == 0 and "Turn 1" in out, err
+            assert "Warning" not in err  # a token from the environment needs no keyring

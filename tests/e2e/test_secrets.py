@@ -62,7 +62,7 @@ async def test_the_token_never_leaks_and_files_are_private(tmp_path, monkeypatch
         # -- the CLI, as a user runs it ------------------------------------------------
         code, out, err = await run_cli("login", "--token", "--base-url", emu.url, env=env, stdin=token + "\n")
         captured["login"] = out + err
-        assert code == 0, err
+        assert code == 0 or (code == 1 and "nothing was kept" in err), err  # 1: no usable keyring here
         code, out, err = await run_cli("status", "--base-url", emu.url, env=env)
         captured["status"] = out + err
         if code == 3:  # no usable keyring here (the vault said why): use $HAILUO_TOKEN from now on

@@ -324,6 +324,35 @@ async def _error(pilot: Pilot) -> None:
     await wait_until(pilot, lambda: bool(chat_screen(app).query_one(StatusBar).error_text), "the error")
 
 
+#: A server error long enough to need several lines: shown in full under the answer, with the retry key.
+LONG_ERROR = ("The service is busy answering other people right now, so this message could not be answered. "
+              "Nothing you did caused this; the conversation and your message are saved. Please wait a "
+              "little and ask again.")
+
+
+def _wrapped_error_config() -> EmulatorConfig:
+    return EmulatorConfig(seed=3, stream_error=0, stream_error_message=LONG_ERROR)
+
+
+async def _wrapped_error(pilot: Pilot) -> None:
+    await new_conversation(pilot)
+    await send(pilot, "What is the weather in Shanghai?", expect_title=False)
+
+
+def _extras_config() -> EmulatorConfig:
+    return EmulatorConfig(seed=3, search_links=True, follow_ups=True)
+
+
+async def _sources_and_suggestions(pilot: Pilot) -> None:
+    await new_conversation(pilot)
+    await pilot.press("f9")  # web search on: the header says so
+    pilot.app.clear_notifications()  # its toast would come and go with the timing
+    await send(pilot, "What is new in Xi'an this week?")
+    from hailuo_tui.widgets.chat_view import ChatView
+
+    chat_screen(pilot.app).query_one(ChatView).scroll_end(animate=False)  # the answer's end: sources, suggestions
+
+
 async def _sidebar_search(pilot: Pilot) -> None:
     screen = chat_screen(pilot.app)
     await pilot.press("ctrl+f")
@@ -370,6 +399,11 @@ SCENES: dict[str, Scene] = {
               seeds=SHORT_SIDEBAR, steps=_help),
         Scene("error", "A failed request: the error in the status bar and on the message; Ctrl+R retries.",
               seeds=SHORT_SIDEBAR, steps=_error),
+        Scene("wrapped-error", "A long error shown in full on the message, with the key that retries it.",
+              seeds=SHORT_SIDEBAR, steps=_wrapped_error, emulator=_wrapped_error_config),
+        Scene("sources-suggestions", "Web search on: the answer's sources as numbered links and Hailuo's "
+              "suggested follow-up questions, each sent with Alt+1, Alt+2, Alt+3.",
+              seeds=SHORT_SIDEBAR, steps=_sources_and_suggestions, emulator=_extras_config),
         Scene("sidebar-search", "A long sidebar filtered as you type (Ctrl+F), titles and message text.",
               seeds=LONG_SIDEBAR, steps=_sidebar_search),
         Scene("long-sidebar", "A long sidebar with relative times; wide characters keep the columns.",

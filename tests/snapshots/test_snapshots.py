@@ -63,3 +63,11 @@ def test_chinese_conversation(snap_compare, tmp_path):
 
 def test_api_answer_with_folded_thinking_and_usage(snap_compare, tmp_path):
     assert _snap(snap_compare, tmp_path, "api-thinking")
+
+
+def test_wrapped_error_with_the_retry_key(snap_compare, tmp_path):
+    assert _snap(snap_compare, tmp_path, "wrapped-error")
+
+
+def test_sources_and_suggestions_under_an_answer(snap_compare, tmp_path):
+    assert _snap(snap_compare, tmp_path, "sources-suggestions")

@@ -131,9 +131,10 @@ async def test_switching_conversations_while_one_is_answering(make_app, emu):
         assert screen.current_id is None
         await send(pilot, "second conversation", wait=False)
         await wait_until(pilot, lambda: len(screen.replies) == 2, what="two answers at once")
-        await wait_until(pilot, lambda: "second conversation" in screen.query_one(StatusBar).activity_text,
-                         what="the status bar to name the answering conversations")
-        assert "first conversation" in screen.query_one(StatusBar).activity_text
+        # The web chat answers one message per account at a time: the second waits its turn, and says so.
+        await wait_until(pilot, lambda: "waiting" in screen.query_one(StatusBar).activity_text,
+                         what="the status bar to name the waiting conversation")
+        assert "answering: “first conversation”" in screen.query_one(StatusBar).activity_text
         await pilot.press("alt+down")  # back to the first (older) conversation
         await wait_until(pilot, lambda: screen.current_id == first_id, what="switch back")
         bubble = screen.query_one(ChatView).last_bubble("assistant")
@@ -274,9 +275,33 @@ async def test_regenerate_replaces_the_last_answer(make_app, emu):
         await wait_idle(pilot)
         messages = await app.store.messages(screen.current_id)
         assert [m.role for m in messages] == ["user", "assistant"]
-        assert messages[1].status == "complete" and "Turn 2" in messages[1].content and "Turn 1" in first.content
-        assert emu.requests[-1].form["msgContent"] == "hello"
+        # An answer to the same question: a new server chat (not a second turn of the old one).
+        assert messages[1].status == "complete" and "Turn 1" in messages[1].content and "Turn 1" in first.content
+        assert "Turn 2" not in messages[1].content
+        assert emu.requests[-1].form["msgContent"] == "hello" and emu.requests[-1].form["chatID"] == "0"
         assert len(screen.query_one(ChatView).bubbles) == 2
+
+
+async def test_regenerate_on_a_later_turn_replays_the_history_up_to_the_question(make_app, emu):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "hello there, first turn")
+        await send(pilot, "second question")
+        title = (await app.store.get_conversation(screen.current_id)).title
+        before = len(emu.requests)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(emu.requests) > before, what="the new request")
+        await wait_idle(pilot)
+        record = emu.requests[-1]
+        assert record.form["chatID"] == "0"
+        assert record.form["msgContent"].startswith("User: hello there, first turn\nAssistant: ")
+        assert record.form["msgContent"].endswith("User: second question\nAssistant:")
+        messages = await app.store.messages(screen.current_id)
+        assert [m.role for m in messages] == ["user", "assistant"] * 2 and messages[-1].status == "complete"
+        row = await app.store.get_conversation(screen.current_id)
+        assert row.title == title == "hello there, first t"  # the replayed chat's "User: …" title is not taken
+        assert row.chat_id in emu.chats and emu.chats[row.chat_id].title.startswith("User:")  # the server named it so
 
 
 async def test_edit_and_resend_the_last_message(make_app, emu):

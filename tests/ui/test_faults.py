@@ -17,7 +17,6 @@ from hailuo_tui.emulator import EmulatorConfig
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.screens.login_screen import LoginScreen
 from hailuo_tui.widgets.chat_view import ChatView
-from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.status_bar import StatusBar
 from tests.ui.conftest import paste_token_on_login_screen, type_text, wait_until
 
@@ -151,10 +150,30 @@ async def test_fault_is_survived_reported_and_retried(make_app, emu, name):
         assert screen.query_one(ChatView).last_bubble("assistant").text == ANSWER
 
 
-@pytest.mark.parametrize("status, cloudflare", [(403, False), (403, True), (401, False)],
-                         ids=["403-json", "403-cloudflare-page", "401"])
-async def test_refused_login_asks_to_log_in_then_retries(make_app, emu, status, cloudflare):
-    emu.config = EmulatorConfig(seed=3, answer_text=ANSWER, fail_next=[status], fail_403_cloudflare=cloudflare)
+async def test_a_cloudflare_page_is_not_an_expired_login_and_offers_the_browser_login(make_app, emu):
+    emu.config = EmulatorConfig(seed=3, answer_text=ANSWER, fail_next=[403], fail_403_cloudflare=True)
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "are you there")
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the browser login offered")
+        reason = str(app.screen.query_one("#login-reason").render())
+        assert "refused the request" in reason and "browser check" in reason
+        assert "expired" not in reason and "Log in again" not in reason
+        assert app.screen.focused is app.screen.query_one("#browser")  # the way through
+        bar = screen.query_one(StatusBar)
+        assert "Site refused the request" in bar.error_text and "Login needed" not in bar.error_text
+        assert app.account_label() == "logged in"  # the login is not what failed
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="back to the chat")
+        await wait_idle(pilot)
+        _, answer = await app.store.messages(screen.current_id)
+        assert answer.status == "failed" and "browser check" in answer.error
+
+
+@pytest.mark.parametrize("status", [403, 401], ids=["403-json", "401"])
+async def test_refused_login_asks_to_log_in_then_retries(make_app, emu, status):
+    emu.config = EmulatorConfig(seed=3, answer_text=ANSWER, fail_next=[status])
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -192,8 +211,9 @@ async def test_refused_login_then_cancelled_keeps_the_message_and_ctrl_r_retries
 
 
 @pytest.mark.parametrize("how", ["http", "stream"])
-async def test_a_second_concurrent_stream_refused_says_busy_and_retries(make_app, emu, how):
-    """The one-stream-per-account limit: the second conversation is refused in plain words."""
+async def test_a_second_conversation_waits_for_the_accounts_stream_instead_of_failing(make_app, emu, how):
+    """The one-stream-per-account limit: a message sent while another conversation answers is queued, says so
+    on its bubble and in the status bar, and is sent once the first answer ends (never refused with 429)."""
     emu.config = EmulatorConfig(seed=3, answer_text=ANSWER, chunk_chars=12, event_delay=0.04,
                                 one_stream_per_token=True, one_stream_error=how)
     app = await make_app()
@@ -207,26 +227,16 @@ async def test_a_second_concurrent_stream_refused_says_busy_and_retries(make_app
         await send(pilot, "second at the same time")
         await wait_until(pilot, lambda: screen.current_id not in (first_id, None), what="the second conversation")
         second_id = screen.current_id
-
-        async def refused() -> bool:
-            last = await app.store.last_message(second_id)
-            return last is not None and last.role == "assistant" and last.status == "failed"
-
-        await wait_until(pilot, refused, what="the refusal")
-        await wait_until(pilot, lambda: second_id not in screen.replies, what="the refused reply to end")
-        bar = screen.query_one(StatusBar)
-        assert "still being generated" in bar.error_text  # the server's reason, in plain words
-        if how == "http":
-            assert "Rate limited" in bar.error_text and "Wait 2 s" in bar.error_text
-        _, refused = await app.store.messages(second_id)
-        assert refused.status == "failed" and "still being generated" in refused.error
-        await wait_idle(pilot, 30)  # the first one still finishes
-        first = await app.store.last_message(first_id)
-        assert first.status == "complete" and first.content == ANSWER
-        before = len(emu.requests)
-        await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: len(emu.requests) > before, what="the retried request")
+        bubble = screen.query_one(ChatView).last_bubble("assistant")
+        await wait_until(pilot, lambda: bubble.extras.waiting, what="the waiting state on the bubble")
+        assert "Waiting" in bubble.extras.content().plain and "one message at a time" in bubble.extras.content().plain
+        assert "waiting" in screen.query_one(StatusBar).activity_text
+        assert first_id in screen.replies  # the first is still answering
         await wait_idle(pilot, 30)
-        messages = await app.store.messages(second_id)
-        assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "complete")]
-        assert screen.query_one(ConversationList).item_ids()[:2] in ([second_id, first_id], [first_id, second_id])
+        for conversation_id in (first_id, second_id):
+            messages = await app.store.messages(conversation_id)
+            assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "complete")]
+            assert messages[1].content == ANSWER
+        assert not [r for r in emu.requests if r.status == 429 or r.error]
+        assert not screen.query_one(StatusBar).error_text
+        assert not bubble.extras.waiting and bubble.text == ANSWER

@@ -234,3 +234,57 @@ async def test_first_line_titles_ask_no_second_request(store, emu):
     await asyncio.wait_for(reply.run(host, titles="first-line"), 30)
     assert (await store.get_conversation(conversation.id)).title == "Plan a trip to Xi'an"
     assert len([r for r in emu.requests if r.path.endswith("/chat/completions")]) == 1
+
+
+async def test_a_replayed_history_keeps_the_conversation_title(store, emu):
+    """A chat started again from the local history (another login, an edit) gets a server title made from
+    the folded prompt ("User: …"): the conversation keeps the title it has."""
+    host = Host(await _web(emu))
+    conversation, _user, reply = await _start(store, host, "hello there, first turn")
+    await asyncio.wait_for(reply.run(host), 30)
+    title = (await store.get_conversation(conversation.id)).title
+    assert title == "hello there, first t"
+    await store.set_remote_chat(conversation.id, None, None)  # as after a login to another account
+    _user, again = await ReplySession.begin(store, conversation.id, "and a second one")
+    await asyncio.wait_for(again.run(host), 30)
+    row = await store.get_conversation(conversation.id)
+    assert emu.requests[-1].form["chatID"] == "0" and emu.chats[row.chat_id].title.startswith("User:")
+    assert row.title == title and len(host.of(TitleApplied)) == 1
+
+
+async def test_sources_and_follow_ups_are_cleaned_shown_and_saved(store, emu):
+    emu.config.search_links = True
+    emu.config.follow_ups = True
+    host = Host(await _web(emu))
+    conversation, _user, reply = await _start(store, host, "what is new in Xi'an")
+
+    class ExtrasView(View):
+        extras = None
+
+        def set_extras(self, sources, follow_ups):
+            self.extras = (sources, follow_ups)
+
+    view = reply.view = ExtrasView()
+    await asyncio.wait_for(reply.run(host, web_search=True), 30)
+    answer = (await store.messages(conversation.id))[-1]
+    assert answer.status == "complete"
+    assert answer.sources and all(url.startswith("http") for _title, url in answer.sources)
+    assert answer.follow_ups and all(q.strip() for q in answer.follow_ups)
+    assert view.extras == (answer.sources, answer.follow_ups)
+
+
+async def test_an_answer_waits_for_the_accounts_other_answer(store, emu):
+    """The web chat streams one answer per account: with a gate, the second waits instead of failing (HTTP 429)."""
+    emu.config.one_stream_per_token = True
+    emu.config.event_delay = 0.02
+    gate = asyncio.Lock()
+    host = Host(await _web(emu))
+    host.stream_gate = lambda backend: gate
+    _c1, _u1, first = await _start(store, host, "first")
+    _c2, _u2, second = await _start(store, host, "second")
+    from hailuo_tui.reply_session import Waiting
+
+    await asyncio.wait_for(asyncio.gather(first.run(host), second.run(host)), 60)
+    assert first.final[0] == second.final[0] == MessageStatus.COMPLETE
+    assert [e.waiting for e in host.of(Waiting)] == [True, False]
+    assert host.of(Waiting)[0].reply is second

@@ -72,7 +72,7 @@ def test_a_version_2_file_upgrades_in_place_with_every_row_unchanged(tmp_path: P
     store = ChatStore(path)
     try:
         conn = store._conn
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION >= 3
         assert path.stat().st_ino == inode  # the same file, not a copy moved into place
         convs = sorted(store.list_conversations(), key=lambda c: c.id)
         assert [(c.id, c.title, c.title_locked, c.chat_id, c.token_fp, c.created_at, c.updated_at, c.message_count)
@@ -96,7 +96,7 @@ def test_a_version_2_file_upgrades_in_place_with_every_row_unchanged(tmp_path: P
         store.close()
     again = ChatStore(path)  # reopening does not migrate again
     try:
-        assert again._conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert again._conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
         assert again.count_conversations() == 3
     finally:
         again.close()
