@@ -20,6 +20,7 @@ from typing import Any
 from hailuo_tui.domain import MessageStatus
 
 from . import connection, fts
+from .sql import inserted_id, set_clause
 from .rows import (
     CONV_COLS,
     MSG_COLS,
@@ -37,17 +38,6 @@ from .rows import (
 
 #: Stands for "keyword not given", so that None can be stored.
 _UNSET: Any = object()
-
-
-def _inserted(cur: sqlite3.Cursor) -> int:
-    """The rowid an INSERT just made (sqlite3 types it as optional)."""
-    assert cur.lastrowid is not None
-    return cur.lastrowid
-
-
-def _set_clause(changes: dict[str, Any]) -> tuple[str, list[Any]]:
-    """``"a = ?, b = ?"`` and its values; the column names are the store's own, never input."""
-    return ", ".join(f"{column} = ?" for column in changes), list(changes.values())
 
 
 class ChatStore:
@@ -149,7 +139,7 @@ class ChatStore:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (title, now, now, backend, model, system_prompt),
             )
-            cid = _inserted(cur)
+            cid = inserted_id(cur)
             fts.set_title_index(conn, cid, title)
             return self._require_conv(conn, cid)
 
@@ -231,7 +221,7 @@ class ChatStore:
         with self._write() as conn:
             self._require_conv(conn, id)
             if changes:
-                clause, args = _set_clause(changes)
+                clause, args = set_clause(changes)
                 conn.execute(f"UPDATE conversations SET {clause} WHERE id = ?", (*args, id))
             return self._require_conv(conn, id)
 
@@ -267,7 +257,7 @@ class ChatStore:
                 "reasoning, usage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, role, content, status, error, now, now, reasoning, dump_usage(usage)),
             )
-            mid = _inserted(cur)
+            mid = inserted_id(cur)
             conn.execute(
                 "UPDATE conversations SET updated_at = max(updated_at, ?), message_count = message_count + 1 "
                 "WHERE id = ?",
@@ -324,7 +314,7 @@ class ChatStore:
             changes["updated_at"] = time.time()
             if error is not _UNSET:
                 changes["error"] = error
-            clause, args = _set_clause(changes)
+            clause, args = set_clause(changes)
             conn.execute(f"UPDATE messages SET {clause} WHERE id = ?", (*args, message_id))
             if old is not None:
                 new_content = content if content is not None else old[0]
