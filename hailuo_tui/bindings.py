@@ -38,6 +38,12 @@ CHAT_BINDINGS = [
     Binding("f9", "toggle_web_search", "Web search", id="chat.web_search", show=False),
     Binding("ctrl+o", "toggle_thinking", "Thinking", id="message.toggle_thinking", priority=True, show=False),
     Binding("ctrl+b", "toggle_sidebar", "Toggle sidebar", id="app.toggle_sidebar", priority=True, show=False),
+    # The demo's empty conversation offers example prompts (screens/chat_actions.py EXAMPLE_PROMPTS).
+    *(
+        Binding(f"alt+{n}", f"send_example({n})", f"Send example {n} (demo)", id=f"chat.example_{n}",
+                priority=True, show=False)
+        for n in range(1, 5)
+    ),
 ]
 
 

@@ -20,7 +20,7 @@ class CodePickerScreen(ModalScreen[int | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     DEFAULT_CSS = """
     CodePickerScreen { align: center middle; }
-    CodePickerScreen > Vertical { width: 90%; max-width: 100; height: auto; max-height: 80%;
+    CodePickerScreen > Vertical { width: 90%; max-width: 100; height: auto; max-height: 80%; overflow-y: auto;
                                   border: thick $primary; background: $surface; padding: 1 2; }
     CodePickerScreen OptionList { height: auto; max-height: 20; }
     """

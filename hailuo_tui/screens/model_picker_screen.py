@@ -21,7 +21,7 @@ class ModelPickerScreen(ModalScreen[tuple[str, str] | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     DEFAULT_CSS = """
     ModelPickerScreen { align: center middle; }
-    ModelPickerScreen > Vertical { width: 90%; max-width: 72; height: auto; max-height: 90%;
+    ModelPickerScreen > Vertical { width: 90%; max-width: 72; height: auto; max-height: 100%; overflow-y: auto;
                                    border: thick $primary; background: $surface; padding: 1 2; }
     ModelPickerScreen OptionList { height: auto; max-height: 16; }
     ModelPickerScreen #picker-note { color: $text-muted; margin-top: 1; }
