@@ -49,7 +49,9 @@ class LoginScreen(ModalScreen["AuthResult | str | None"]):
     LoginScreen #login-buttons Button { margin-right: 2; }
     LoginScreen.-narrow #login-buttons { layout: grid; grid-size: 2; grid-rows: 3; grid-gutter: 0 1; }
     LoginScreen.-narrow #login-buttons Button { width: 100%; margin-right: 0; }
-    LoginScreen #login-demo { height: auto; margin-top: 1; color: $text-muted; }
+    LoginScreen #login-demo-row { height: auto; margin-top: 1; }
+    LoginScreen #login-demo { width: 1fr; height: auto; margin-left: 2; color: $text-muted; }
+    LoginScreen.-working #login-demo-row { display: none; }
     LoginScreen #login-progress { height: auto; margin-top: 1; color: $text-muted; }
     LoginScreen #login-error { height: auto; margin-top: 1; color: $error; }
     LoginScreen LoadingIndicator { height: 1; display: none; }
@@ -81,12 +83,12 @@ class LoginScreen(ModalScreen["AuthResult | str | None"]):
                 yield Button("Log in with browser", id="browser", variant="primary")
                 yield Button("Paste a token", id="paste")
                 yield Button("Use a MiniMax API key", id="api-key")
-                if self._offers_demo:
-                    yield Button("Try the demo", id="demo", variant="success")
                 yield Button("Quit" if self._welcome else "Cancel", id="cancel")
             if self._offers_demo:
-                yield Static("Try the demo: no account needed; answers come from a built-in emulator "
-                             "and conversations are kept apart from yours.", id="login-demo", markup=False)
+                with Horizontal(id="login-demo-row"):
+                    yield Button("Try the demo", id="demo", variant="success")
+                    yield Static("No account needed: answers come from a built-in emulator, and its "
+                                 "conversations are kept apart from yours.", id="login-demo", markup=False)
             yield Input(placeholder="Paste the _token value from the Hailuo page's localStorage, then Enter",
                         password=True, id="token")
             yield Input(placeholder="Paste your MiniMax API key (platform.minimax.io), then Enter",
