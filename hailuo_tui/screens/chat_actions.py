@@ -42,6 +42,7 @@ class ChatActions:
     current_id: int | None
     replies: dict[int, ReplySession]
     editing: tuple[int, int | None] | None
+    drafts: dict[int | None, str]
 
     def action_stop(self) -> None:
         search = self.query_one("#search", Input)
@@ -100,6 +101,7 @@ class ChatActions:
         await self._step_conversation(1)
 
     def action_focus_sidebar(self) -> None:
+        self._show_sidebar(True)  # a narrow screen shows it over the conversation
         self.query_one(ConversationList).focus()
 
     def action_focus_input(self) -> None:
@@ -270,6 +272,7 @@ class ChatActions:
                 before = [i for i in ids[: ids.index(conversation_id)] if i in remaining]
                 following = (after or before[-1:] or [None])[0]
             await self.open_conversation(following)
+            self.drafts.pop(conversation_id, None)
             self.notify(f"Deleted “{title}”.")
 
         self.app.push_screen(ConfirmScreen(f"Delete “{title}” and all its messages?", confirm="Delete"), delete)

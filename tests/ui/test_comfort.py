@@ -245,7 +245,7 @@ async def test_the_demo_offers_example_prompts_that_a_key_sends(tmp_path):
         assert len(await app.store.messages(screen.current_id)) == 2
 
 
-async def test_outside_the_demo_there_are_no_examples_and_alt_digits_send_nothing(make_app):
+async def test_outside_the_demo_there_are_no_examples_and_alt_digits_send_nothing(make_app, tmp_path):
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -253,6 +253,7 @@ async def test_outside_the_demo_there_are_no_examples_and_alt_digits_send_nothin
         await pilot.press("alt+1")
         await pilot.pause(0.2)
         assert screen.current_id is None and not screen.replies
+    assert not (tmp_path / "config.toml").exists()  # starting (and setting the configured theme) writes nothing
 
 
 async def test_the_welcome_screen_offers_the_demo_and_switches_to_it(make_app, tmp_path):

@@ -35,6 +35,9 @@ async def test_below_100_columns_the_sidebar_collapses_and_ctrl_b_shows_it_over_
         await pilot.press("escape")  # closes the overlay
         await pilot.pause()
         assert not sidebar.display and isinstance(screen.focused, PromptInput)
+        await pilot.press("ctrl+l")  # focusing the sidebar shows it too
+        await pilot.pause()
+        assert sidebar.display and isinstance(screen.focused, ConversationList)
 
 
 async def test_ctrl_f_on_a_narrow_screen_shows_the_search(make_app, tmp_path):
