@@ -207,12 +207,19 @@ async def test_a_config_that_cannot_be_written_is_left_alone_with_a_warning(make
     assert path.read_text(encoding="utf-8") == "theme = [unclosed\n"
 
 
-async def test_the_unknown_binding_warning_names_the_file(make_app, tmp_path):
-    app = await make_app(keymap={"bogus.id": "f12", "chat.stop": "escape"})
+async def test_the_unknown_binding_warning_names_the_file(emu, tmp_path):
+    from hailuo_tui.app import HailuoApp
+
+    path = tmp_path / "config.toml"
+    path.write_text('[keymap]\n"bogus.id" = "f12"\n"chat.stop" = "escape"\n', encoding="utf-8")
+    config = load_config(path)
+    config.base_url = emu.url
+    services = Services(config, Paths.under(tmp_path), Options(base_url=emu.url), vault=TokenVault.in_memory())
+    app = HailuoApp(services.options, services=services)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         [warning] = [n for n in app._notifications if "bogus.id" in n.message]
-        assert str(tmp_path / "config.toml") in warning.message
+        assert str(path) in warning.message
         assert "[keymap]" in warning.message and not warning.markup  # shown as written, not eaten as markup
 
 
