@@ -415,7 +415,7 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         """Offer example prompts in the empty state.
 
         Args:
-            examples: (key label, prompt) pairs, e.g. ``("Alt+1", "Show me some code")``; none: just the hint.
+            examples: (key label, prompt) pairs, e.g. ``("Alt+P", "Show me some code")``; none: just the hint.
         """
         lines = [EMPTY_TEXT]
         if examples:

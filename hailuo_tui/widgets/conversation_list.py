@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ API_TAG = "API "
 """Shown dim before the time of a conversation on the MiniMax API (web ones have none)."""
 SNIPPET_INDENT = "  "
 """Before a search match's snippet (its second line)."""
+#: Markdown emphasis and code markers, left out of a snippet (it shows the stored Markdown source).
+_MARKERS = re.compile(r"\*\*|__|`+")
 
 
 def hit_marks(text: str, terms: Sequence[str]) -> list[bool]:
@@ -127,7 +130,7 @@ class ConversationRowVisual(Visual):
         self.terms = tuple(terms)
         snippet = getattr(row, "snippet", None)
         #: The matched text of a search result (a second line, hits highlighted), or None.
-        self.snippet = clean(snippet) if snippet and terms else None
+        self.snippet = _MARKERS.sub("", clean(snippet)) if snippet and terms else None
         self._now = now
         self.busy = busy
         self.api = getattr(row, "backend", "web") == "api"

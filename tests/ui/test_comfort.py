@@ -239,25 +239,25 @@ async def test_the_demo_offers_example_prompts_that_a_key_sends(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         empty = str(screen.query_one("#empty-state").render())
-        for number, prompt in enumerate(EXAMPLE_PROMPTS, 1):
-            assert f"Alt+{number}  {prompt}" in empty
-        await pilot.press("alt+3")
+        for key, prompt in zip("PEMC", EXAMPLE_PROMPTS):
+            assert f"Alt+{key}  {prompt}" in empty
+        await pilot.press("alt+m")
         await wait_until(pilot, lambda: screen.current_id is not None and not screen.replies, timeout=30,
                          what="the example's answer")
         messages = await app.store.messages(screen.current_id)
         assert [(m.role, m.content) for m in messages][0] == ("user", EXAMPLE_PROMPTS[2])
         assert messages[-1].status == "complete"
-        await pilot.press("alt+1")  # not an empty conversation any more: nothing is sent
+        await pilot.press("alt+p")  # not an empty conversation any more: nothing is sent
         await pilot.pause(0.2)
         assert len(await app.store.messages(screen.current_id)) == 2
 
 
-async def test_outside_the_demo_there_are_no_examples_and_alt_digits_send_nothing(make_app, tmp_path):
+async def test_outside_the_demo_there_are_no_examples_and_their_keys_send_nothing(make_app, tmp_path):
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        assert "Alt+1" not in str(screen.query_one("#empty-state").render())
-        await pilot.press("alt+1")
+        assert "Alt+P" not in str(screen.query_one("#empty-state").render())
+        await pilot.press("alt+p")
         await pilot.pause(0.2)
         assert screen.current_id is None and not screen.replies
     assert not (tmp_path / "config.toml").exists()  # starting (and setting the configured theme) writes nothing
@@ -274,7 +274,7 @@ async def test_the_welcome_screen_offers_the_demo_and_switches_to_it(make_app, t
         screen = app.screen
         assert app.services.demo and "demo" in app.account_label()
         assert app.services.paths.db_path != own_db
-        await pilot.press("alt+1")
+        await pilot.press("alt+p")
         await wait_until(pilot, lambda: screen.current_id is not None and not screen.replies, timeout=30,
                          what="the demo's answer")
         [answer] = [m for m in await app.store.messages(screen.current_id) if m.role == "assistant"]
