@@ -73,6 +73,9 @@ def snippet_cells(text: str, terms: Sequence[str], width: int) -> list[tuple[str
         text, marks = "…" + text[cut:], [False] + marks[cut:]
     runs: list[tuple[str, bool]] = []
     used = 0
+    cut = cell_len(text) > width
+    if cut:  # room for the ellipsis that says the text goes on
+        width -= 1
     for char, mark in zip(text, marks):
         size = cell_len(char)
         if used + size > width:
@@ -82,6 +85,8 @@ def snippet_cells(text: str, terms: Sequence[str], width: int) -> list[tuple[str
             runs[-1] = (runs[-1][0] + char, mark)
         else:
             runs.append((char, mark))
+    if cut and width >= 0:
+        runs.append(("…", False))
     return runs
 
 

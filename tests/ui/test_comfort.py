@@ -121,6 +121,21 @@ async def test_matches_show_a_snippet_with_the_hit_highlighted(make_app, tmp_pat
         assert hit != rest and (hit.bold or hit.underline)
 
 
+def test_a_snippet_keeps_its_first_hit_in_view_and_says_where_it_was_cut():
+    from rich.cells import cell_len
+
+    from hailuo_tui.widgets.conversation_list import snippet_cells
+
+    runs = snippet_cells("…" + "words before the hit " * 3 + "then ZEBRA crossing and more words after it", ["zebra"], 30)
+    text = "".join(part for part, _ in runs)
+    assert [part for part, hit in runs if hit] == ["ZEBRA"]
+    assert text.startswith("…") and text.endswith("…") and cell_len(text) == 30
+    assert text.index("ZEBRA") <= 12  # near the start: the row shows it
+    wide = snippet_cells("一二三四五六七八九十一二三四五六七八九十斑马线", ["斑马"], 20)
+    assert [part for part, hit in wide if hit] == ["斑马"] and cell_len("".join(p for p, _ in wide)) <= 20
+    assert snippet_cells("short zebra", ["zebra"], 30) == [("short ", False), ("zebra", True)]
+
+
 # -- drafts and editing ---------------------------------------------------------------------------
 
 
