@@ -175,6 +175,9 @@ class HailuoApp(ErrorHooks, App[int]):
             self.notify(warning, title="Config", severity="warning", timeout=15)
         if config.theme in self.available_themes:
             self.theme = config.theme
+        # From now on a theme chosen with Ctrl+T (or the palette) is written back to the config.
+        self._saved_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._theme_chosen)
         if config.keymap:
             self.set_keymap(usable_keymap(config, binding_ids=known, is_key=is_key))
 
@@ -208,6 +211,31 @@ class HailuoApp(ErrorHooks, App[int]):
             self.chat_screen.store_problem(exc)
         else:
             self.notify(exc.message, title=exc.title, severity="error", timeout=15, markup=False)
+
+    _saved_theme: str | None = None
+
+    def _theme_chosen(self, theme: Any) -> None:
+        if self.services is None or theme.name == self._saved_theme:
+            return
+        self._saved_theme = theme.name
+        self.services.config.theme = theme.name
+        self.save_setting("theme", theme.name)
+
+    def save_setting(self, key: str, value: Any) -> bool:
+        """Write one setting the user changed in the app to the config file (comments and other keys kept).
+
+        A failure is shown as a warning; the setting still applies until the app quits.
+        """
+        from hailuo_tui.config_writer import ConfigWriteError, save_settings
+
+        if self.services is None:
+            return False
+        try:
+            save_settings(self.services.paths.config_file, {key: value})
+        except ConfigWriteError as exc:
+            self.notify(exc.message, title="Settings", severity="warning", timeout=10, markup=False)
+            return False
+        return True
 
     # --- keymap ---------------------------------------------------------------
 
@@ -341,10 +369,13 @@ class HailuoApp(ErrorHooks, App[int]):
 
         ``api``: ask for a MiniMax API key first (the screen offers every kind of login).
         """
-        from hailuo_tui.screens.login_screen import API_KEY_LOGIN, LoginScreen
+        from hailuo_tui.screens.login_screen import API_KEY_LOGIN, DEMO_LOGIN, LoginScreen
 
         assert self.services is not None
         result = await self.push_screen_wait(LoginScreen(self.services, reason=reason, welcome=welcome, api=api))
+        if result == DEMO_LOGIN:
+            await self._switch_to_demo()
+            return True
         if result == API_KEY_LOGIN:
             self.api_key_known = True
             self.notify("MiniMax API key saved. New conversations can use the MiniMax API (F3 picks the model).")
@@ -353,6 +384,27 @@ class HailuoApp(ErrorHooks, App[int]):
             self.notify("Logged in.")
         self._refresh_account()
         return result is not None
+
+    async def _switch_to_demo(self) -> None:
+        """"Try the demo": the running app moves to the emulator's account and the demo database (no restart)."""
+        assert self.services is not None
+        await self.services.switch_to_demo()
+        old_store, old_screen = self.store, self.chat_screen
+        if old_screen is not None:
+            await old_screen.stop_all()
+        self.store = await self.services.open_store()
+        await self.store.recover_interrupted()
+        self.auth = await self.services.auth()
+        self.api_key_known = bool(await self.services.api_key())
+        screen = self.chat_screen = ChatScreen(self.services, self.store, self)
+        if old_screen is not None and self.screen is old_screen:
+            await self.switch_screen(screen)
+        else:
+            await self.push_screen(screen)
+        if old_store is not None:
+            await old_store.close()
+        self.notify("This is the demo: answers come from the built-in emulator. "
+                    "Start hailuo-tui again to log in with your own account.", markup=False)
 
     async def has_web_login(self) -> bool:
         if self._auth_loaded is not None:

@@ -46,6 +46,13 @@ CHAT_BINDINGS = [
     Binding("alt+3", "follow_up(3)", "Send suggestion 3", id="chat.follow_up_3", priority=True, show=False),
     Binding("ctrl+o", "toggle_thinking", "Thinking", id="message.toggle_thinking", priority=True, show=False),
     Binding("ctrl+b", "toggle_sidebar", "Toggle sidebar", id="app.toggle_sidebar", priority=True, show=False),
+    # The demo's empty conversation offers example prompts (screens/chat_actions.py EXAMPLE_PROMPTS).
+    # Alt+letter, not Alt+digit: Textual reads ESC+digit as the macOS Option characters (¡, ™, £, ¢).
+    *(
+        Binding(key, f"send_example({n})", f"Send example {n} (demo)", id=f"chat.example_{n}",
+                priority=True, show=False)
+        for n, key in enumerate(("alt+p", "alt+e", "alt+m", "alt+c"), 1)
+    ),
 ]
 
 

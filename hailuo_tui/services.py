@@ -99,6 +99,25 @@ class Services:
 
         self._api_vault = ApiKeyVault.in_memory("hailuo-tui-demo", why="demo account")
 
+    async def switch_to_demo(self) -> None:
+        """Use the built-in emulator from now on (the welcome screen's "Try the demo"), as ``--demo`` does.
+
+        Its account lives in memory and its conversations in a database of their own (under ``demo/``
+        in the data directory), so the user's own data is never mixed with the demo's. The config file
+        stays the user's.
+        """
+        if self.demo:
+            return
+        from dataclasses import replace
+
+        await self._start_demo()
+        self.demo = self.options.demo = True
+        demo_dir = self.paths.data_dir / "demo"
+        self.paths = replace(
+            self.paths, data_dir=demo_dir, db_path=demo_dir / "demo.sqlite3", profile_dir=demo_dir / "browser-profile",
+            log_file=demo_dir / "hailuo-tui.log", cache_dir=self.paths.cache / "demo",
+        )
+
     async def close(self) -> None:
         if self.emulator is not None:
             await self.emulator.stop()

@@ -59,7 +59,7 @@ async def shoot(name: str, out: Path, size: tuple[int, int]) -> Path:
     scene = SCENES[name]
     with tempfile.TemporaryDirectory(prefix=f"hailuo-shot-{name}-") as root, frozen_clock():
         app = scene.app(Path(root))
-        async with app.run_test(size=size) as pilot:
+        async with app.run_test(size=scene.size or size) as pilot:  # a narrow scene has its own size
             await scene.run_before(pilot)
             secrets = {app.emulator.demo_token}
             if app.auth is not None:

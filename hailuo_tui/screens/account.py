@@ -42,3 +42,7 @@ class AccountHost(Protocol):
     def start_up_done(self) -> None:
         """The first conversation is on screen (start-up is over)."""
         ...
+
+    def save_setting(self, key: str, value: Any) -> bool:
+        """Write a setting the user changed in the app to the config file; False (and a warning) if it failed."""
+        ...

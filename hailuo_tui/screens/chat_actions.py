@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.widgets import Input
 
+from hailuo_tui.bindings import binding, key_label, keys_of
 from hailuo_tui.domain import Role
 from hailuo_tui.provider.backend import settings_label
 from hailuo_tui.provider.errors import HailuoError
@@ -16,6 +17,15 @@ from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.prompt_input import PromptInput
 from hailuo_tui.widgets.status_bar import StatusBar
+
+
+#: What the demo's empty conversation offers to send (keys: the bindings ``chat.example_1`` … ``_4``).
+EXAMPLE_PROMPTS = (
+    "Show me some Python code and a table",
+    "Write a long essay about the sea, with code",
+    "Give me a short list of Markdown features",
+    "用中文介绍一下斐波那契数列，附上代码和表格",
+)
 
 
 class ChatActions:
@@ -33,6 +43,7 @@ class ChatActions:
     current_id: int | None
     replies: dict[int, ReplySession]
     editing: tuple[int, int | None] | None
+    drafts: dict[int | None, str]
 
     def action_stop(self) -> None:
         search = self.query_one("#search", Input)
@@ -46,8 +57,29 @@ class ChatActions:
         elif self.editing is not None:
             self.editing = None
             self.query_one(PromptInput).clear()
-        elif self.focused is search:
+        elif self.focused is search or self.query_one("#sidebar").has_class("-overlay"):
+            self.query_one("#sidebar").remove_class("-overlay")
             self.query_one(PromptInput).focus()
+
+    def offer_examples(self) -> None:
+        """In the demo, the empty state lists the example prompts with the keys that send them."""
+        if not self.services.demo:
+            return
+        keymap = getattr(self.app, "user_keymap", {})
+        keys = [key_label(keys_of(binding(f"chat.example_{n}"), keymap)) for n in range(1, len(EXAMPLE_PROMPTS) + 1)]
+        self.query_one(ChatView).set_examples(list(zip(keys, EXAMPLE_PROMPTS)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "send_example" and not self.services.demo:
+            return False  # the key is free for the widgets outside the demo
+        return super().check_action(action, parameters)  # type: ignore[misc]
+
+    def action_send_example(self, number: int) -> None:
+        """Send example prompt ``number`` (1-based), from the demo's empty conversation only."""
+        if not 1 <= number <= len(EXAMPLE_PROMPTS) or not self.query_one(ChatView).is_empty:
+            return
+        prompt = self.query_one(PromptInput)
+        prompt.post_message(PromptInput.Submitted(prompt, EXAMPLE_PROMPTS[number - 1]))
 
     async def action_new_conversation(self) -> None:
         await self.open_conversation(None)
@@ -70,24 +102,43 @@ class ChatActions:
         await self._step_conversation(1)
 
     def action_focus_sidebar(self) -> None:
+        self._show_sidebar(True)  # a narrow screen shows it over the conversation
         self.query_one(ConversationList).focus()
 
     def action_focus_input(self) -> None:
         self.query_one(PromptInput).focus()
 
     def action_search(self) -> None:
-        self.query_one("#sidebar").display = True
+        self._show_sidebar(True)
         self.query_one("#search", Input).focus()
 
-    def action_toggle_sidebar(self) -> None:
+    def _show_sidebar(self, shown: bool) -> None:
+        """Show or hide the sidebar: in place when the screen is wide, over the conversation when narrow."""
         sidebar = self.query_one("#sidebar")
-        sidebar.display = not sidebar.display
-        if not sidebar.display:
+        if self.has_class("-narrow"):
+            sidebar.set_class(shown, "-overlay")
+        else:
+            sidebar.set_class(not shown, "-hidden")
+
+    def _sidebar_shown(self) -> bool:
+        sidebar = self.query_one("#sidebar")
+        return sidebar.has_class("-overlay") if self.has_class("-narrow") else not sidebar.has_class("-hidden")
+
+    def action_toggle_sidebar(self) -> None:
+        shown = not self._sidebar_shown()
+        self._show_sidebar(shown)
+        if not shown:
             self.query_one(PromptInput).focus()
+        elif self.has_class("-narrow"):
+            self.query_one(ConversationList).focus()  # the overlay covers the message box
 
     def action_toggle_web_search(self) -> None:
         self.web_search = not self.web_search
-        self.notify(f"Web search {'on' if self.web_search else 'off'} for the next messages.")
+        # The choice is the default from now on, in this run and the next ones.
+        self.services.config.web_search = self.web_search
+        saved = self.account.save_setting("web_search", self.web_search)
+        where = " (saved as the default)" if saved else ""
+        self.notify(f"Web search {'on' if self.web_search else 'off'} for the next messages{where}.")
 
     def _idle_conversation(self) -> int | None:
         """The open conversation, unless there is none or it is still answering (then say so)."""
@@ -138,6 +189,7 @@ class ChatActions:
         self.editing = (user.id, assistant_id)
         prompt = self.query_one(PromptInput)
         prompt.load_text(user.content)
+        prompt.move_cursor(prompt.document.end)  # ready to add to it, as in any editor
         prompt.focus()
         self.notify(f"Editing your last message: {self.key_for('chat.send')} resends it as a new chat, "
                     f"{self.key_for('chat.stop')} cancels.")
@@ -239,6 +291,7 @@ class ChatActions:
                 before = [i for i in ids[: ids.index(conversation_id)] if i in remaining]
                 following = (after or before[-1:] or [None])[0]
             await self.open_conversation(following)
+            self.drafts.pop(conversation_id, None)
             self.notify(f"Deleted “{title}”.")
 
         self.app.push_screen(ConfirmScreen(f"Delete “{title}” and all its messages?", confirm="Delete"), delete)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
@@ -33,6 +33,7 @@ from hailuo_tui.store import StoreError
 from hailuo_tui.screens.account import AccountHost
 from hailuo_tui.screens.chat_actions import ChatActions
 from hailuo_tui.screens.store_faults import StoreFaults
+from hailuo_tui.screens.chat_search import SIDEBAR_PAGE, THINKING_PREFIX, ChatSearch  # noqa: F401 (re-exported)
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList, SearchBox
 from hailuo_tui.widgets.md_render import warm as warm_markdown
@@ -43,9 +44,8 @@ from hailuo_tui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from hailuo_tui.services import Services
 
-SIDEBAR_PAGE = 500
-#: A search that starts with this also looks in the models' reasoning.
-THINKING_PREFIX = "thinking:"
+#: Narrower than this many columns, the sidebar collapses.
+NARROW_BELOW = 100
 
 
 def shown_message(row: Any) -> ShownMessage:
@@ -57,13 +57,15 @@ def shown_message(row: Any) -> ShownMessage:
     )
 
 
-class ChatScreen(StoreFaults, ChatActions, Screen):
+class ChatScreen(StoreFaults, ChatActions, ChatSearch, Screen):
     """Conversations in a sidebar, the open one in the middle, a prompt below."""
 
     BINDINGS = CHAT_BINDINGS
     #: The prompt has the focus in the very first frame (Textual would focus the search box,
     #: the first focusable widget, and the prompt only a frame later).
     AUTO_FOCUS = "PromptInput"
+    #: Below 100 columns the sidebar is hidden (``-narrow``); Ctrl+B shows it over the conversation.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
     web_search: reactive[bool] = reactive(False)
 
     def __init__(self, services: Services, store: Any, account: AccountHost) -> None:
@@ -76,6 +78,7 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
         #: (user message id, assistant message id) being edited, if any.
         self.editing: tuple[int, int | None] | None = None
         self._searching = False
+        self._search_worker: Any = None
         self._search_wanted = self._search_done = 0
         self._open_lock = asyncio.Lock()
         #: Backend and model of a new conversation not saved yet (chosen with the model picker).
@@ -88,6 +91,8 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
         #: The web chat streams one answer per account at a time: answers on it take turns (see stream_gate).
         self._web_turn = asyncio.Lock()
         self._title: str | None = None
+        #: Text typed but not sent, per conversation (None: the new one), while another is open.
+        self.drafts: dict[int | None, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -104,6 +109,7 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
     async def on_mount(self) -> None:
         self.web_search = self.services.config.web_search
         self.query_one(ChatView).fold_thinking = self.services.config.fold_thinking
+        self.offer_examples()
         self.query_one(PromptInput).focus()
         self.update_account()
         rows = await self.refresh_sidebar()
@@ -177,28 +183,6 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
         for widget in (self.query_one(ConversationList), self.query_one(PromptInput), self.query_one(StatusBar)):
             widget.post_message(message)
 
-    async def refresh_sidebar(self) -> list[Any]:
-        query = self.query_one("#search", Input).value.strip()
-        # "thinking: words" also searches the models' reasoning (left out otherwise: it is long and noisy).
-        thinking = query.lower().startswith(THINKING_PREFIX)
-        if thinking:
-            query = query[len(THINKING_PREFIX):].strip()
-        rows = await (
-            self.store.search(query, limit=SIDEBAR_PAGE, snippets=False, include_reasoning=thinking)
-            if query
-            else self.store.list_conversations(limit=SIDEBAR_PAGE)
-        )
-        total = None if query else await self.store.count_conversations()
-        sidebar = self.query_one(ConversationList)
-        sidebar.set_items(rows, total=total, label="Matches" if query else "Conversations")
-        for conversation_id in self.replies:
-            sidebar.set_busy(conversation_id, True)
-        if self.current_id is not None:
-            sidebar.select_id(self.current_id)
-        if self.replies:
-            self._update_activity()  # it names answering conversations by their sidebar titles
-        return rows
-
     async def open_conversation(self, conversation_id: int | None) -> None:
         """Show a conversation (``None``: a new, not yet saved one)."""
         async with self._open_lock:  # quick switching must not interleave two loads
@@ -208,10 +192,13 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
         old = self.replies.get(self.current_id) if self.current_id is not None else None
         if old is not None:
             old.view = None  # keeps streaming into the store
+        prompt = self.query_one(PromptInput)
+        if self.editing is None:  # an edit of the last message is not a draft
+            self.drafts[self.current_id] = prompt.text
         self.editing = None
         self.current_id = conversation_id
+        self._restore_draft(prompt, self.drafts.pop(conversation_id, ""))
         view = self.query_one(ChatView)
-        prompt = self.query_one(PromptInput)
         if conversation_id is None:
             await view.load([])
             self._take_settings(None)
@@ -248,6 +235,12 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
         self.query_one(ConversationList).select_id(conversation_id)
         prompt.busy = conversation_id in self.replies  # live: the reply may have finished meanwhile
         self._update_activity()
+
+    @staticmethod
+    def _restore_draft(prompt: PromptInput, text: str) -> None:
+        if prompt.text != text:
+            prompt.load_text(text)
+            prompt.move_cursor(prompt.document.end)
 
     # --- sending --------------------------------------------------------------
 
@@ -499,6 +492,7 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
     async def conversation_chosen(self, event: ConversationList.Selected) -> None:
         if event.conversation_id != self.current_id:
             await self.open_conversation(event.conversation_id)
+        self._result_opened()
 
     @on(ChatView.OlderRequested)
     async def load_older(self, event: ChatView.OlderRequested) -> None:
@@ -512,25 +506,8 @@ class ChatScreen(StoreFaults, ChatActions, Screen):
 
     @on(Input.Changed, "#search")
     def search_changed(self) -> None:
-        # No debounce: the first key searches at once (a search of 10,000 conversations
-        # takes a few ms). Keys typed while one runs are coalesced: one more search, for
-        # the latest text, follows it.
-        self._search_wanted += 1
-        if not self._searching:
-            self._searching = True
-            self._run_search()
-
-    @work(group="search")
-    async def _run_search(self) -> None:
-        try:
-            while self._search_done != self._search_wanted:
-                self._search_done = self._search_wanted
-                await self.refresh_sidebar()
-        except StoreError as exc:
-            self.store_problem(exc)
-        finally:
-            self._searching = False
+        self._search_typed()
 
     @on(Input.Submitted, "#search")
-    def search_submitted(self) -> None:
-        self.query_one(ConversationList).focus()
+    async def search_submitted(self) -> None:
+        await self.open_first_match()

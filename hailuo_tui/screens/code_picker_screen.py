@@ -18,11 +18,14 @@ class CodePickerScreen(ModalScreen[int | None]):
     """Returns the index of the chosen block, or ``None``."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+    # On a short terminal the list takes a share of the height, so the whole dialog stays in view.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     DEFAULT_CSS = """
     CodePickerScreen { align: center middle; }
-    CodePickerScreen > Vertical { width: 90%; max-width: 100; height: auto; max-height: 80%;
+    CodePickerScreen > Vertical { width: 90%; max-width: 100; height: auto; max-height: 80%; overflow-y: auto;
                                   border: thick $primary; background: $surface; padding: 1 2; }
     CodePickerScreen OptionList { height: auto; max-height: 20; }
+    CodePickerScreen.-short OptionList { max-height: 50vh; }
     """
 
     def __init__(self, blocks: list[tuple[str, str]]) -> None:

@@ -21,7 +21,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ]
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 64; height: auto; border: thick $error; background: $surface; padding: 1 2; }
+    ConfirmScreen > Vertical { width: 64; max-width: 100%; height: auto; max-height: 100%; overflow-y: auto; border: thick $error; background: $surface; padding: 1 2; }
     ConfirmScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     ConfirmScreen Button { margin-left: 2; }
     """

@@ -21,7 +21,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q", "close", "Close", id="help.close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: 90; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    HelpScreen > Vertical { width: 90; max-width: 100%; height: 90%; max-height: 100%; border: thick $primary; background: $surface; padding: 0 1; }
     HelpScreen Label { margin: 1 0 0 0; }
     HelpScreen DataTable { height: 1fr; margin-top: 1; }
     """

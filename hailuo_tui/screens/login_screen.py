@@ -30,23 +30,32 @@ WELCOME = (
 
 #: What LoginScreen returns when the user stored a MiniMax API key (not a web login).
 API_KEY_LOGIN = "api-key"
+#: What LoginScreen returns when the user chose "Try the demo" (the app switches to the emulator).
+DEMO_LOGIN = "demo"
 
 
 class LoginScreen(ModalScreen["AuthResult | str | None"]):
     """Returns the new web login, :data:`API_KEY_LOGIN` for a stored API key, or ``None`` if the user gave up."""
 
+    # Below 90 columns the buttons go two to a row (one row of them would be cut off).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="login.cancel"),
         Binding("ctrl+t", "paste_token", "Paste a token", id="login.token", show=False),
     ]
     DEFAULT_CSS = """
     LoginScreen { align: center middle; }
-    LoginScreen > Vertical { width: 90; max-width: 100%; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    LoginScreen > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%; overflow-y: auto; border: thick $primary; background: $surface; padding: 1 2; }
     LoginScreen #login-title { text-style: bold; margin-bottom: 1; }
     LoginScreen #login-reason { color: $warning; margin-bottom: 1; }
     LoginScreen #keyring-note { color: $text-muted; margin-top: 1; }
     LoginScreen #login-buttons { height: auto; margin-top: 1; }
     LoginScreen #login-buttons Button { margin-right: 2; }
+    LoginScreen.-narrow #login-buttons { layout: grid; grid-size: 2; grid-rows: 3; grid-gutter: 0 1; }
+    LoginScreen.-narrow #login-buttons Button { width: 100%; margin-right: 0; }
+    LoginScreen #login-demo-row { height: auto; margin-top: 1; }
+    LoginScreen #login-demo { width: 1fr; height: auto; margin-left: 2; color: $text-muted; }
+    LoginScreen.-working #login-demo-row { display: none; }
     LoginScreen #login-progress { height: auto; margin-top: 1; color: $text-muted; }
     LoginScreen #login-error { height: auto; margin-top: 1; color: $error; }
     LoginScreen LoadingIndicator { height: 1; display: none; }
@@ -82,6 +91,11 @@ class LoginScreen(ModalScreen["AuthResult | str | None"]):
                 yield Button("Paste a token", id="paste")
                 yield Button("Use a MiniMax API key", id="api-key")
                 yield Button("Quit" if self._welcome else "Cancel", id="cancel")
+            if self._offers_demo:
+                with Horizontal(id="login-demo-row"):
+                    yield Button("Try the demo", id="demo", variant="success")
+                    yield Static("No account needed: answers come from a built-in emulator, and its "
+                                 "conversations are kept apart from yours.", id="login-demo", markup=False)
             yield Input(placeholder="Paste the _token value from the Hailuo page's localStorage, then Enter",
                         password=True, id="token")
             yield Input(placeholder="Paste your MiniMax API key (platform.minimax.io), then Enter",
@@ -89,6 +103,14 @@ class LoginScreen(ModalScreen["AuthResult | str | None"]):
             yield LoadingIndicator()
             yield Static("", id="login-progress", markup=False)
             yield Static("", id="login-error", markup=False)
+
+    @property
+    def _offers_demo(self) -> bool:
+        return self._welcome and not self.services.demo
+
+    @on(Button.Pressed, "#demo")
+    def try_demo(self) -> None:
+        self.dismiss(DEMO_LOGIN)
 
     def on_mount(self) -> None:
         if self._api_first:

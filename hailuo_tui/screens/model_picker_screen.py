@@ -19,11 +19,14 @@ class ModelPickerScreen(ModalScreen[tuple[str, str] | None]):
     """Returns the chosen ``(backend id, model id)``, or ``None``."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+    # On a short terminal the list takes a share of the height, so the whole dialog stays in view.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     DEFAULT_CSS = """
     ModelPickerScreen { align: center middle; }
-    ModelPickerScreen > Vertical { width: 90%; max-width: 72; height: auto; max-height: 90%;
+    ModelPickerScreen > Vertical { width: 90%; max-width: 72; height: auto; max-height: 100%; overflow-y: auto;
                                    border: thick $primary; background: $surface; padding: 1 2; }
     ModelPickerScreen OptionList { height: auto; max-height: 16; }
+    ModelPickerScreen.-short OptionList { max-height: 30vh; }
     ModelPickerScreen #picker-note { color: $text-muted; margin-top: 1; }
     """
 

@@ -18,7 +18,7 @@ class RenameScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     DEFAULT_CSS = """
     RenameScreen { align: center middle; }
-    RenameScreen > Vertical { width: 60; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    RenameScreen > Vertical { width: 60; max-width: 100%; height: auto; max-height: 100%; overflow-y: auto; border: thick $primary; background: $surface; padding: 1 2; }
     RenameScreen Label { margin-bottom: 1; }
     """
 

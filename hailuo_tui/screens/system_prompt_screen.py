@@ -21,7 +21,7 @@ class SystemPromptScreen(ModalScreen[str | None]):
     ]
     DEFAULT_CSS = """
     SystemPromptScreen { align: center middle; }
-    SystemPromptScreen > Vertical { width: 90%; max-width: 90; height: auto; max-height: 90%;
+    SystemPromptScreen > Vertical { width: 90%; max-width: 90; height: auto; max-height: 100%; overflow-y: auto;
                                     border: thick $primary; background: $surface; padding: 1 2; }
     SystemPromptScreen TextArea { height: 8; }
     SystemPromptScreen #prompt-note { color: $text-muted; }

@@ -412,6 +412,23 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
             sources=message.sources, follow_ups=message.follow_ups,
         )
 
+    def set_examples(self, examples: Sequence[tuple[str, str]]) -> None:
+        """Offer example prompts in the empty state.
+
+        Args:
+            examples: (key label, prompt) pairs, e.g. ``("Alt+P", "Show me some code")``; none: just the hint.
+        """
+        lines = [EMPTY_TEXT]
+        if examples:
+            lines += ["", "Or press a key to send an example:", ""]
+            lines += [f"{key}  {text}" for key, text in examples]
+        self.query_one("#empty-state", Static).update("\n".join(lines))
+
+    @property
+    def is_empty(self) -> bool:
+        """True while no message is shown (the empty state is)."""
+        return not any(isinstance(child, MessageBubble) for child in self.children)
+
     def _update_empty(self) -> None:
         self.query_one("#empty-state").display = not any(
             isinstance(child, MessageBubble) for child in self.children

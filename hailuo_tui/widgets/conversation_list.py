@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -32,6 +33,61 @@ PLACEHOLDER_TITLE = "New conversation…"
 BUSY_MARKER = "● "
 API_TAG = "API "
 """Shown dim before the time of a conversation on the MiniMax API (web ones have none)."""
+SNIPPET_INDENT = "  "
+"""Before a search match's snippet (its second line)."""
+#: Markdown emphasis and code markers, left out of a snippet (it shows the stored Markdown source).
+_MARKERS = re.compile(r"\*\*|__|`+")
+
+
+def hit_marks(text: str, terms: Sequence[str]) -> list[bool]:
+    """For each character of ``text``: whether it is part of a search term (case-insensitive)."""
+    marks = [False] * len(text)
+    low = text.lower()
+    if len(low) != len(text):  # a character whose lower case is longer: no safe positions
+        return marks
+    for term in terms:
+        term = term.lower()
+        if not term:
+            continue
+        at = low.find(term)
+        while at >= 0:
+            marks[at : at + len(term)] = [True] * len(term)
+            at = low.find(term, at + len(term))
+    return marks
+
+
+def snippet_cells(text: str, terms: Sequence[str], width: int) -> list[tuple[str, bool]]:
+    """``text`` cut to ``width`` cells around its first hit, as runs of (text, is a hit).
+
+    The first hit is kept in view: text before it is cut (with an ellipsis) when the
+    hit would otherwise start past the first third of the row.
+    """
+    text = " ".join(text.split())
+    marks = hit_marks(text, terms)
+    first = marks.index(True) if True in marks else 0
+    lead = max(0, width // 3)
+    if first > lead and cell_len(text[:first]) > lead:
+        cut = first
+        while cut > 0 and cell_len(text[cut - 1 : first]) < lead - 1:
+            cut -= 1
+        text, marks = "…" + text[cut:], [False] + marks[cut:]
+    runs: list[tuple[str, bool]] = []
+    used = 0
+    cut = cell_len(text) > width
+    if cut:  # room for the ellipsis that says the text goes on
+        width -= 1
+    for char, mark in zip(text, marks):
+        size = cell_len(char)
+        if used + size > width:
+            break
+        used += size
+        if runs and runs[-1][1] == mark:
+            runs[-1] = (runs[-1][0] + char, mark)
+        else:
+            runs.append((char, mark))
+    if cut and width >= 0:
+        runs.append(("…", False))
+    return runs
 
 
 class ConversationLike(Protocol):
@@ -74,8 +130,12 @@ class ConversationRowVisual(Visual):
     the few in view, so the title is cleaned and the time formatted on first use.
     """
 
-    def __init__(self, row: ConversationLike, busy: bool, now: float) -> None:
+    def __init__(self, row: ConversationLike, busy: bool, now: float, terms: Sequence[str] = ()) -> None:
         self._row = row
+        self.terms = tuple(terms)
+        snippet = getattr(row, "snippet", None)
+        #: The matched text of a search result (a second line, hits highlighted), or None.
+        self.snippet = _MARKERS.sub("", clean(snippet)) if snippet and terms else None
         self._now = now
         self.busy = busy
         self.api = getattr(row, "backend", "web") == "api"
@@ -115,13 +175,24 @@ class ConversationRowVisual(Visual):
             segments.append(Segment(tag, (style + options.get_style("$text-muted italic")).rich_style))
         if when:
             segments.append(Segment(when, (style + options.get_style("$text-muted")).rich_style))
-        return [Strip(segments)]
+        strips = [Strip(segments)]
+        if self.snippet is not None:
+            muted = (style + options.get_style("$text-muted")).rich_style
+            hit = (style + options.get_style("bold $text-accent underline")).rich_style
+            room = max(0, width - len(SNIPPET_INDENT))
+            line = [Segment(SNIPPET_INDENT, style.rich_style)]
+            line += [Segment(text, hit if mark else muted) for text, mark in snippet_cells(self.snippet, self.terms, room)]
+            used = sum(cell_len(segment.text) for segment in line)
+            if used < width:
+                line.append(Segment(" " * (width - used), style.rich_style))
+            strips.append(Strip(line))
+        return strips
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return container_width
 
     def get_height(self, rules: RulesMap, width: int) -> int:
-        return 1
+        return 1 if self.snippet is None else 2
 
 
 class ConversationList(OptionList):
@@ -166,6 +237,7 @@ class ConversationList(OptionList):
         self._tick: Timer | None = None
         self._total: int | None = None
         self._label = "Conversations"
+        self._terms: tuple[str, ...] = ()
 
     def on_mount(self) -> None:
         self._update_title()
@@ -180,18 +252,28 @@ class ConversationList(OptionList):
         option = self.highlighted_option
         return None if option is None else self._ids.get(option.id or "")
 
-    def set_items(self, rows: Iterable[ConversationLike], *, total: int | None = None, label: str = "Conversations") -> None:
+    def set_items(
+        self,
+        rows: Iterable[ConversationLike],
+        *,
+        total: int | None = None,
+        label: str = "Conversations",
+        terms: Sequence[str] = (),
+    ) -> None:
         """Replace all rows, keeping the highlighted conversation if present.
 
         Args:
             rows: Conversations in display order (newest first).
             total: The count shown in the border (default: the number of rows).
             label: The border's word ("Conversations", or "Matches" while searching).
+            terms: The search's words: a row with a ``snippet`` shows it under the title, these highlighted.
         """
         self._total = total
         self._label = label
         rows = list(rows)
-        same = len(rows) == len(self._rows) and rows == list(self._rows.values())
+        terms = tuple(terms)
+        same = terms == self._terms and len(rows) == len(self._rows) and rows == list(self._rows.values())
+        self._terms = terms
         if same and self.item_ids() == [row.id for row in rows]:
             # The same rows (a search keystroke that did not change the result): nothing to redraw,
             # and the list keeps its scroll position and highlight.
@@ -304,7 +386,7 @@ class ConversationList(OptionList):
         return True
 
     def _visual(self, row: ConversationLike, now: float) -> ConversationRowVisual:
-        return ConversationRowVisual(row, str(row.id) in self._busy, now)
+        return ConversationRowVisual(row, str(row.id) in self._busy, now, self._terms)
 
     def _update_title(self) -> None:
         count = self.option_count if self._total is None else max(self._total, self.option_count)

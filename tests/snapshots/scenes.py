@@ -271,6 +271,8 @@ class Scene:
     seeds: tuple[Seed, ...] = ()
     steps: Callable[[Pilot], object] | None = None
     emulator: Callable[[], EmulatorConfig] = lambda: EmulatorConfig(seed=3)
+    size: tuple[int, int] | None = None
+    """The terminal size this scene is about (the narrow layout), or None for the caller's."""
 
     def app(self, root: Path) -> SceneApp:
         return SceneApp(root, logged_in=self.logged_in, seeds=self.seeds, emulator_config=self.emulator())
@@ -372,6 +374,21 @@ async def _long_sidebar(pilot: Pilot) -> None:
     pass
 
 
+#: A terminal narrower than the sidebar's breakpoint (100 columns).
+NARROW = (80, 24)
+
+
+async def _narrow(pilot: Pilot) -> None:
+    await new_conversation(pilot)
+    await send(pilot, "Show me some Python code")
+
+
+async def _narrow_sidebar(pilot: Pilot) -> None:
+    await _narrow(pilot)
+    await pilot.press("ctrl+b")
+    await wait_until(pilot, lambda: chat_screen(pilot.app).query_one("#sidebar").display, "the sidebar overlay")
+
+
 #: An answer from the MiniMax API, as stored: its reasoning (shown folded) and its usage.
 API_ANSWER = Seed(
     "Haiku about the sea", 2 * MINUTE,
@@ -413,5 +430,9 @@ SCENES: dict[str, Scene] = {
         Scene("api-thinking", "An answer from the MiniMax API: its reasoning folded to one line (Ctrl+O opens it), "
               "token usage and speed under it, and the conversation marked API in the sidebar.",
               seeds=(API_ANSWER, *SHORT_SIDEBAR), steps=_long_sidebar),
+        Scene("narrow", "Below 100 columns the sidebar folds away and the conversation takes the whole width.",
+              seeds=SHORT_SIDEBAR, steps=_narrow, size=NARROW),
+        Scene("narrow-sidebar", "On a narrow terminal Ctrl+B shows the sidebar over the conversation.",
+              seeds=SHORT_SIDEBAR, steps=_narrow_sidebar, size=NARROW),
     )
 }

@@ -23,7 +23,7 @@ def _frozen_sidebar_clock():
 
 def _snap(snap_compare, tmp_path, name: str) -> bool:
     scene = SCENES[name]
-    return snap_compare(scene.app(tmp_path), terminal_size=SIZE, run_before=scene.run_before)
+    return snap_compare(scene.app(tmp_path), terminal_size=scene.size or SIZE, run_before=scene.run_before)
 
 
 # Snapshot tests are plain `def`: snap_compare runs the app in its own event loop.
@@ -71,3 +71,11 @@ def test_wrapped_error_with_the_retry_key(snap_compare, tmp_path):
 
 def test_sources_and_suggestions_under_an_answer(snap_compare, tmp_path):
     assert _snap(snap_compare, tmp_path, "sources-suggestions")
+
+
+def test_narrow_terminal_folds_the_sidebar(snap_compare, tmp_path):
+    assert _snap(snap_compare, tmp_path, "narrow")
+
+
+def test_narrow_terminal_ctrl_b_shows_the_sidebar_over_the_conversation(snap_compare, tmp_path):
+    assert _snap(snap_compare, tmp_path, "narrow-sidebar")
