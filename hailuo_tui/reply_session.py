@@ -33,11 +33,12 @@ import logging
 import time
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from hailuo_tui.domain import MessageStatus, Role
 from hailuo_tui.history import provider_messages, server_conversation
 from hailuo_tui.provider.backend import Backend, ChatRequest
+from hailuo_tui.provider.web_backend import WebBackend
 from hailuo_tui.provider.errors import AuthError, HailuoError, SiteRefused, StreamInterrupted
 from hailuo_tui.redact import redact
 from hailuo_tui.provider.models import (
@@ -51,6 +52,19 @@ from hailuo_tui.provider.models import (
     TextReplaced,
     TitleGenerated,
     Usage,
+)
+from hailuo_tui.reply_events import (
+    TitleApplied,
+    ErrorReported,
+    InternalError,
+    HistoryShortened,
+    SaveProblem,
+    Saved,
+    Waiting,
+    ExtrasReceived,
+    ReplyEnded,
+    ReplyView,
+    ReplyHost,
 )
 from hailuo_tui.sanitize import clean
 from hailuo_tui.store import StoreError, token_fingerprint
@@ -67,124 +81,6 @@ WAITED = 0.001
 RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
 #: When the app quits, the final save gets this many more attempts (each waits up to the busy timeout).
 ATTEMPTS_WHEN_CLOSING = 2
-
-
-# --- what a session tells its host --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReplyEvent:
-    """Base of everything a session reports; ``reply`` is the session it comes from."""
-
-    reply: ReplySession
-
-
-@dataclass(frozen=True)
-class TitleApplied(ReplyEvent):
-    """The conversation took a new title (already saved; cleaned of escapes)."""
-
-    title: str
-
-
-@dataclass(frozen=True)
-class ErrorReported(ReplyEvent):
-    """An error to show (the status bar); the answer may still go on (a login retry)."""
-
-    error: HailuoError
-
-
-@dataclass(frozen=True)
-class InternalError(ReplyEvent):
-    """A bug in the app: the text is kept; the host should say so and keep running."""
-
-    error: BaseException
-
-
-@dataclass(frozen=True)
-class HistoryShortened(ReplyEvent):
-    """The oldest ``dropped`` messages were left out of the request (not out of the store)."""
-
-    dropped: int
-
-
-@dataclass(frozen=True)
-class SaveProblem(ReplyEvent):
-    """The answer's text could not be written (it is kept in memory and retried)."""
-
-    error: StoreError
-
-    @property
-    def reason(self) -> str:
-        """A few words: "locked by another program", "disk full", "read-only"…"""
-        return self.error.reason
-
-
-@dataclass(frozen=True)
-class Saved(ReplyEvent):
-    """Text that could not be written before is now on disk (a :class:`SaveProblem` cleared)."""
-
-
-@dataclass(frozen=True)
-class Waiting(ReplyEvent):
-    """The answer waits for another one to end (the web chat streams one answer per account at a time);
-    ``waiting`` False: its turn came and it is being sent."""
-
-    waiting: bool
-
-
-@dataclass(frozen=True)
-class ExtrasReceived(ReplyEvent):
-    """Web-search sources or follow-up questions arrived (cleaned); the view has them already."""
-
-    sources: tuple[tuple[str, str], ...]
-    follow_ups: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ReplyEnded(ReplyEvent):
-    """The answer ended and its final state is saved."""
-
-    status: MessageStatus
-    error: str | None
-
-
-class ReplyView(Protocol):
-    """Whatever shows a reply live (the chat screen's bubble)."""
-
-    @property
-    def is_attached(self) -> bool: ...
-
-    async def append(self, delta: str) -> None: ...
-
-    async def replace(self, text: str) -> None: ...
-
-    async def append_reasoning(self, delta: str) -> None: ...
-
-    async def finish(self, status: str = ..., error: str | None = ...) -> None: ...
-
-    def set_usage(self, usage: dict[str, Any] | None) -> None: ...
-
-    def set_unsaved(self, reason: str | None) -> None:
-        """Say that the text shown is not all on disk yet, and why (None: it is)."""
-        ...
-
-
-class ReplyHost(Protocol):
-    """What a session needs from the app around it."""
-
-    async def backend_for(self, conversation: Any) -> Backend | None:
-        """The backend to answer in ``conversation`` (a store row); ``None``: not logged in."""
-        ...
-
-    async def login_again(self, error: AuthError | SiteRefused) -> bool:
-        """The login was refused, or the site wants a browser check (SiteRefused: offer the browser login).
-
-        True: logged in (again); retry the same message."""
-        ...
-
-    def reply_event(self, event: ReplyEvent) -> None:
-        """Told of every event, in order, on the event loop."""
-        ...
 
 
 # --- the session ------------------------------------------------------------------------
@@ -318,8 +214,7 @@ class ReplySession:
 
     @contextlib.asynccontextmanager
     async def _turn(self, host: ReplyHost, backend: Backend) -> Any:
-        gate_of = getattr(host, "stream_gate", None)
-        gate: asyncio.Lock | None = gate_of(backend) if gate_of is not None else None
+        gate = host.stream_gate(backend)
         if gate is None:
             yield
             return
@@ -344,22 +239,21 @@ class ReplySession:
         else:
             questions = (" ".join(clean(q).split()) for q in event.questions)
             self.follow_ups = tuple(q for q in questions if q)
-        show = getattr(self.view, "set_extras", None) if self.view is not None else None
-        if show is not None:
-            show(self.sources, self.follow_ups)
+        if self.view is not None:
+            self.view.set_extras(self.sources, self.follow_ups)
         host.reply_event(ExtrasReceived(self, self.sources, self.follow_ups))
 
     async def _request(self, backend: Backend, row: Any, *, web_search: bool, thinking: bool) -> ChatRequest:
         stored = await self.store.messages(self.conversation_id)
         history = provider_messages(m for m in stored if m.id != self.message_id)
         conversation = None
-        auth = getattr(backend, "auth", None)  # the web backend continues a server chat of the same login
+        auth = backend.auth if isinstance(backend, WebBackend) else None  # a server chat continues under its login
         if auth is not None:
             conversation = server_conversation(row, auth, token_fingerprint(auth.token))
         return ChatRequest(
             history,
-            model=getattr(row, "model", None) or None,
-            system=getattr(row, "system_prompt", None) or None,
+            model=(row.model if row else None) or None,
+            system=(row.system_prompt if row else None) or None,
             thinking=thinking,
             web_search=web_search,
             conversation=conversation,
@@ -368,7 +262,7 @@ class ReplySession:
     async def _stream(self, host: ReplyHost, backend: Backend, row: Any, *, web_search: bool, thinking: bool) -> None:
         store = self.store
         request = await self._request(backend, row, web_search=web_search, thinking=thinking)
-        auth = getattr(backend, "auth", None)
+        auth = backend.auth if isinstance(backend, WebBackend) else None
         started = last_save = time.monotonic()
         # Only the text is handled inline; store writes run beside the stream (self.tasks), so no
         # database round trip holds the first words back.
@@ -418,7 +312,7 @@ class ReplySession:
         if self.left_out:
             # Saved with the answer, so its usage line keeps saying what the model did not see.
             self.usage = {**(self.usage or {}), "left_out": self.left_out}
-        if backend.id != "web" and not getattr(row, "title", None):
+        if backend.id != "web" and not (row.title if row else None):
             self.in_background(self._title_from_backend(host, backend, request))
 
     async def _add_text(self, text: str) -> None:
@@ -559,9 +453,8 @@ class ReplySession:
         missed_reasoning = self.reasoning[len(shown_reasoning):]
         if self.final is None:
             self.view = view
-        show = getattr(view, "set_extras", None)
-        if show is not None and (self.sources or self.follow_ups):
-            show(self.sources, self.follow_ups)
+        if self.sources or self.follow_ups:
+            view.set_extras(self.sources, self.follow_ups)
         if missed_reasoning:
             await view.append_reasoning(missed_reasoning)
         if not self.text.startswith(shown):

@@ -65,7 +65,7 @@ class ChatActions:
         """In the demo, the empty state lists the example prompts with the keys that send them."""
         if not self.services.demo:
             return
-        keymap = getattr(self.app, "user_keymap", {})
+        keymap = self.account.user_keymap
         keys = [key_label(keys_of(binding(f"chat.example_{n}"), keymap)) for n in range(1, len(EXAMPLE_PROMPTS) + 1)]
         self.query_one(ChatView).set_examples(list(zip(keys, EXAMPLE_PROMPTS)))
 

@@ -14,31 +14,20 @@ from textual.widgets import Footer, Header, Input
 
 from hailuo_tui.bindings import CHAT_BINDINGS, key_name
 from hailuo_tui.domain import MessageStatus, Paging, Role, ShownMessage
-from hailuo_tui.provider import AuthError, SiteRefused
-from hailuo_tui.provider.backend import Backend, settings_label
-from hailuo_tui.reply_session import (
-    ErrorReported,
-    HistoryShortened,
-    InternalError,
-    ReplyEnded,
-    ReplyEvent,
-    ReplySession,
-    Saved,
-    SaveProblem,
-    TitleApplied,
-    Waiting,
-)
+from hailuo_tui.provider.backend import settings_label
+from hailuo_tui.reply_session import ReplySession
 from hailuo_tui.sanitize import clean
 from hailuo_tui.store import StoreError
 from hailuo_tui.screens.account import AccountHost
 from hailuo_tui.screens.chat_actions import ChatActions
+from hailuo_tui.screens.reply_host import ReplyHosting
 from hailuo_tui.screens.store_faults import StoreFaults
 from hailuo_tui.screens.chat_search import SIDEBAR_PAGE, THINKING_PREFIX, ChatSearch  # noqa: F401 (re-exported)
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList, SearchBox
 from hailuo_tui.widgets.md_render import warm as warm_markdown
 from hailuo_tui.widgets.prompt_input import PromptInput
-from hailuo_tui.widgets.reply_messages import ReplyFinished, ReplyProblem, ReplyStarted
+from hailuo_tui.widgets.reply_messages import ReplyStarted
 from hailuo_tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -52,12 +41,11 @@ def shown_message(row: Any) -> ShownMessage:
     """A stored message as the view shows it."""
     return ShownMessage(
         row.id, row.role, row.content, row.status, row.error,
-        getattr(row, "reasoning", "") or "", getattr(row, "usage", None),
-        tuple(getattr(row, "sources", ()) or ()), tuple(getattr(row, "follow_ups", ()) or ()),
+        row.reasoning, row.usage, tuple(row.sources), tuple(row.follow_ups),
     )
 
 
-class ChatScreen(StoreFaults, ChatActions, ChatSearch, Screen):
+class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, Screen):
     """Conversations in a sidebar, the open one in the middle, a prompt below."""
 
     BINDINGS = CHAT_BINDINGS
@@ -174,7 +162,7 @@ class ChatScreen(StoreFaults, ChatActions, ChatSearch, Screen):
     def _take_settings(self, row: Any) -> None:
         """Remember the open conversation's backend and model (a stored row, or None: the draft's)."""
         if row is not None:
-            self.settings = (getattr(row, "backend", "web") or "web", getattr(row, "model", None))
+            self.settings = (row.backend or "web", row.model)
         else:
             self.settings = self.draft or (self.services.default_backend, None)
 
@@ -391,72 +379,6 @@ class ChatScreen(StoreFaults, ChatActions, ChatSearch, Screen):
         )
         self._tell_widgets(ReplyStarted(conversation_id, shown=conversation_id == self.current_id))
 
-    # --- the reply sessions' host (reply_session.ReplyHost) --------------------------------
-
-    async def backend_for(self, conversation: Any) -> Backend | None:
-        """The backend a conversation answers with: its own (web or API), logged in."""
-        if getattr(conversation, "backend", "web") == "api":
-            key = await self.services.api_key()
-            if not key and await self.account.request_login("Enter a MiniMax API key to use the MiniMax API.", api=True):
-                key = await self.services.api_key()
-            return self.services.api_backend(key) if key else None
-        auth = await self.account.get_auth()
-        return self.services.web_backend(auth) if auth is not None else None
-
-    def stream_gate(self, backend: Backend) -> asyncio.Lock | None:
-        """The turn an answer on ``backend`` waits for: the web chat refuses a second stream per account."""
-        return self._web_turn if backend.id == "web" else None
-
-    async def login_again(self, error: AuthError | SiteRefused) -> bool:
-        return await self.account.request_login(error.message)
-
-    def reply_event(self, event: ReplyEvent) -> None:
-        """Forward what a reply session reports to the widgets (each reacts to its part)."""
-        reply = event.reply
-        if isinstance(event, ErrorReported):
-            error = event.error
-            retry = f"{self.key_for('chat.regenerate')} retries"
-            hint = retry if error.retryable and not isinstance(error, (AuthError, SiteRefused)) else ""
-            self._tell_widgets(ReplyProblem(error.title, error.message, hint))
-        elif isinstance(event, InternalError):
-            exc = event.error
-            self.log.error(f"reply worker crashed: {exc!r}")
-            retry = f"{self.key_for('chat.regenerate')} retries"
-            self._tell_widgets(ReplyProblem("Internal error", f"{type(exc).__name__}: {exc}", retry))
-        elif isinstance(event, Waiting):
-            self._show_waiting(reply, event.waiting)
-        elif isinstance(event, TitleApplied):
-            self.run_worker(self._show_title(reply.conversation_id), group="titles", exit_on_error=False)
-        elif isinstance(event, HistoryShortened):
-            self.notify(f"The {event.dropped} oldest messages were not sent: the conversation is longer than "
-                        "the model can read at once. They are still saved.", severity="warning")
-        elif isinstance(event, SaveProblem):
-            self._tell_widgets(ReplyProblem(
-                f"Not saved yet: {event.reason}",
-                "the answer is kept in memory and saved as soon as the database can be written", "",
-            ))
-        elif isinstance(event, Saved):
-            bar = self.query_one(StatusBar)
-            if bar.error_text.startswith("Not saved yet"):
-                bar.clear_error()
-        elif isinstance(event, ReplyEnded) and self.is_attached:
-            if self.replies.get(reply.conversation_id) is reply:
-                del self.replies[reply.conversation_id]
-            shown = reply.conversation_id == self.current_id
-            self._tell_widgets(ReplyFinished(reply.conversation_id, shown, event.status, event.error))
-            self._update_activity()
-            if shown and reply.usage is not None:
-                self._show_usage_totals(reply.conversation_id)
-
-    async def _show_title(self, conversation_id: int) -> None:
-        row = await self.store.get_conversation(conversation_id)
-        if row is not None:
-            self.query_one(ConversationList).update_item(row)
-            if conversation_id == self.current_id:
-                self._set_title(row.title)
-            if conversation_id in self.replies:
-                self._update_activity()
-
     async def stop_all(self) -> None:
         """Stop every answer and wait until each partial text is saved (before quitting)."""
         replies = list(self.replies.values())
@@ -481,12 +403,6 @@ class ChatScreen(StoreFaults, ChatActions, ChatSearch, Screen):
         if self.is_mounted:
             self._update_activity()
             self._set_title(self._title)
-
-    def _show_waiting(self, reply: ReplySession, waiting: bool) -> None:
-        bubble = self.query_one(ChatView).bubble_for(reply.message_id) if reply.view is not None else None
-        if bubble is not None and bubble.extras is not None:
-            bubble.extras.set_waiting(waiting)
-        self._update_activity()
 
     @on(ConversationList.Selected)
     async def conversation_chosen(self, event: ConversationList.Selected) -> None:

@@ -52,6 +52,9 @@ class Host:
     def reply_event(self, event) -> None:
         self.events.append(event)
 
+    def stream_gate(self, backend):
+        return None
+
     def of(self, kind):
         return [e for e in self.events if isinstance(e, kind)]
 
@@ -83,6 +86,9 @@ class View:
 
     def set_unsaved(self, reason) -> None:
         self.unsaved = reason
+
+    def set_extras(self, sources, follow_ups) -> None:
+        self.extras = (sources, follow_ups)
 
 
 @pytest.fixture
