@@ -23,6 +23,13 @@ CHAT_BINDINGS = [
     Binding("alt+down,ctrl+pagedown", "next_conversation", "Next conversation", id="conversation.next", priority=True, show=False),
     Binding("ctrl+l", "focus_sidebar", "Sidebar", id="focus.sidebar", priority=True, show=False),
     Binding("ctrl+g", "focus_input", "Type", id="focus.input", priority=True, show=False),
+    Binding("f5", "focus_messages", "Messages", id="focus.messages", priority=True, show=False),
+    # Priority: from the message box these scroll the transcript (the TextArea would move its cursor);
+    # elsewhere (the sidebar, the search box) the actions step aside for the focused widget.
+    Binding("pageup", "messages_page_up", "Page up", id="messages.page_up", priority=True, show=False),
+    Binding("pagedown", "messages_page_down", "Page down", id="messages.page_down", priority=True, show=False),
+    Binding("home", "messages_first", "First message", id="messages.first", priority=True, show=False),
+    Binding("end", "messages_last", "Last message", id="messages.last", priority=True, show=False),
     Binding("ctrl+f", "search", "Search", id="conversation.search", priority=True),
     Binding("f2", "rename", "Rename", id="conversation.rename"),
     Binding("f3", "pick_model", "Model", id="conversation.model"),
@@ -31,10 +38,13 @@ CHAT_BINDINGS = [
     Binding("f8", "delete", "Delete", id="conversation.delete"),
     Binding("ctrl+s", "export", "Export", id="conversation.export", priority=True, show=False),
     Binding("escape", "stop", "Stop", id="chat.stop"),
+    # Priority over the TextArea's copy; with no answer streaming the key goes on to Textual's own binding.
+    Binding("ctrl+c", "interrupt", "Stop", id="chat.interrupt", priority=True, show=False),
     Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate", priority=True, show=False),
     Binding("ctrl+up", "edit_last", "Edit last message", id="chat.edit_last", priority=True, show=False),
     Binding("f4", "copy_answer", "Copy answer", id="chat.copy_answer", show=False),
-    Binding("f6", "copy_code", "Copy code block", id="chat.copy_code", show=False),
+    # Priority: the message box (a TextArea) takes F6 for "select line" otherwise.
+    Binding("f6", "copy_code", "Copy code block", id="chat.copy_code", priority=True, show=False),
     Binding("f9", "toggle_web_search", "Web search", id="chat.web_search", show=False),
     Binding("ctrl+o", "toggle_thinking", "Thinking", id="message.toggle_thinking", priority=True, show=False),
     Binding("ctrl+b", "toggle_sidebar", "Toggle sidebar", id="app.toggle_sidebar", priority=True, show=False),

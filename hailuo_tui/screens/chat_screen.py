@@ -28,6 +28,7 @@ from hailuo_tui.reply_session import (
 from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.account import AccountHost
 from hailuo_tui.screens.chat_actions import ChatActions
+from hailuo_tui.screens.transcript_keys import TranscriptKeys
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList, SearchBox
 from hailuo_tui.widgets.md_render import warm as warm_markdown
@@ -51,7 +52,7 @@ def shown_message(row: Any) -> ShownMessage:
     )
 
 
-class ChatScreen(ChatActions, Screen):
+class ChatScreen(ChatActions, TranscriptKeys, Screen):
     """Conversations in a sidebar, the open one in the middle, a prompt below."""
 
     BINDINGS = CHAT_BINDINGS
@@ -419,6 +420,7 @@ class ChatScreen(ChatActions, Screen):
     async def conversation_chosen(self, event: ConversationList.Selected) -> None:
         if event.conversation_id != self.current_id:
             await self.open_conversation(event.conversation_id)
+        self.query_one(PromptInput).focus()  # the next keys typed are a message
 
     @on(ChatView.OlderRequested)
     async def load_older(self, event: ChatView.OlderRequested) -> None:
