@@ -1,29 +1,27 @@
-"""One chat message: a header line (who, status badge) and a Markdown body.
+"""One chat message: a header line (who, status badge) and a body.
 
-How an answer streams without re-laying out the whole message is described in
-`markdown_body`. The body widgets live in `markdown_body` (names re-exported here).
-
-Huge messages (issue 5 and "untrusted input")
----------------------------------------------
-Past the sizes in `plain_body.shown_as_plain` (32,000 characters, 2,000 lines,
-or 20,000 characters without a blank line) Markdown layout takes seconds to
-minutes, so the bubble shows the text as plain, soft-wrapped text in a
-`PlainBody`, which draws only the visible rows, and says so in its header
-("shown as plain text: 1.2 MB"). A streamed answer switches over at the
-flush where its text crosses a limit (the limits only grow with the text,
-so it ends up shown as it would be when loaded); `text`, the store and the
-exports always hold the whole text.
+An answer's body is Markdown (`markdown_body` describes how it streams without
+re-laying out the whole message); the user's own message is shown as typed
+(`user_body`). Past the sizes in `plain_body.shown_as_plain` (32,000
+characters, 2,000 lines, or 20,000 characters without a blank line) Markdown
+layout takes seconds to minutes, so an answer is shown as plain, soft-wrapped
+text in a `PlainBody` that draws only the visible rows, and its header says so
+("shown as plain text: 1.2 MB"). A streamed answer switches over at the flush
+where its text crosses a limit (the limits only grow with the text, so it ends
+up shown as it would be when loaded); `text`, the store and the exports always
+hold the whole text.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import Any, Literal
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 
 from hailuo_tui.sanitize import StreamSanitizer, clean
@@ -32,6 +30,7 @@ from hailuo_tui.widgets.markdown_body import MarkdownBody
 from hailuo_tui.widgets.plain_body import PlainBody, format_size, shown_as_plain
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 from hailuo_tui.widgets.thinking_section import ReasoningBuffer, ThinkingSection
+from hailuo_tui.widgets.user_body import user_body
 from hailuo_tui.widgets.usage_format import format_usage
 
 Role = Literal["user", "assistant"]
@@ -155,7 +154,8 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         #: The plain-text body, once the message is too big for Markdown (see `plain_body`).
         self._plain: PlainBody | None = None
         self._plain_bytes = 0
-        if text and shown_as_plain(text):
+        self._user: Widget | None = None  # the body of a user message, shown as typed
+        if text and role != "user" and shown_as_plain(text):
             self._plain = PlainBody(text, id="plain-body")
             self._plain_bytes = len(text.encode("utf-8", "surrogatepass"))
         if fold_thinking is not None:
@@ -178,6 +178,9 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
             yield self._thinking
         if self._plain is not None:
             yield self._plain
+        elif self.role == "user":
+            self._user = user_body(self._initial_text, id="user-body")
+            yield self._user
         else:
             self._md = MarkdownBody(self._initial_text, id="md-body")
             yield self._md
@@ -221,17 +224,19 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         """The Markdown body (`source`, and every `MarkdownBlock` in order).
 
         Raises:
-            ValueError: The message is shown as plain text (`is_plain`): see `body`.
+            ValueError: The message is shown as plain text (`is_plain`) or is the user's: see `body`.
         """
-        if self._plain is not None:
-            raise ValueError("this message is shown as plain text: use MessageBubble.body")
+        if self._plain is not None or self.role == "user":
+            raise ValueError("this message is not shown as Markdown: use MessageBubble.body")
         if self._md is not None:
             return self._md
         return self.query_one("#md-body", MarkdownBody)
 
     @property
-    def body(self) -> MarkdownBody | PlainBody:
-        """The widget showing the text: a `MarkdownBody`, or a `PlainBody` when huge (both have `source`)."""
+    def body(self) -> Any:
+        """The widget showing the text (with `source`): a `MarkdownBody`, a `PlainBody`, or a user body."""
+        if self._user is not None:
+            return self._user
         return self._plain if self._plain is not None else self.markdown
 
     @property

@@ -63,3 +63,7 @@ def test_chinese_conversation(snap_compare, tmp_path):
 
 def test_api_answer_with_folded_thinking_and_usage(snap_compare, tmp_path):
     assert _snap(snap_compare, tmp_path, "api-thinking")
+
+
+def test_user_message_with_code_and_line_breaks(snap_compare, tmp_path):
+    assert _snap(snap_compare, tmp_path, "user-code")
