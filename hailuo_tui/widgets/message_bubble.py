@@ -182,7 +182,8 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
             self._user = user_body(self._initial_text, id="user-body")
             yield self._user
         else:
-            self._md = MarkdownBody(self._initial_text, id="md-body")
+            streaming = self._status in ("streaming", "pending")  # opened mid-answer: the tail stays open
+            self._md = MarkdownBody(self._initial_text, streaming=streaming, id="md-body")
             yield self._md
         self._initial_text = ""
         if self._usage_words():
