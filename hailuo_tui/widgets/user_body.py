@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from hailuo_tui.widgets.plain_body import PlainBody, shown_as_plain
+from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 
 __all__ = ["CodePart", "UserBody", "UserText", "split_fences", "user_body"]
 
@@ -73,11 +74,14 @@ def _closes(line: str, fence: str) -> bool:
     return len(line) - len(line.lstrip(" ")) <= 3 and len(stripped) >= len(fence) and set(stripped) == {fence[0]}
 
 
-class UserText(PlainBody):
-    """Plain text of a user message (a `PlainBody`: wrapped, drawn a visible line at a time)."""
+class UserText(KeepLinesOnGrow, PlainBody):
+    """Plain text of a user message (a `PlainBody`: wrapped, drawn a visible line at a time).
+
+    `KeepLinesOnGrow`: placing it does not ask for a second layout of the chat view (see `repaint`).
+    """
 
 
-class CodePart(Static):
+class CodePart(KeepLinesOnGrow, Static):
     """A fenced code block in a user message: its fence lines muted, its code highlighted."""
 
     DEFAULT_CSS = """
@@ -105,7 +109,7 @@ class CodePart(Static):
         super().__init__(Content("\n").join(parts), markup=False)
 
 
-class UserBody(Vertical):
+class UserBody(KeepLinesOnGrow, Vertical):
     """A user message with fenced code: plain runs and highlighted code blocks, in order."""
 
     DEFAULT_CSS = """
