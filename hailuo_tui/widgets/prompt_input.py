@@ -15,7 +15,7 @@ from textual.widgets import TextArea
 from hailuo_tui.widgets.kitty_parser import repair_leaked_text, translate_kitty_text
 from hailuo_tui.widgets.reply_messages import ReplyFinished, ReplyStarted
 
-PLACEHOLDER = "Message Hailuo…  (Enter to send, Shift+Enter for a new line)"
+PLACEHOLDER = "Message Hailuo…  (Enter to send, Ctrl+J or Alt+Enter for a new line)"
 BUSY_HINT = "Hailuo is answering; wait, or press Esc to stop"
 
 
@@ -79,7 +79,7 @@ class RestingCursor:
 
 
 class PromptInput(RestingCursor, TextArea):
-    """Multi-line prompt: Enter sends, Shift+Enter or Ctrl+J add a line.
+    """Multi-line prompt: Enter sends; Ctrl+J, Alt+Enter or (where the terminal reports it) Shift+Enter add a line.
 
     Set `busy` while the conversation answers: submission is then refused
     and a hint says why (the text stays, so nothing typed is lost).

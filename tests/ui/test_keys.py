@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from textual import events
 
@@ -45,13 +47,16 @@ async def test_enter_after_a_burst_sends_exactly_what_was_typed(make_app, emu):
 
 
 def _app_keys():
-    from hailuo_tui.bindings import APP_BINDINGS, CHAT_BINDINGS
+    from hailuo_tui.bindings import APP_BINDINGS, CHAT_BINDINGS, prompt_bindings
 
-    return [(b.id, b.key.split(",")[0], b.action, "app" if b in APP_BINDINGS else "screen")
-            for b in [*APP_BINDINGS, *CHAT_BINDINGS]]
+    owners = {**{b.id: "app" for b in APP_BINDINGS}, **{b.id: "screen" for b in CHAT_BINDINGS},
+              **{b.id: "prompt" for b in prompt_bindings()}}
+    return [(b.id, key.strip(), b.action, owners[b.id])
+            for b in [*APP_BINDINGS, *CHAT_BINDINGS, *prompt_bindings()] for key in b.key.split(",")]
 
 
-@pytest.mark.parametrize(("binding_id", "key", "action", "owner"), _app_keys(), ids=[k[0] for k in _app_keys()])
+@pytest.mark.parametrize(("binding_id", "key", "action", "owner"), _app_keys(),
+                         ids=[f"{k[0]}:{k[1]}" for k in _app_keys()])
 async def test_every_binding_works_from_the_message_box(make_app, binding_id, key, action, owner):
     """Each app and screen binding reaches its action while the message box has focus
     (the TextArea binds F6, F7, Ctrl+C, PageUp, Home… for itself)."""
@@ -64,7 +69,7 @@ async def test_every_binding_works_from_the_message_box(make_app, binding_id, ke
         await pilot.pause()
         calls: list[str] = []
         name = action.split("(")[0]
-        target = app if owner == "app" else screen
+        target = {"app": app, "screen": screen, "prompt": prompt}[owner]
         setattr(target, f"action_{name}", lambda *args: calls.append(name))
         await pilot.press(key)
         await pilot.pause()
@@ -153,3 +158,22 @@ async def test_ctrl_c_stops_a_streaming_answer_and_copies_otherwise(make_app, em
         await pilot.press("ctrl+c")  # nothing streams: the message box's own copy
         await pilot.pause()
         assert app.clipboard == "copy me" and prompt.text == "copy me"
+
+
+def test_alt_enter_as_terminals_send_it_is_one_key():
+    """tmux and xterm (meta sends escape) send ESC CR, xterm's eight-bit meta U+008D: both are alt+enter.
+    Escape and Enter typed by hand arrive in two reads and stay two keys."""
+    from hailuo_tui.widgets.kitty_parser import KittyParser
+
+    def keys(*reads: str) -> list[str]:
+        parser = KittyParser()
+        found = []
+        for data in reads:  # reads a hand's time apart: the parser's escape delay passes between them
+            found += [e.key for e in parser.feed(data) if isinstance(e, events.Key)]
+            time.sleep(0.15)
+            found += [e.key for e in parser.tick() if isinstance(e, events.Key)]
+        return found
+
+    assert keys("a\x1b\rb") == ["a", "alt+enter", "b"]
+    assert keys("\x8d") == ["alt+enter"]
+    assert keys("\x1b", "\r") == ["escape", "enter"]
