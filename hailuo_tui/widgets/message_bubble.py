@@ -155,7 +155,7 @@ class MessageBubble(KeepLinesOnGrow, Vertical):
         self._plain: PlainBody | None = None
         self._plain_bytes = 0
         self._user: Widget | None = None  # the body of a user message, shown as typed
-        if text and role != "user" and shown_as_plain(text):
+        if text and shown_as_plain(text):  # a huge paste too: the header says so
             self._plain = PlainBody(text, id="plain-body")
             self._plain_bytes = len(text.encode("utf-8", "surrogatepass"))
         if fold_thinking is not None:
