@@ -26,6 +26,13 @@ CHAT_BINDINGS = [
     Binding("alt+down,ctrl+pagedown", "next_conversation", "Next conversation", id="conversation.next", priority=True, show=False),
     Binding("ctrl+l", "focus_sidebar", "Sidebar", id="focus.sidebar", priority=True, show=False),
     Binding("ctrl+g", "focus_input", "Type", id="focus.input", priority=True, show=False),
+    Binding("f5", "focus_messages", "Messages", id="focus.messages", priority=True, show=False),
+    # Priority: from the message box these scroll the transcript (the TextArea would move its cursor);
+    # elsewhere (the sidebar, the search box) the actions step aside for the focused widget.
+    Binding("pageup", "messages_page_up", "Page up", id="messages.page_up", priority=True, show=False),
+    Binding("pagedown", "messages_page_down", "Page down", id="messages.page_down", priority=True, show=False),
+    Binding("home", "messages_first", "First message", id="messages.first", priority=True, show=False),
+    Binding("end", "messages_last", "Last message", id="messages.last", priority=True, show=False),
     Binding("ctrl+f", "search", "Search", id="conversation.search", priority=True),
     Binding("f2", "rename", "Rename", id="conversation.rename"),
     Binding("f3", "pick_model", "Model", id="conversation.model"),
@@ -34,6 +41,8 @@ CHAT_BINDINGS = [
     Binding("f8", "delete", "Delete", id="conversation.delete"),
     Binding("ctrl+s", "export", "Export", id="conversation.export", priority=True, show=False),
     Binding("escape", "stop", "Stop", id="chat.stop"),
+    # Priority over the TextArea's copy; with no answer streaming the key goes on to Textual's own binding.
+    Binding("ctrl+c", "interrupt", "Stop", id="chat.interrupt", priority=True, show=False),
     Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate", priority=True, show=False),
     Binding("ctrl+up", "edit_last", "Edit last message", id="chat.edit_last", priority=True, show=False),
     Binding("f4", "copy_answer", "Copy answer", id="chat.copy_answer", show=False),

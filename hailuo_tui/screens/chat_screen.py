@@ -23,6 +23,7 @@ from hailuo_tui.screens.chat_actions import ChatActions
 from hailuo_tui.screens.reply_host import ReplyHosting
 from hailuo_tui.screens.store_faults import StoreFaults
 from hailuo_tui.screens.chat_search import SIDEBAR_PAGE, THINKING_PREFIX, ChatSearch  # noqa: F401 (re-exported)
+from hailuo_tui.screens.transcript_keys import TranscriptKeys
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList, SearchBox
 from hailuo_tui.widgets.md_render import warm as warm_markdown
@@ -45,7 +46,7 @@ def shown_message(row: Any) -> ShownMessage:
     )
 
 
-class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, Screen):
+class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptKeys, Screen):
     """Conversations in a sidebar, the open one in the middle, a prompt below."""
 
     BINDINGS = CHAT_BINDINGS
@@ -409,6 +410,7 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, Screen):
         if event.conversation_id != self.current_id:
             await self.open_conversation(event.conversation_id)
         self._result_opened()
+        self.query_one(PromptInput).focus()  # the next keys typed are a message
 
     @on(ChatView.OlderRequested)
     async def load_older(self, event: ChatView.OlderRequested) -> None:

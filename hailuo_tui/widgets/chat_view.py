@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +93,8 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
     PAGE = Paging.PAGE
     TRIM_SLACK = Paging.TRIM_SLACK
     MOUNTED_MAX = Paging.MOUNTED_MAX
+    MAX_PAGES = 10_000
+    """Most pages `scroll_to_first` reads (a bound, far beyond any real conversation)."""
 
     fold_thinking: bool | None = None
     """Given to every bubble made here (see `MessageBubble.fold_thinking`); None: the bubble's default."""
@@ -116,6 +118,8 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         self._below: list[ShownMessage] = []
         self._has_older = False
         self._older_requested = False
+        #: True while `scroll_to_first` mounts the older messages.
+        self._to_first = False
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY_TEXT, id="empty-state", markup=False)
@@ -141,6 +145,48 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
     def held_count(self) -> int:
         """How many loaded messages are not mounted yet."""
         return len(self._held)
+
+    @property
+    def has_older(self) -> bool:
+        """True when the store holds messages older than every one loaded here."""
+        return self._has_older
+
+    async def scroll_to_first(self, load_older: Callable[[Any], Awaitable[object]]) -> None:
+        """Show the very first message: mount every older one, then scroll to the top.
+
+        While it runs, reaching the top or the bottom of the window mounts nothing by itself
+        (those mounts would race with this one).
+
+        Args:
+            load_older: Called with the oldest mounted message's id; it reads the page before it
+                from the store and gives it to `prepend` (as the screen does for `OlderRequested`).
+        """
+        self._to_first = True
+        try:
+            for _ in range(self.MAX_PAGES):
+                if self._held:
+                    held, self._held = self._held, []
+                    await self._mount_older(held)
+                    continue
+                bubbles = self.bubbles
+                if not self._has_older or not bubbles:
+                    break
+                oldest = bubbles[0].message_id
+                await load_older(oldest)
+                if not self._held and self.bubbles and self.bubbles[0].message_id == oldest:
+                    break  # nothing older came back
+        finally:
+            self.scroll_home(animate=False, immediate=True)
+
+            def at_top() -> None:  # after the positions kept by the mounts above
+                self.scroll_home(animate=False, immediate=True)
+                self._to_first = False
+
+            bubbles = self.bubbles
+            if bubbles:
+                self._after_layout(bubbles[0], at_top)
+            else:
+                self._to_first = False
 
     @property
     def below_count(self) -> int:
@@ -285,6 +331,8 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
+        if self._to_first:
+            return
         if new_value <= 0 < old_value or (new_value <= 0 and self.max_scroll_y > 0):
             self._at_top()
         elif self._below and new_value >= self.max_scroll_y > 0:

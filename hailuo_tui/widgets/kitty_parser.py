@@ -58,6 +58,12 @@ _LEAKED_TEXT = re.compile(
     r"(?:\x1b|\^)?\[\d*(?::\d*)*;(?P<mods>\d*)(?::(?P<event>\d*))?;"
     r"(?P<text>\d+(?::\d+)*)u\Z"
 )
+#: Alt+Enter as tmux and xterm (meta sends escape) send it; XTermParser 8.2.8 reads it as a bare Enter.
+ALT_ENTER_ESC = "\x1b\r"
+#: Alt+Enter from xterm's default eight-bit meta (CR with the high bit: the C1 control U+008D, never typed).
+ALT_ENTER_C1 = "\x8d"
+#: The kitty protocol's Alt+Enter, which XTermParser reads as ``alt+enter``.
+ALT_ENTER_CSI = "\x1b[13;3u"
 _INCOMPLETE = re.compile(r"\x1b\[\d[\d:;]*\Z")
 
 # Modifier bits (value - 1): shift 1, caps_lock 64, num_lock 128 keep the text;
@@ -164,6 +170,9 @@ class KittyParser(XTermParser):
             self._held_since = get_time()
             data = data[: match.start()]
         data = translate_kitty_text(data)
+        if ALT_ENTER_ESC in data or ALT_ENTER_C1 in data:
+            # Escape then Enter typed by hand come in two reads; in one read it is Alt+Enter.
+            data = data.replace(ALT_ENTER_ESC, ALT_ENTER_CSI).replace(ALT_ENTER_C1, ALT_ENTER_CSI)
         if data:
             yield from super().feed(data)
 

@@ -53,9 +53,18 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
     }
     """
 
-    def __init__(self, text: str = "", *, id: str | None = None) -> None:
+    def __init__(self, text: str = "", *, streaming: bool = False, id: str | None = None) -> None:
+        """Create the body.
+
+        Args:
+            text: The text so far.
+            streaming: More text will come (a view opened while the answer streams): the tail stays
+                open, as it was when streamed here, instead of being sealed (a paragraph or a code
+                fence would end at the point of return).
+            id: DOM id.
+        """
         super().__init__(id=id)
-        blocks, rest = split_blocks(text, final=True)
+        blocks, rest = split_blocks(text, final=not streaming)
         #: Sources of the finished blocks, in order.
         self.blocks: list[str] = blocks
         #: The text after the last finished block (still being written).

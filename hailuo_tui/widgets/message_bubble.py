@@ -1,35 +1,39 @@
-"""One chat message: a header line (who, status badge) and a Markdown body.
+"""One chat message: a header line (who, status badge) and a body.
 
-How an answer streams without re-laying out the whole message is described in
-`markdown_body`. The body widgets live in `markdown_body` (names re-exported here).
-
-Huge messages (issue 5 and "untrusted input")
----------------------------------------------
-Past the sizes in `plain_body.shown_as_plain` the bubble shows its text in a
-`PlainBody` (see there) and says so in its header; a streamed answer switches
-over at the flush where its text crosses a limit. `text`, the store and the
-exports always hold the whole text.
+An answer's body is Markdown (`markdown_body` describes how it streams without
+re-laying out the whole message); the user's own message is shown as typed
+(`user_body`). Past the sizes in `plain_body.shown_as_plain` (32,000
+characters, 2,000 lines, or 20,000 characters without a blank line) Markdown
+layout takes seconds to minutes, so an answer is shown as plain, soft-wrapped
+text in a `PlainBody` that draws only the visible rows, and its header says so
+("shown as plain text: 1.2 MB"). A streamed answer switches over at the flush
+where its text crosses a limit (the limits only grow with the text, so it ends
+up shown as it would be when loaded); `text`, the store and the exports always
+hold the whole text.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import Any, Literal
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 
 from hailuo_tui.sanitize import StreamSanitizer, clean
 from hailuo_tui.markdown_blocks import code_blocks
 from hailuo_tui.widgets.answer_extras import AnswerExtras
 from hailuo_tui.widgets.bubble_replace import ReplaceText
+from hailuo_tui.widgets.flush_pacing import FlushPacing
 from hailuo_tui.widgets.markdown_body import MarkdownBody
 from hailuo_tui.widgets.plain_body import PlainBody, format_size, shown_as_plain
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 from hailuo_tui.widgets.thinking_section import ReasoningBuffer, ThinkingSection
+from hailuo_tui.widgets.user_body import user_body
 from hailuo_tui.widgets.usage_format import format_usage
 
 Role = Literal["user", "assistant"]
@@ -44,7 +48,7 @@ class BubbleHeader(KeepLinesOnGrow, Static):
     """The header line of a bubble: a Static that does not ask for a second layout when first sized."""
 
 
-class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
+class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
     """A single message, streamed into a Markdown body when it is an answer.
 
     Deltas are sanitized, buffered and written to the body at most once per
@@ -80,16 +84,6 @@ class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
     }
     """
 
-    FLUSH_INTERVAL = 1 / 15
-    """Least seconds between two writes to the body while streaming."""
-    FLUSH_INTERVAL_MAX = 0.25
-    """Most seconds between two writes."""
-    CPU_BUDGET = 0.08
-    """Share of a core the app may use while streaming before writes are spaced out."""
-    CPU_WINDOW = 0.5
-    """Seconds over which the app's CPU use is measured."""
-    FLUSH_CHARS_PER_SECOND = 60_000
-    """Growth of the interval with the open block's length (re-rendered per write)."""
     fold_thinking: bool = True
     """Fold the "Thinking" section when the answer's first text arrives (the app sets it from the config)."""
 
@@ -145,7 +139,8 @@ class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
         #: The plain-text body, once the message is too big for Markdown (see `plain_body`).
         self._plain: PlainBody | None = None
         self._plain_bytes = 0
-        if text and shown_as_plain(text):
+        self._user: Widget | None = None  # the body of a user message, shown as typed
+        if text and shown_as_plain(text):  # a huge paste too: the header says so
             self._plain = PlainBody(text, id="plain-body")
             self._plain_bytes = len(text.encode("utf-8", "surrogatepass"))
         if fold_thinking is not None:
@@ -172,8 +167,12 @@ class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
             yield self._thinking
         if self._plain is not None:
             yield self._plain
+        elif self.role == "user":
+            self._user = user_body(self._initial_text, id="user-body")
+            yield self._user
         else:
-            self._md = MarkdownBody(self._initial_text, id="md-body")
+            streaming = self._status in ("streaming", "pending")  # opened mid-answer: the tail stays open
+            self._md = MarkdownBody(self._initial_text, streaming=streaming, id="md-body")
             yield self._md
         self._initial_text = ""
         if self._extras is not None:
@@ -217,17 +216,19 @@ class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
         """The Markdown body (`source`, and every `MarkdownBlock` in order).
 
         Raises:
-            ValueError: The message is shown as plain text (`is_plain`): see `body`.
+            ValueError: The message is shown as plain text (`is_plain`) or is the user's: see `body`.
         """
-        if self._plain is not None:
-            raise ValueError("this message is shown as plain text: use MessageBubble.body")
+        if self._plain is not None or self.role == "user":
+            raise ValueError("this message is not shown as Markdown: use MessageBubble.body")
         if self._md is not None:
             return self._md
         return self.query_one("#md-body", MarkdownBody)
 
     @property
-    def body(self) -> MarkdownBody | PlainBody:
-        """The widget showing the text: a `MarkdownBody`, or a `PlainBody` when huge (both have `source`)."""
+    def body(self) -> Any:
+        """The widget showing the text (with `source`): a `MarkdownBody`, a `PlainBody`, or a user body."""
+        if self._user is not None:
+            return self._user
         return self._plain if self._plain is not None else self.markdown
 
     @property
@@ -373,22 +374,6 @@ class MessageBubble(ReplaceText, KeepLinesOnGrow, Vertical):
         if self._plain is None and self.is_mounted:
             live += len(self.markdown.open_text)
         return min(self.FLUSH_INTERVAL_MAX, self._interval + live / self.FLUSH_CHARS_PER_SECOND)
-
-    def _adapt_interval(self) -> None:
-        """Stretch or shorten the flush interval to keep the process near `CPU_BUDGET`."""
-        wall, cpu = time.monotonic(), time.process_time()
-        mark = self._cpu_mark
-        if mark is None or wall - mark[0] > 5 * self.CPU_WINDOW:  # first write, or after a pause
-            self._cpu_mark = (wall, cpu)
-            return
-        if wall - mark[0] < self.CPU_WINDOW:
-            return
-        share = (cpu - mark[1]) / (wall - mark[0])
-        if share > self.CPU_BUDGET:
-            self._interval = min(self.FLUSH_INTERVAL_MAX, self._interval * 1.25)
-        elif share < self.CPU_BUDGET / 2:
-            self._interval = max(self.FLUSH_INTERVAL, self._interval / 1.25)
-        self._cpu_mark = (wall, cpu)
 
     async def _flush(self, final: bool = False) -> None:
         """Write the buffered deltas to the body (one write per frame at most)."""

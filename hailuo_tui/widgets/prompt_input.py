@@ -15,7 +15,7 @@ from textual.widgets import TextArea
 from hailuo_tui.widgets.kitty_parser import repair_leaked_text, translate_kitty_text
 from hailuo_tui.widgets.reply_messages import ReplyFinished, ReplyStarted
 
-PLACEHOLDER = "Message Hailuo…  (Enter to send, Shift+Enter for a new line)"
+PLACEHOLDER = "Message Hailuo…  (Enter to send, Ctrl+J or Alt+Enter for a new line)"
 BUSY_HINT = "Hailuo is answering; wait, or press Esc to stop"
 
 
@@ -79,7 +79,7 @@ class RestingCursor:
 
 
 class PromptInput(RestingCursor, TextArea):
-    """Multi-line prompt: Enter sends, Shift+Enter or Ctrl+J add a line.
+    """Multi-line prompt: Enter sends; Ctrl+J, Alt+Enter or (where the terminal reports it) Shift+Enter add a line.
 
     Set `busy` while the conversation answers: submission is then refused
     and a hint says why (the text stays, so nothing typed is lost).
@@ -99,7 +99,8 @@ class PromptInput(RestingCursor, TextArea):
     """
 
     BINDINGS = [
-        # Priority: TextArea would otherwise take Enter as a new line first.
+        # Priority: TextArea would otherwise take Enter as a new line first. A priority binding runs
+        # in the app's queue, ahead of keys already forwarded here: the actions wait for those (below).
         Binding("enter", "submit", "Send", id="chat.send", priority=True, show=False),
         Binding("shift+enter,ctrl+j,alt+enter", "newline", "New line", id="chat.newline", priority=True, show=False),
     ]
@@ -161,8 +162,15 @@ class PromptInput(RestingCursor, TextArea):
             self.busy = False
 
     def action_submit(self) -> None:
-        """Post `Submitted` with the text and clear, unless empty or busy."""
+        """Post `Submitted` with the text and clear, unless empty or busy.
+
+        Keys typed before Enter in the same burst (tmux, a paste without brackets, an IME commit)
+        still wait in this widget's queue: the text is taken once they are inserted.
+        """
         self._note_input()  # a priority binding: the key never reaches on_key
+        self.call_later(self._submit_now)
+
+    def _submit_now(self) -> None:
         text = self.text
         if not text.strip():
             return
@@ -174,9 +182,9 @@ class PromptInput(RestingCursor, TextArea):
         self.clear()
 
     def action_newline(self) -> None:
-        """Insert a line break at the cursor."""
+        """Insert a line break at the cursor, after the keys queued before it."""
         self._note_input()
-        self.insert("\n")
+        self.call_later(self.insert, "\n")
 
     # Handlers of this class run before TextArea's (Textual calls them in MRO
     # order), so TextArea has not inserted the key or the paste yet.

@@ -196,3 +196,57 @@ def test_kitty_csi_u_text_arrives_as_characters(terminal):
     term.wait_for(lambda: "你好" in term.header(), describe="the title 你好")
     term.send_keys("C-q")
     term.wait_for("EXITED rc=0", describe="the app to exit with rc 0")
+
+
+def _user_messages(term: Terminal) -> list[str]:
+    """The user's messages as stored by the app (its database under the test's XDG_DATA_HOME)."""
+    import sqlite3
+
+    db = term.home / "data" / "hailuo-tui" / "demo" / "demo.sqlite3"
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return [row[0] for row in conn.execute("SELECT content FROM messages WHERE role = 'user' ORDER BY id")]
+    except sqlite3.OperationalError:  # not created yet
+        return []
+    finally:
+        conn.close()
+
+
+def _wait_stored(term: Terminal, count: int) -> list[str]:
+    term.wait_for(lambda: len(_user_messages(term)) >= count, describe=f"{count} stored user messages")
+    return _user_messages(term)
+
+
+def test_text_and_enter_in_one_burst_are_sent_whole(terminal):
+    """A sentence and Enter in one write (tmux, a text expander, an IME commit): all of it is sent, in order."""
+    term = terminal
+    sentence = "Show me a markdown table of three fruits and their colours"
+    term.send_bytes((sentence + "\r").encode())
+    assert _wait_stored(term, 1) == [sentence]
+    term.wait_for(END_EN)
+    chinese = "继续：请再给我一个列表，三种水果和它们的颜色"
+    term.send_bytes((chinese + "\r").encode())
+    assert _wait_stored(term, 2)[1] == chinese
+    term.wait_for(END_ZH)
+    # Ctrl+J (LF) is a new line, in the same burst as the text around it and the Enter.
+    term.send_bytes(b"line one\nline two\r")
+    assert _wait_stored(term, 3)[2] == "line one\nline two"
+    term.send_keys("C-q")
+    term.wait_for("EXITED rc=0", describe="the app to exit with rc 0")
+
+
+def test_alt_enter_inserts_a_new_line(terminal):
+    """tmux sends Alt+Enter as ESC CR: a new line in the message box, not a send (nor a stop)."""
+    term = terminal
+    term.send_text("first line")
+    term.wait_for(lambda: "first line" in term.prompt(), describe="the text in the prompt")
+    term.send_keys("M-Enter")
+    term.send_text("second line")
+    term.wait_for(lambda: "second line" in term.prompt(), describe="the second line in the prompt")
+    assert _user_messages(term) == []  # Alt+Enter did not send
+    term.send_keys("Enter")
+    assert _wait_stored(term, 1) == ["first line\nsecond line"]
+    term.send_keys("C-q")
+    term.wait_for("EXITED rc=0", describe="the app to exit with rc 0")

@@ -403,6 +403,17 @@ API_ANSWER = Seed(
     backend="api",
 )
 
+#: The user's own message as typed: line breaks, indentation, stars that are not Markdown, pasted code.
+USER_CODE = Seed(
+    "Why does my loop stop early", 3 * MINUTE,
+    (
+        ("user", "Why does this stop early?\n\n```python\nfor i in range(10):\n    if i * 2 > 7:\n"
+                 "        break\n    print(i)\n```\n\n* not a bullet, 2*3*4 stays as typed\n"
+                 "    indented line\n最后一行：中文也照原样显示"),
+        ("assistant", "The `break` ends the loop at `i = 4`, because `4 * 2 > 7`."),
+    ),
+)
+
 
 SCENES: dict[str, Scene] = {
     scene.name: scene
@@ -434,5 +445,7 @@ SCENES: dict[str, Scene] = {
               seeds=SHORT_SIDEBAR, steps=_narrow, size=NARROW),
         Scene("narrow-sidebar", "On a narrow terminal Ctrl+B shows the sidebar over the conversation.",
               seeds=SHORT_SIDEBAR, steps=_narrow_sidebar, size=NARROW),
+        Scene("user-code", "Your own message as you typed it: line breaks, indentation and stars kept, "
+              "pasted code highlighted.", seeds=(USER_CODE, *SHORT_SIDEBAR), steps=_long_sidebar),
     )
 }

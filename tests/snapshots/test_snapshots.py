@@ -79,3 +79,7 @@ def test_narrow_terminal_folds_the_sidebar(snap_compare, tmp_path):
 
 def test_narrow_terminal_ctrl_b_shows_the_sidebar_over_the_conversation(snap_compare, tmp_path):
     assert _snap(snap_compare, tmp_path, "narrow-sidebar")
+
+
+def test_user_message_with_code_and_line_breaks(snap_compare, tmp_path):
+    assert _snap(snap_compare, tmp_path, "user-code")

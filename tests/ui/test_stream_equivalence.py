@@ -184,3 +184,68 @@ def test_block_cuts_do_not_depend_on_how_the_text_arrives():
         assert rest == ""
         assert "".join(blocks) == text
         assert blocks == split_all(text), (trial, text)
+
+
+def _inside_fence(text: str) -> bool:
+    return sum(1 for line in text.split("\n")[:-1] if line.startswith("```")) % 2 == 1
+
+
+async def test_switching_away_and_back_while_streaming_renders_like_one_shot(make_app, emu):
+    """Through the real app on the emulator: leave the answering conversation and come back at random
+    points (one of them inside a code fence); the view shown on return is cut and drawn as the one-shot
+    render of the same text, mid-stream and at the end."""
+    from hailuo_tui.widgets.prompt_input import PromptInput
+    from tests.ui.conftest import wait_until
+    from tests.ui.test_app import ready, wait_idle
+
+    text = long_answer()
+    app = await make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await ready(pilot)
+        prompt = screen.query_one(PromptInput)
+        prompt.load_text("another conversation")
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        await pilot.press("ctrl+n")
+        emu.config.answer_text = text
+        emu.config.chunk_chars = 23
+        emu.config.event_delay = 0.01
+        prompt.load_text("a long answer please")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.replies, what="the answer to start")
+        reply = next(iter(screen.replies.values()))
+        answering = reply.conversation_id
+        view = screen.query_one(ChatView)
+        rng = random.Random(12)
+        returns = 0
+        while screen.replies and returns < 6:
+            await pilot.pause(rng.uniform(0.05, 0.4))
+            await pilot.press("alt+down")  # away, to the other conversation
+            await wait_until(pilot, lambda: screen.current_id not in (None, answering), what="the other one")
+            if returns == 1:  # come back while the answer is inside a code fence
+                await wait_until(pilot, lambda: _inside_fence(reply.text) or not screen.replies, 20, "a fence")
+            else:
+                await pilot.pause(rng.uniform(0.05, 0.5))
+            await pilot.press("alt+up")
+            await wait_until(pilot, lambda: screen.current_id == answering, what="back")
+            returns += 1
+            await settle(pilot)
+            bubble = view.last_bubble("assistant")
+            await bubble._flush()  # no await that yields from here: no delta arrives before the check
+            if screen.replies:
+                body = bubble.markdown
+                done, rest = split_blocks(bubble.text, final=False)
+                assert (body.blocks, body.open_text) == (done, rest), f"cut differently after return {returns}"
+        assert returns >= 3, "the answer ended before three returns"
+        await wait_idle(pilot, 60)
+        await settle(pilot)
+        bubble = view.last_bubble("assistant")
+        assert bubble.text == text
+        streamed_lines, streamed_screen = bubble.markdown.lines_text(), screen_lines(app)
+        assert bubble.markdown.blocks == split_all(text)
+        await screen.open_conversation(answering)  # the one-shot render, from the store
+        await settle(pilot)
+        one_shot = view.last_bubble("assistant")
+        assert one_shot is not bubble and one_shot.text == text
+        assert streamed_lines == one_shot.markdown.lines_text()
+        assert streamed_screen == screen_lines(app)

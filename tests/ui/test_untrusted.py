@@ -36,8 +36,8 @@ async def answered(pilot, screen, timeout: float = 60.0) -> None:
 
 
 def rendered_lines(bubble, width: int) -> list[str]:
-    """The text lines the bubble's Markdown body draws (each checked to fit its width)."""
-    body = bubble.markdown
+    """The text lines the bubble's body draws (each checked to fit its width): Markdown, or the user's as typed."""
+    body = bubble.body
     lines: list[str] = []
     for y in range(body.line_count):
         strip = body.render_line(y)

@@ -211,10 +211,12 @@ async def test_markup_in_messages_is_literal_and_inert():
     async with app.run_test(size=(80, 30)) as pilot:
         await view.load([ShownMessage(1, "user", evil), ShownMessage(2, "assistant", evil, "failed", "[@click=app.quit]boom[/]")])
         await pilot.pause()
-        for bubble in view.bubbles:
-            assert evil in " ".join(line.strip() for line in bubble.markdown.lines_text())
+        for bubble in view.bubbles:  # the user's as typed (a plain body), the answer as Markdown
+            body = bubble.body
+            lines = [body.render_line(y).text for y in range(body.line_count)]
+            assert evil in " ".join(line.strip() for line in lines)
             # Only the body's own link action may appear (none here: no Markdown link).
-            actions = click_actions(bubble.markdown)
+            actions = click_actions(body)
             assert all(a.startswith("link(") for a in actions), actions
         header = view.bubbles[1].query_one("#header")
         assert "failed" in str(header.render())
@@ -223,7 +225,7 @@ async def test_markup_in_messages_is_literal_and_inert():
         assert not [span for span in note.spans if "@click" in str(span.style)]
         # Clicking the text must not quit.
         await pilot.click(view.bubbles[1].markdown, offset=(3, 0))
-        await pilot.click(view.bubbles[0].markdown, offset=(3, 0))
+        await pilot.click(view.bubbles[0].body, offset=(3, 0))
         await pilot.pause()
         assert app.is_running and app.return_code is None
 

@@ -1,0 +1,58 @@
+"""Keys that act on the transcript from anywhere in the chat screen, and Ctrl+C as a stop key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.actions import SkipAction
+
+from hailuo_tui.widgets.chat_view import ChatView
+from hailuo_tui.widgets.prompt_input import PromptInput
+
+class TranscriptKeys:
+    """A mixin of ``ChatScreen``: the ``focus.messages``, ``messages.*`` and ``chat.interrupt`` actions.
+
+    PageUp, PageDown, Home and End are priority bindings (the message box's TextArea binds them); they
+    scroll the transcript while the message box or the transcript has focus and step aside
+    (`SkipAction`) elsewhere, so the sidebar and the search box keep their own meaning.
+    """
+
+    current_id: int | None
+    replies: dict[int, Any]
+
+    def _transcript(self) -> ChatView:
+        focused = self.focused  # type: ignore[attr-defined]
+        if not isinstance(focused, (PromptInput, ChatView)):
+            raise SkipAction()
+        return self.query_one(ChatView)  # type: ignore[attr-defined]
+
+    def action_focus_messages(self) -> None:
+        self.query_one(ChatView).focus()  # type: ignore[attr-defined]
+
+    def action_messages_page_up(self) -> None:
+        self._transcript().scroll_page_up()
+
+    def action_messages_page_down(self) -> None:
+        self._transcript().scroll_page_down()
+
+    def action_messages_last(self) -> None:
+        self._transcript().scroll_end(animate=False)
+
+    async def action_messages_first(self) -> None:
+        """The very first message, in one press: every older page is loaded on the way."""
+        view = self._transcript()
+        conversation_id = self.current_id
+
+        async def load_older(before_id: Any) -> None:
+            if self.current_id == conversation_id:  # not once another conversation is open
+                await self.load_older(ChatView.OlderRequested(view, before_id))  # type: ignore[attr-defined]
+
+        await view.scroll_to_first(load_older)
+
+    def action_interrupt(self) -> None:
+        """Ctrl+C: stop the open conversation's answer; with none streaming, Textual's Ctrl+C."""
+        reply = self.replies.get(self.current_id) if self.current_id is not None else None
+        if reply is None or reply.worker is None:
+            raise SkipAction()
+        reply.stopped = True
+        reply.worker.cancel()
