@@ -149,17 +149,19 @@ class HailuoApp(ErrorHooks, App[int]):
     async def _load_auth(self) -> None:
         assert self.services is not None
         try:
-            self.auth = await self.services.auth()
-        except HailuoError as exc:
-            self.auth = None
-            self.notify(f"{exc.title}: {exc.message}", severity="error", timeout=10)
+            try:
+                self.auth = await self.services.auth()
+            except HailuoError as exc:
+                self.auth = None
+                self.notify(f"{exc.title}: {exc.message}", severity="error", timeout=10)
+            # Both logins are known before the loading counts as done (new conversations pick a backend by them).
+            try:
+                self.api_key_known = bool(await self.services.api_key())
+            except HailuoError:
+                self.api_key_known = False
         finally:
             if self._auth_loaded is not None:
                 self._auth_loaded.set()
-        try:
-            self.api_key_known = bool(await self.services.api_key())
-        except HailuoError:
-            self.api_key_known = False
         # No keyring toast: it covered the answer on every start, even when nothing could be lost.
         # The status bar says "this run only" while a login would be lost; the login screen says why.
         self._refresh_account()
@@ -406,10 +408,11 @@ class HailuoApp(ErrorHooks, App[int]):
         self.notify("This is the demo: answers come from the built-in emulator. "
                     "Start hailuo-tui again to log in with your own account.", markup=False)
 
-    async def has_web_login(self) -> bool:
-        if self._auth_loaded is not None:
-            await self._auth_loaded.wait()
-        return self.auth is not None
+    def has_web_login(self) -> bool | None:
+        return None if self.auth_loading else self.auth is not None
+
+    def has_api_key(self) -> bool:
+        return self.api_key_known
 
     def _refresh_account(self) -> None:
         if self.chat_screen is not None and self.chat_screen.is_attached:

@@ -31,8 +31,12 @@ class AccountHost(Protocol):
         """
         ...
 
-    async def has_web_login(self) -> bool:
-        """Whether there is a web login (once the stored one is read; never asks for one)."""
+    def has_web_login(self) -> bool | None:
+        """Whether there is a web login; None while the stored logins are still being read. Never asks."""
+        ...
+
+    def has_api_key(self) -> bool:
+        """Whether a MiniMax API key is known (keyring, environment or demo). Never asks."""
         ...
 
     def delete_remote_chat(self, row: Any) -> None:

@@ -297,7 +297,7 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptK
     async def _create_conversation(self) -> Any:
         """A new conversation on the backend and model chosen for it, or the defaults (a backend that
         has a login: a user with only an API key starts API conversations)."""
-        backend, model = self.draft or (await self._default_backend(), None)
+        backend, model = self.draft or (self._default_backend(), None)
         self.draft = None
         config = self.services.config
         if backend == "api":
@@ -309,11 +309,14 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptK
         self._take_settings(row)
         return row
 
-    async def _default_backend(self) -> str:
+    def _default_backend(self) -> str:
+        # Decided from what is known now: waiting here for the stored logins (read after the first
+        # frame) would hold the Enter that sent the message; the backend asks for a login if needed.
         preferred = self.services.default_backend
-        if preferred == "web" and not await self.account.has_web_login() and await self.services.api_key():
+        web, api = self.account.has_web_login(), self.account.has_api_key()
+        if preferred == "web" and web is False and api:
             return "api"
-        if preferred == "api" and not await self.services.api_key() and await self.account.has_web_login():
+        if preferred == "api" and not api and web:
             return "web"
         return preferred
 
