@@ -30,7 +30,7 @@ async def test_cli_login_with_the_browser_then_ask(tmp_path):
         env = cli_env(tmp_path)
         code, out, err = await run_cli("--base-url", emu.url, "--headless", "login", env=env, timeout=90)
         assert code == 0, err
-        assert "Logged in." in err and "Waiting for you to log in" in err
+        assert "Logged in (stored in the keyring)." in err and "Waiting for you to log in" in err
         code, out, err = await run_cli("--base-url", emu.url, "status", env=env)
         assert code == 0 and "logged in as Demo User" in out
         code, out, err = await run_cli("--base-url", emu.url, "ask", "hello", env=env)
