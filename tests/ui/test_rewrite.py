@@ -45,6 +45,9 @@ class Host:
     def reply_event(self, event) -> None:
         self.events.append(event)
 
+    def stream_gate(self, backend):
+        return None
+
 
 class BubbleApp(App):
     def compose(self) -> ComposeResult:
