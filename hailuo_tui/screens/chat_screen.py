@@ -163,7 +163,9 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptK
     def _take_settings(self, row: Any) -> None:
         """Remember the open conversation's backend and model (a stored row, or None: the draft's)."""
         if row is not None:
-            self.settings = (row.backend or "web", row.model)
+            backend = row.backend or "web"
+            # An API conversation without its own model uses the configured default: the header names it.
+            self.settings = (backend, row.model or (self.services.config.default_model if backend == "api" else None))
         else:
             self.settings = self.draft or (self.services.default_backend, None)
 
