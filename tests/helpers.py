@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 
 def secret_service_skip_reason() -> str:
@@ -34,3 +37,20 @@ async def serve(app) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+async def wait_until(pilot: Any, predicate: Callable[[], object], timeout: float = 15.0, what: str = "condition") -> Any:
+    """Let the app run until ``predicate()`` (a value or a coroutine) is true; fail after ``timeout`` seconds.
+
+    Returns the predicate's true value.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)

@@ -14,25 +14,11 @@ from rich.cells import cell_len
 from textual import events
 
 from hailuo_tui.emulator import EmulatorConfig
-from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.prompt_input import PromptInput
-from tests.ui.conftest import type_text, wait_until
+from tests.ui.conftest import answers_finished, ready, send, wait_answered, wait_until
 
 SIZE = (100, 34)
-
-
-async def ready(pilot) -> ChatScreen:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen) and pilot.app.screen.loaded,
-                     what="the chat screen")
-    await pilot.pause()
-    return pilot.app.screen
-
-
-async def answered(pilot, screen, timeout: float = 60.0) -> None:
-    await wait_until(pilot, lambda: screen.replies or True)
-    await wait_until(pilot, lambda: not screen.replies, timeout, "the answer")
-    await pilot.pause()
 
 
 def rendered_lines(bubble, width: int) -> list[str]:
@@ -52,9 +38,7 @@ async def test_markup_in_server_text_is_shown_literally(make_app, emu):
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await type_text(pilot, "[b]user markup[/b]")
-        await pilot.press("enter")
-        await answered(pilot, screen)
+        await send(pilot, "[b]user markup[/b]", timeout=60)
         bubble = screen.query_one(ChatView).last_bubble("assistant")
         shown = " ".join(rendered_lines(bubble, 90))
         assert "[bold red]x[/]" in shown and "[@click=app.quit]y[/]" in shown
@@ -95,8 +79,9 @@ async def test_a_one_megabyte_paste_is_sent_without_freezing(make_app, emu):
         await wait_until(pilot, lambda: len(prompt.text) >= len(big) - 1, 30, "the paste")
         assert prompt.text == big
         pasted = time.monotonic() - started
+        before = answers_finished(app)
         await pilot.press("enter")
-        await answered(pilot, screen)
+        await wait_answered(pilot, before, 60)
         total = time.monotonic() - started
         user, answer = await app.store.messages(screen.current_id)
         assert user.content.strip() == big.strip() and answer.content == "Got it."
@@ -123,9 +108,7 @@ async def test_a_100000_line_answer_streams_in_bounded_time(make_app, emu):
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         started = time.monotonic()
-        await type_text(pilot, "a very long list")
-        await pilot.press("enter")
-        await answered(pilot, screen, timeout=30)
+        await send(pilot, "a very long list", timeout=30)
         took = time.monotonic() - started
         last = await app.store.last_message(screen.current_id)
         assert last.status == "complete" and last.content == answer
@@ -148,9 +131,7 @@ async def test_cjk_emoji_and_combining_text_wraps_inside_the_bubble(make_app, em
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await type_text(pilot, "宽字符")
-        await pilot.press("enter")
-        await answered(pilot, screen)
+        await send(pilot, "宽字符", timeout=60)
         last = await app.store.last_message(screen.current_id)
         assert last.content == text and "\ufffd" not in last.content
         bubble = screen.query_one(ChatView).last_bubble("assistant")
