@@ -87,14 +87,25 @@ def recording(app: App) -> App:
 
 
 class Host(App):
-    """A tiny app that mounts the given widgets (widget tests)."""
+    """A tiny app that mounts the given widgets (widget tests) and keeps, in ``seen``, the messages
+    they post to the app: a submitted prompt, a chosen conversation, a request for older messages."""
 
     def __init__(self, *widgets: Widget) -> None:
         super().__init__()
         self._widgets = widgets
+        self.seen: list[Message] = []
 
     def compose(self) -> ComposeResult:
         yield from self._widgets
+
+    def on_prompt_input_submitted(self, message: Message) -> None:
+        self.seen.append(message)
+
+    def on_conversation_list_selected(self, message: Message) -> None:
+        self.seen.append(message)
+
+    def on_chat_view_older_requested(self, message: Message) -> None:
+        self.seen.append(message)
 
 
 def chat(app):

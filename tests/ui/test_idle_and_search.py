@@ -6,12 +6,10 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from textual.app import App, ComposeResult
-from textual.widget import Widget
 
 from hailuo_tui.widgets.conversation_list import BUSY_MARKER, ConversationList, SearchBox, fit_row
 from hailuo_tui.widgets.prompt_input import PromptInput
-from tests.ui.conftest import Spy, wait_until
+from tests.ui.conftest import Host, Spy, answers_finished, ready, wait_answered, wait_until
 
 
 @dataclass(frozen=True)
@@ -19,15 +17,6 @@ class Row:
     id: int
     title: str | None
     updated_at: float
-
-
-class Host(App):
-    def __init__(self, *widgets: Widget) -> None:
-        super().__init__()
-        self._widgets = widgets
-
-    def compose(self) -> ComposeResult:
-        yield from self._widgets
 
 
 # -- the prompt's cursor rests -----------------------------------------------------------
@@ -196,7 +185,6 @@ async def test_relative_times_refresh_only_the_rows_that_changed(monkeypatch):
 
 
 async def test_chat_screen_shows_before_the_login_is_read_and_sending_waits_for_it(make_app, emu):
-    from hailuo_tui.screens.chat_screen import ChatScreen
     from hailuo_tui.widgets.status_bar import StatusBar
 
     app = await make_app()
@@ -210,17 +198,19 @@ async def test_chat_screen_shows_before_the_login_is_read_and_sending_waits_for_
 
     vault.load = slow_load
     async with app.run_test(size=(110, 36)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen.loaded, what="the chat")
-        screen = app.screen
+        screen = await ready(pilot)
         assert app.auth is None and app.auth_loading
         assert isinstance(screen.focused, PromptInput)
         assert "checking" in screen.query_one(StatusBar).query_one("#status-account").render().plain
+        before = answers_finished(app)
         await pilot.press(*"hello")
         await pilot.press("enter")
-        await pilot.pause(0.3)
-        assert not emu.requests or not any(r.path.startswith("/v4") for r in emu.requests)  # waits for the login
+        await wait_until(pilot, lambda: screen.replies, what="the answer to start")
+        await pilot.pause(0.3)  # time enough to send, had it not waited
+        assert not any(r.path.startswith("/v4") for r in emu.requests)  # waits for the login
         release.set()
-        await wait_until(pilot, lambda: not app.auth_loading and not screen.replies, what="the answer")
+        await wait_answered(pilot, before)
+        assert not app.auth_loading
         assert app.auth is not None
         assert "logged in" in screen.query_one(StatusBar).query_one("#status-account").render().plain
         [row] = await app.store.list_conversations()

@@ -8,9 +8,6 @@ import time
 from dataclasses import dataclass
 
 from textual import events
-from textual.app import App, ComposeResult
-from textual.message import Message
-from textual.widget import Widget
 
 from hailuo_tui.domain import ShownMessage
 from hailuo_tui.textual_compat import XTermParser
@@ -26,28 +23,7 @@ from hailuo_tui.widgets.markdown_body import MarkdownBody
 from hailuo_tui.widgets.md_render import split_all
 from hailuo_tui.widgets.plain_body import PLAIN_CHARS, PLAIN_LINES, plain_reason, wrap_line
 from hailuo_tui.widgets.kitty_parser import KittyParser, repair_leaked_text
-from tests.ui.conftest import Spy
-
-
-class Host(App):
-    """Mounts the given widgets and records the messages they post."""
-
-    def __init__(self, *widgets: Widget) -> None:
-        super().__init__()
-        self._widgets = widgets
-        self.seen: list[Message] = []
-
-    def compose(self) -> ComposeResult:
-        yield from self._widgets
-
-    def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
-        self.seen.append(message)
-
-    def on_conversation_list_selected(self, message: ConversationList.Selected) -> None:
-        self.seen.append(message)
-
-    def on_chat_view_older_requested(self, message: ChatView.OlderRequested) -> None:
-        self.seen.append(message)
+from tests.ui.conftest import Host, Spy
 
 
 def click_actions(body: MarkdownBody) -> list[str]:
