@@ -374,3 +374,23 @@ async def test_demo_mode_starts_logged_in_to_the_emulator_and_answers(tmp_path, 
     assert services.emulator is None  # stopped with the app
     assert not list((tmp_path / "data" / "hailuo-tui").glob("*.sqlite3"))  # demo data kept apart
 
+
+
+# --- the keymap ------------------------------------------------------------------------------
+
+
+async def test_remapped_keys_run_their_actions_and_the_old_keys_do_not(make_app, emu):
+    app = await make_app(keymap={"chat.copy_answer": "f11", "app.toggle_sidebar": "ctrl+o"})
+    copied = record_clipboard(app)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        sidebar = screen.query_one("#sidebar")
+        await send(pilot, "copy me")
+        await pilot.press("f4", "ctrl+b")
+        await pilot.pause()
+        assert not copied and sidebar.display  # the default keys are free now
+        await pilot.press("f11")
+        await wait_until(pilot, lambda: copied, what="the copy by the new key")
+        assert copied == [(await app.store.last_message(screen.current_id)).content]
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: not sidebar.display, what="the sidebar hidden by the new key")
