@@ -57,25 +57,27 @@ async def wait_until(pilot: Any, predicate: Callable[[], object], timeout: float
 
 
 def run_queue_seconds() -> float | None:
-    """Seconds this process's threads have spent runnable but waiting for a CPU (Linux schedstat); None elsewhere."""
-    total = 0
+    """Seconds the main thread (the event loop's) has spent runnable but waiting for a CPU; None without schedstat.
+
+    ``/proc/self/schedstat`` is the thread group leader's: the main thread's alone.
+    """
     try:
-        for task in os.scandir("/proc/self/task"):
-            with open(os.path.join(task.path, "schedstat")) as stat:
-                total += int(stat.read().split()[1])
+        with open("/proc/self/schedstat") as stat:
+            return int(stat.read().split()[1]) / 1e9
     except (OSError, ValueError, IndexError):
         return None
-    return total / 1e9
 
 
 class UnstarvedTimer:
-    """How long something took, had this process had a CPU whenever it wanted one.
+    """How long something took, had the event loop had a CPU whenever it wanted one.
 
-    Wall time minus the time the process's threads waited, runnable, for a CPU that other
-    processes held (``/proc/self/task/*/schedstat``). On an idle machine that is the wall
-    time; on a loaded one (CI, CPU burners at a higher priority) it is what the same run
-    takes on an idle one. It still counts every wait the app chose (timers, the network,
-    the store's thread). Where the kernel keeps no schedstat it is the wall time.
+    Wall time minus the time the main thread (where the app, the emulator and the test run)
+    waited, runnable, for a CPU that other processes held (Linux schedstat). On an idle
+    machine that is the wall time; on a loaded one (CI, CPU burners at a higher priority)
+    it is about what the same run takes on an idle one. It still counts every wait the app
+    chose (timers, the network) and the time it waited for other threads (the store's),
+    however starved those were: it can only be stricter than on an idle machine there.
+    Where the kernel keeps no schedstat it is the wall time.
     """
 
     def __init__(self) -> None:
@@ -87,5 +89,4 @@ class UnstarvedTimer:
         queued = run_queue_seconds()
         if queued is None or self._queued is None:
             return wall
-        # Threads waiting at the same time each count their wait: never below zero.
-        return max(wall - (queued - self._queued), 0.0)
+        return wall - (queued - self._queued)

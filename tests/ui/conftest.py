@@ -18,7 +18,8 @@ from hailuo_tui.store.vault import TokenVault
 from tests.helpers import wait_until
 
 __all__ = ["Host", "Posted", "Spy", "answers_finished", "chat", "paste_token_on_login_screen", "paths_under",
-           "ready", "recording", "send", "type_text", "wait_answered", "wait_idle", "wait_until"]
+           "ready", "recording", "scroll_to_oldest", "send", "type_text", "wait_answered", "wait_idle",
+           "wait_streaming", "wait_until"]
 
 M = TypeVar("M", bound=Message)
 
@@ -151,6 +152,33 @@ async def wait_idle(pilot, timeout: float = 20.0) -> None:
     await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen) and not app.screen.replies, timeout,
                      "the answer to finish")
     await pilot.pause()
+
+
+async def wait_streaming(pilot, more_than: int = 0, timeout: float = 20.0):
+    """Wait until the open conversation's answer has streamed more than ``more_than`` characters; return its session."""
+    screen = chat(pilot.app)
+
+    def streaming():
+        reply = screen.replies.get(screen.current_id)
+        return reply if reply is not None and len(reply.text) > more_than else None
+
+    return await wait_until(pilot, streaming, timeout, f"an answer streaming past {more_than} characters")
+
+
+async def scroll_to_oldest(pilot, view, oldest_id: int, steps: int = 300) -> list[list[int]]:
+    """Scroll a ChatView to the top, again and again, until the bubble of ``oldest_id`` is mounted.
+
+    Returns the ids of the mounted bubbles after each step (fails if ``steps`` did not reach it).
+    """
+    windows = []
+    for _ in range(steps):
+        if view.bubbles[0].message_id == oldest_id:
+            return windows
+        view.scroll_home(animate=False, immediate=True)
+        await pilot.pause(0.02)
+        await pilot.pause()
+        windows.append([bubble.message_id for bubble in view.bubbles])
+    raise AssertionError(f"message {oldest_id} was not mounted after {steps} scrolls to the top")
 
 
 async def send(pilot, text: str, *, wait: bool = True, timeout: float = 20.0) -> None:

@@ -25,7 +25,9 @@ from tests.ui.conftest import (
     paths_under,
     ready,
     recording,
+    scroll_to_oldest,
     send,
+    wait_streaming,
     wait_until,
 )
 
@@ -137,8 +139,7 @@ async def test_f4_while_answering_copies_what_arrived_so_far(make_app, emu):
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await send(pilot, "a long answer", wait=False)
-        reply = await wait_until(pilot, lambda: next((r for r in screen.replies.values() if len(r.text) > 50), None),
-                                 what="some text")
+        reply = await wait_streaming(pilot, 50)
         await pilot.press("f4")
         await wait_until(pilot, lambda: copied, what="the copy")
         assert len(copied[0]) > 50 and LONG.startswith(copied[0]) and len(copied[0]) < len(LONG)
@@ -207,17 +208,10 @@ async def test_scrolling_to_the_top_loads_older_messages_from_the_store(make_app
         view = screen.query_one(ChatView)
         assert view.bubbles[-1].message_id == ids[-1] and len(view.bubbles) < 200
         seen = {bubble.message_id for bubble in view.bubbles}
-        for _ in range(300):
-            if view.bubbles[0].message_id == ids[0]:
-                break
-            view.scroll_home(animate=False, immediate=True)
-            await pilot.pause(0.02)
-            await pilot.pause()
-            assert len(view.bubbles) <= ChatView.MOUNTED_MAX
-            shown = [bubble.message_id for bubble in view.bubbles]
+        for shown in await scroll_to_oldest(pilot, view, ids[0]):
+            assert len(shown) <= ChatView.MOUNTED_MAX
             assert shown == ids[ids.index(shown[0]): ids.index(shown[0]) + len(shown)]  # contiguous, in order
             seen.update(shown)
-        assert view.bubbles[0].message_id == ids[0], "the oldest message was never mounted"
         assert view.bubbles[0].text == "message number 0"
         assert seen == set(ids)
         requests = app.posted.of(ChatView.OlderRequested)
@@ -256,8 +250,7 @@ async def test_ctrl_q_while_answering_quits_and_keeps_the_partial_answer(make_ap
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await send(pilot, "a long answer please", wait=False)
-        reply = await wait_until(pilot, lambda: next((r for r in screen.replies.values() if len(r.text) > 50), None),
-                                 what="some text")
+        reply = await wait_streaming(pilot, 50)
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: app.return_code is not None, what="the app to quit")
     assert app.return_code == 0

@@ -17,6 +17,7 @@ from tests.ui.conftest import (
     send,
     wait_answered,
     wait_idle,
+    wait_streaming,
     wait_until,
 )
 
@@ -107,7 +108,7 @@ async def test_switching_conversations_while_one_is_answering(make_app, emu):
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await send(pilot, "first conversation", wait=False)
-        await wait_until(pilot, lambda: screen.replies and next(iter(screen.replies.values())).text, what="first text")
+        await wait_streaming(pilot)
         first_id = screen.current_id
         await pilot.press("ctrl+n")
         await pilot.pause()
@@ -164,7 +165,7 @@ async def test_escape_stops_and_keeps_the_partial_answer(make_app, emu):
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await send(pilot, "long answer please", wait=False)
-        await wait_until(pilot, lambda: screen.replies and len(next(iter(screen.replies.values())).text) > 20)
+        await wait_streaming(pilot, 20)
         await pilot.press("escape")
         await wait_idle(pilot)
         last = await app.store.last_message(screen.current_id)

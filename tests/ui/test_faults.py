@@ -19,7 +19,7 @@ from hailuo_tui.screens.login_screen import LoginScreen
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.status_bar import StatusBar
-from tests.ui.conftest import chat, paste_token_on_login_screen, ready, send, wait_idle, wait_until
+from tests.ui.conftest import chat, paste_token_on_login_screen, ready, send, wait_idle, wait_streaming, wait_until
 
 SIZE = (110, 36)
 #: A fixed answer with CJK and emoji so fffd splits and mid-answer cuts have multi-byte text to cut.
@@ -174,7 +174,7 @@ async def test_a_second_concurrent_stream_refused_says_busy_and_retries(make_app
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await send(pilot, "first, long", wait=False)
-        await wait_until(pilot, lambda: screen.replies and next(iter(screen.replies.values())).text, what="streaming")
+        await wait_streaming(pilot)
         first_id = screen.current_id
         await pilot.press("ctrl+n")
         await pilot.pause()

@@ -64,6 +64,7 @@ def shown_rows(body) -> list[str]:
     return [body.render_line(y).text for y in range(body.line_count)]
 
 
+@pytest.mark.timeout(900)  # a hang guard for a CPU-starved run; the budgets are asserted inside
 async def test_a_one_megabyte_paste_is_sent_without_freezing(make_app, emu):
     emu.config = EmulatorConfig(seed=3, answer_text="Got it.")
     big = ("粘贴 paste ✂️ " * 8 + "\n") * 11_000  # ~1 MB of UTF-8
@@ -101,6 +102,7 @@ async def test_a_one_megabyte_paste_is_sent_without_freezing(make_app, emu):
         print(f"1 MB paste: inserted in {pasted:.1f} s, sent and answered in {total:.1f} s, key {key:.2f} s")
 
 
+@pytest.mark.timeout(900)  # a hang guard for a CPU-starved run; the budgets are asserted inside
 async def test_a_100000_line_answer_streams_in_bounded_time(make_app, emu):
     answer = "\n".join(f"line {i}" for i in range(100_000))
     emu.config = EmulatorConfig(seed=3, answer_text=answer, num_events=200, record_events=False)

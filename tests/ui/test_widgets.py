@@ -23,7 +23,7 @@ from hailuo_tui.widgets.markdown_body import MarkdownBody
 from hailuo_tui.widgets.md_render import split_all
 from hailuo_tui.widgets.plain_body import PLAIN_CHARS, PLAIN_LINES, plain_reason, wrap_line
 from hailuo_tui.widgets.kitty_parser import KittyParser, repair_leaked_text
-from tests.ui.conftest import Host, Spy
+from tests.ui.conftest import Host, Spy, scroll_to_oldest
 
 
 def click_actions(body: MarkdownBody) -> list[str]:
@@ -419,14 +419,8 @@ async def test_chat_view_reading_up_and_down_keeps_the_window_bounded():
         await view.load(_messages(400))
         await pilot.pause()
         seen = {bubble.message_id for bubble in view.bubbles}
-        for _ in range(200):
-            if view.bubbles[0].message_id == 0:
-                break
-            view.scroll_home(animate=False, immediate=True)
-            await pilot.pause(0.02)
-            await pilot.pause()
-            assert len(view.bubbles) <= ChatView.MOUNTED_MAX
-            ids = [bubble.message_id for bubble in view.bubbles]
+        for ids in await scroll_to_oldest(pilot, view, 0, steps=200):
+            assert len(ids) <= ChatView.MOUNTED_MAX
             assert ids == list(range(ids[0], ids[0] + len(ids)))  # contiguous, in order
             seen.update(ids)
         assert view.bubbles[0].message_id == 0 and len(seen) == 400
