@@ -56,9 +56,12 @@ def make_app(tmp_path, emu):
 
 
 class Posted:
-    """Every message the app's message pumps receive, each once (a ``run_test(message_hook=...)``).
+    """The app's own messages (classes of hailuo_tui) its message pumps receive, each once
+    (a ``run_test(message_hook=...)``).
 
-    A message posted to several widgets (the reply messages) is recorded once.
+    A message posted to several widgets (the reply messages) is recorded once. Textual's
+    events (keys, timers, callbacks, refreshes) are not kept: a long test (the soak) would
+    hold millions of them and measure them as the app's memory.
     """
 
     def __init__(self) -> None:
@@ -66,6 +69,8 @@ class Posted:
         self._seen: set[int] = set()
 
     def __call__(self, message: Message) -> None:
+        if not type(message).__module__.startswith("hailuo_tui."):
+            return
         if id(message) not in self._seen:  # the list keeps each message alive: an id is never reused
             self._seen.add(id(message))
             self.messages.append(message)
