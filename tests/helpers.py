@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 
 def secret_service_skip_reason() -> str:
@@ -34,3 +37,56 @@ async def serve(app) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+async def wait_until(pilot: Any, predicate: Callable[[], object], timeout: float = 15.0, what: str = "condition") -> Any:
+    """Let the app run until ``predicate()`` (a value or a coroutine) is true; fail after ``timeout`` seconds.
+
+    Returns the predicate's true value.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def run_queue_seconds() -> float | None:
+    """Seconds the main thread (the event loop's) has spent runnable but waiting for a CPU; None without schedstat.
+
+    ``/proc/self/schedstat`` is the thread group leader's: the main thread's alone.
+    """
+    try:
+        with open("/proc/self/schedstat") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class UnstarvedTimer:
+    """How long something took, had the event loop had a CPU whenever it wanted one.
+
+    Wall time minus the time the main thread (where the app, the emulator and the test run)
+    waited, runnable, for a CPU that other processes held (Linux schedstat). On an idle
+    machine that is the wall time; on a loaded one (CI, CPU burners at a higher priority)
+    it is about what the same run takes on an idle one. It still counts every wait the app
+    chose (timers, the network) and the time it waited for other threads (the store's),
+    however starved those were: it can only be stricter than on an idle machine there.
+    Where the kernel keeps no schedstat it is the wall time.
+    """
+
+    def __init__(self) -> None:
+        self._wall = time.monotonic()
+        self._queued = run_queue_seconds()
+
+    def elapsed(self) -> float:
+        wall = time.monotonic() - self._wall
+        queued = run_queue_seconds()
+        if queued is None or self._queued is None:
+            return wall
+        return wall - (queued - self._queued)

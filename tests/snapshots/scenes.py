@@ -32,6 +32,7 @@ from hailuo_tui.config import Config, Paths
 from hailuo_tui.emulator import Emulator, EmulatorConfig
 from hailuo_tui.services import Options, Services
 from hailuo_tui.store.vault import TokenVault
+from tests.helpers import wait_until
 
 #: The frozen "now" of the sidebar's relative times: Saturday 1 June 2024, 10:00 UTC.
 FIXED_NOW = 1_717_236_000.0
@@ -190,15 +191,6 @@ class SceneApp(HailuoApp):
 # --- driving a scene ---------------------------------------------------------------
 
 
-async def wait_until(pilot: Pilot, predicate: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    """Let the app run until ``predicate()`` is true (bounded)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-
-
 def chat_screen(app: HailuoApp):
     from hailuo_tui.screens.chat_screen import ChatScreen
 
@@ -212,7 +204,7 @@ async def chat_ready(pilot: Pilot) -> None:
     """Wait until the chat screen is up and has loaded its conversation."""
     await pilot.pause()
     await wait_until(pilot, lambda: chat_screen(pilot.app) is not None and pilot.app.screen is chat_screen(pilot.app),
-                     "the chat screen")
+                     what="the chat screen", timeout=20)
     await pilot.pause()
 
 
@@ -251,10 +243,10 @@ async def send(pilot: Pilot, text: str, *, expect_title: bool = True) -> None:
         bubble = screen.query_one(ChatView).last_bubble("assistant")
         return bubble is not None and bubble.status not in ("pending", "streaming") and not screen.replies
 
-    await wait_until(pilot, answered, "the answer to finish")
+    await wait_until(pilot, answered, what="the answer to finish", timeout=20)
     if expect_title:
         await wait_until(pilot, lambda: bool(screen.sub_title) and not screen.sub_title.startswith("New conversation"),
-                         "the title")
+                         what="the title", timeout=20)
     await pilot.pause()
 
 
@@ -289,7 +281,7 @@ class Scene:
 async def _welcome(pilot: Pilot) -> None:
     from hailuo_tui.screens.login_screen import LoginScreen
 
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, LoginScreen), "the welcome screen")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, LoginScreen), what="the welcome screen", timeout=20)
 
 
 async def _empty(pilot: Pilot) -> None:
@@ -300,7 +292,7 @@ async def new_conversation(pilot: Pilot) -> None:
     """Ctrl+N: start a new conversation (the app opens the newest one on start)."""
     screen = chat_screen(pilot.app)
     await pilot.press("ctrl+n")
-    await wait_until(pilot, lambda: screen.current_id is None, "a new conversation")
+    await wait_until(pilot, lambda: screen.current_id is None, what="a new conversation", timeout=20)
     await pilot.pause()
 
 
@@ -313,7 +305,7 @@ async def _help(pilot: Pilot) -> None:
     from hailuo_tui.screens.help_screen import HelpScreen
 
     await pilot.press("f1")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), "the help screen")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), what="the help screen", timeout=20)
 
 
 async def _error(pilot: Pilot) -> None:
@@ -323,7 +315,7 @@ async def _error(pilot: Pilot) -> None:
     app.emulator.config.fail_next = [503]
     await new_conversation(pilot)
     await send(pilot, "What is the weather in Shanghai?", expect_title=False)
-    await wait_until(pilot, lambda: bool(chat_screen(app).query_one(StatusBar).error_text), "the error")
+    await wait_until(pilot, lambda: bool(chat_screen(app).query_one(StatusBar).error_text), what="the error", timeout=20)
 
 
 #: A server error long enough to need several lines: shown in full under the answer, with the retry key.
@@ -359,10 +351,10 @@ async def _sidebar_search(pilot: Pilot) -> None:
     screen = chat_screen(pilot.app)
     await pilot.press("ctrl+f")
     search = screen.query_one("#search", Input)
-    await wait_until(pilot, lambda: screen.focused is search, "the search box")
+    await wait_until(pilot, lambda: screen.focused is search, what="the search box", timeout=20)
     await pilot.press(*"python")
     await wait_until(pilot, lambda: screen.query_one("#conversations").border_title.startswith("Matches"),
-                     "the search results")
+                     what="the search results", timeout=20)
 
 
 async def _chinese(pilot: Pilot) -> None:

@@ -4,50 +4,34 @@ from __future__ import annotations
 
 import asyncio
 
-from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.screens.login_screen import LoginScreen
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.prompt_input import PromptInput
 from hailuo_tui.widgets.status_bar import StatusBar
-from tests.ui.conftest import paste_token_on_login_screen, type_text, wait_until
+from tests.ui.conftest import (
+    answers_finished,
+    chat,
+    paste_token_on_login_screen,
+    ready,
+    send,
+    wait_answered,
+    wait_idle,
+    wait_streaming,
+    wait_until,
+)
 
 SIZE = (110, 36)
-
-
-def chat(app) -> ChatScreen:
-    screen = app.screen
-    assert isinstance(screen, ChatScreen), screen
-    return screen
-
-
-async def wait_idle(pilot, timeout: float = 20.0) -> None:
-    await wait_until(pilot, lambda: not chat(pilot.app).replies, timeout, "the answer to finish")
-    await pilot.pause()
-
-
-async def send(pilot, text: str, *, wait: bool = True) -> None:
-    await type_text(pilot, text)
-    await pilot.press("enter")
-    if wait:
-        await wait_until(pilot, lambda: chat(pilot.app).replies or True)
-        await wait_idle(pilot)
-
-
-async def ready(pilot) -> ChatScreen:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen) and pilot.app.screen.loaded,
-                     what="the chat screen")
-    await pilot.pause()
-    return chat(pilot.app)
 
 
 async def test_send_streams_the_answer_and_the_title_names_the_conversation(make_app, emu):
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
+        before = answers_finished(app)
         await pilot.press(*"show me code")  # typed key by key, as a terminal sends it
         await pilot.press("enter")
-        await wait_idle(pilot)
+        await wait_answered(pilot, before)
         store = app.store
         [row] = await store.list_conversations()
         assert row.title == emu.chats[row.chat_id].title == "show me code"
@@ -124,7 +108,7 @@ async def test_switching_conversations_while_one_is_answering(make_app, emu):
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await send(pilot, "first conversation", wait=False)
-        await wait_until(pilot, lambda: screen.replies and next(iter(screen.replies.values())).text, what="first text")
+        await wait_streaming(pilot)
         first_id = screen.current_id
         await pilot.press("ctrl+n")
         await pilot.pause()
@@ -182,7 +166,7 @@ async def test_escape_stops_and_keeps_the_partial_answer(make_app, emu):
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await send(pilot, "long answer please", wait=False)
-        await wait_until(pilot, lambda: screen.replies and len(next(iter(screen.replies.values())).text) > 20)
+        await wait_streaming(pilot, 20)
         await pilot.press("escape")
         await wait_idle(pilot)
         last = await app.store.last_message(screen.current_id)
@@ -316,8 +300,9 @@ async def test_edit_and_resend_the_last_message(make_app, emu):
         assert prompt.text == "and times tree"
         prompt.clear()
         prompt.insert("and times three")
+        before = answers_finished(app)
         await pilot.press("enter")
-        await wait_idle(pilot)
+        await wait_answered(pilot, before)
         messages = await app.store.messages(screen.current_id)
         assert [m.content for m in messages if m.role == "user"] == ["what is 2+2", "and times three"]
         record = emu.requests[-1]
@@ -350,9 +335,9 @@ async def test_server_error_is_shown_in_plain_words_and_retry_works(make_app, em
         assert "Server error" in bar.error_text and "503" in bar.error_text
         last = await app.store.last_message(screen.current_id)
         assert last.status == "failed" and "503" in last.error
+        before = answers_finished(app)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: len(screen.replies) == 1 or True)
-        await wait_idle(pilot)
+        await wait_answered(pilot, before)
         last = await app.store.last_message(screen.current_id)
         assert last.status == "complete"
         assert [m.role for m in await app.store.messages(screen.current_id)] == ["user", "assistant"]

@@ -18,35 +18,11 @@ from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.screens.login_screen import LoginScreen
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.status_bar import StatusBar
-from tests.ui.conftest import paste_token_on_login_screen, type_text, wait_until
+from tests.ui.conftest import chat, paste_token_on_login_screen, ready, send, wait_idle, wait_streaming, wait_until
 
 SIZE = (110, 36)
 #: A fixed answer with CJK and emoji so fffd splits and mid-answer cuts have multi-byte text to cut.
 ANSWER = " ".join(f"Part {i}: tea 茶 café ☕ and more words here." for i in range(12))
-
-
-def chat(app) -> ChatScreen:
-    screen = app.screen
-    assert isinstance(screen, ChatScreen), screen
-    return screen
-
-
-async def ready(pilot) -> ChatScreen:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen) and pilot.app.screen.loaded,
-                     what="the chat screen")
-    await pilot.pause()
-    return chat(pilot.app)
-
-
-async def wait_idle(pilot, timeout: float = 20.0) -> None:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen) and not chat(pilot.app).replies,
-                     timeout, "the answer to finish")
-    await pilot.pause()
-
-
-async def send(pilot, text: str) -> None:
-    await type_text(pilot, text)
-    await pilot.press("enter")
 
 
 @dataclass
@@ -103,9 +79,7 @@ async def test_fault_is_survived_reported_and_retried(make_app, emu, name):
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         await send(pilot, f"question for {name}")
-        await wait_until(pilot, lambda: len([r for r in emu.requests if r.path.startswith("/v4")]) >= 1,
-                         what="the request")
-        await wait_idle(pilot)
+        assert [r for r in emu.requests if r.path.startswith("/v4")], "the question was sent"
         assert app.is_running and isinstance(app.screen, ChatScreen)
 
         conversation_id = screen.current_id
@@ -177,9 +151,9 @@ async def test_refused_login_asks_to_log_in_then_retries(make_app, emu, status):
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await send(pilot, "are you there")
+        await send(pilot, "are you there", wait=False)
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
-        assert str(status) in str(app.screen.query_one("#login-reason").render()) if app.screen.query("#login-reason") else True
+        assert str(status) in str(app.screen.query_one("#login-reason").render())
         await paste_token_on_login_screen(pilot, emu.demo_token)
         await wait_idle(pilot)
         screen = chat(app)
@@ -194,7 +168,7 @@ async def test_refused_login_then_cancelled_keeps_the_message_and_ctrl_r_retries
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await send(pilot, "still there?")
+        await send(pilot, "still there?", wait=False)
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="back to the chat")
@@ -219,12 +193,12 @@ async def test_a_second_conversation_waits_for_the_accounts_stream_instead_of_fa
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await send(pilot, "first, long")
-        await wait_until(pilot, lambda: screen.replies and next(iter(screen.replies.values())).text, what="streaming")
+        await send(pilot, "first, long", wait=False)
+        await wait_streaming(pilot)
         first_id = screen.current_id
         await pilot.press("ctrl+n")
         await pilot.pause()
-        await send(pilot, "second at the same time")
+        await send(pilot, "second at the same time", wait=False)
         await wait_until(pilot, lambda: screen.current_id not in (first_id, None), what="the second conversation")
         second_id = screen.current_id
         bubble = screen.query_one(ChatView).last_bubble("assistant")

@@ -6,12 +6,11 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from textual.app import App, ComposeResult
-from textual.widget import Widget
+import pytest
 
 from hailuo_tui.widgets.conversation_list import BUSY_MARKER, ConversationList, SearchBox, fit_row
 from hailuo_tui.widgets.prompt_input import PromptInput
-from tests.ui.conftest import Spy, wait_until
+from tests.ui.conftest import Host, Spy, answers_finished, ready, wait_answered, wait_until
 
 
 @dataclass(frozen=True)
@@ -21,26 +20,48 @@ class Row:
     updated_at: float
 
 
-class Host(App):
-    def __init__(self, *widgets: Widget) -> None:
-        super().__init__()
-        self._widgets = widgets
-
-    def compose(self) -> ComposeResult:
-        yield from self._widgets
-
-
 # -- the prompt's cursor rests -----------------------------------------------------------
 
 
-async def test_prompt_cursor_stops_blinking_when_idle_and_blinks_again_on_input():
+class WidgetClock:
+    """The clock the resting cursor reads (``prompt_input.time``), moved on only by the test.
+
+    A cursor rests once `BLINK_REST` seconds have passed on this clock since the last input,
+    at the first timer after that. Timers fire late on a CPU-starved machine, never early: with
+    the widgets' time in the test's hands, how late they fire changes nothing the tests assert.
+    """
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> WidgetClock:
+    from hailuo_tui.widgets import prompt_input
+
+    widget_clock = WidgetClock()
+    monkeypatch.setattr(prompt_input, "time", widget_clock)
+    return widget_clock
+
+
+async def test_prompt_cursor_stops_blinking_when_idle_and_blinks_again_on_input(clock):
     prompt = PromptInput()
-    prompt.BLINK_REST = 0.3
+    prompt.BLINK_REST = rest = 0.3
     app = Host(prompt)
     async with app.run_test(size=(60, 10)) as pilot:
         prompt.focus()
-        await pilot.pause()
+        await pilot.pause(2 * rest)  # the rest timer fires (and waits on): no quiet time has passed yet
         assert prompt.cursor_blink and not prompt.cursor_resting
+        clock.advance(rest)
         await wait_until(pilot, lambda: prompt.cursor_resting, 5, "the cursor to rest")
         assert not prompt.cursor_blink and prompt._cursor_visible  # steady, and shown
         spy = Spy(app.screen)
@@ -48,10 +69,12 @@ async def test_prompt_cursor_stops_blinking_when_idle_and_blinks_again_on_input(
         assert spy.frames == 0  # resting: nothing is redrawn at all
         await pilot.press("h")
         assert prompt.cursor_blink and not prompt.cursor_resting and prompt.text == "h"
-        await pilot.pause(0.15)
+        clock.advance(rest / 2)
         await pilot.press("i")
-        await pilot.pause(0.2)
+        clock.advance(rest * 2 / 3)  # past the rest after "h", not after "i"
+        await pilot.pause(2 * rest)
         assert not prompt.cursor_resting  # the quiet time restarts with each key
+        clock.advance(rest / 3)
         await wait_until(pilot, lambda: prompt.cursor_resting, 5, "the cursor to rest again")
         prompt.blur()
         await pilot.pause()
@@ -60,31 +83,37 @@ async def test_prompt_cursor_stops_blinking_when_idle_and_blinks_again_on_input(
         assert prompt.cursor_blink and not prompt.cursor_resting  # focus wakes it too
 
 
-async def test_prompt_cursor_blink_turned_off_elsewhere_stays_off():
+async def test_prompt_cursor_blink_turned_off_elsewhere_stays_off(clock):
     prompt = PromptInput()
-    prompt.BLINK_REST = 0.2
+    prompt.BLINK_REST = rest = 0.2
     app = Host(prompt)
     async with app.run_test(size=(60, 10)) as pilot:
         prompt.focus()
         await pilot.pause()
+        assert prompt.cursor_blink and not prompt.cursor_resting
         prompt.cursor_blink = False  # e.g. a screenshot freezing cursors
         await pilot.press("x")
         assert not prompt.cursor_blink and not prompt.cursor_resting
-        await pilot.pause(0.4)
+        clock.advance(rest)
+        await pilot.pause(2 * rest)  # the rest timer set at focus fires on a cursor that does not blink
         await pilot.press("y")
-        assert not prompt.cursor_blink
+        assert not prompt.cursor_blink and not prompt.cursor_resting
 
 
-async def test_search_box_cursor_rests_too():
+async def test_search_box_cursor_rests_too(clock):
     box = SearchBox()
-    box.BLINK_REST = 0.2
+    box.BLINK_REST = rest = 0.2
     app = Host(box)
     async with app.run_test(size=(40, 5)) as pilot:
         box.focus()
+        await pilot.pause()
+        clock.advance(rest)
         await wait_until(pilot, lambda: box.cursor_resting, 5, "the cursor to rest")
         assert not box.cursor_blink
         await pilot.press("a")
         assert box.cursor_blink and box.value == "a"
+        await pilot.pause(2 * rest)
+        assert box.cursor_blink and not box.cursor_resting  # no quiet time since "a" on the widgets' clock
 
 
 # -- the sidebar ---------------------------------------------------------------------------
@@ -196,7 +225,6 @@ async def test_relative_times_refresh_only_the_rows_that_changed(monkeypatch):
 
 
 async def test_chat_screen_shows_before_the_login_is_read_and_sending_waits_for_it(make_app, emu):
-    from hailuo_tui.screens.chat_screen import ChatScreen
     from hailuo_tui.widgets.status_bar import StatusBar
 
     app = await make_app()
@@ -210,17 +238,19 @@ async def test_chat_screen_shows_before_the_login_is_read_and_sending_waits_for_
 
     vault.load = slow_load
     async with app.run_test(size=(110, 36)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen.loaded, what="the chat")
-        screen = app.screen
+        screen = await ready(pilot)
         assert app.auth is None and app.auth_loading
         assert isinstance(screen.focused, PromptInput)
         assert "checking" in screen.query_one(StatusBar).query_one("#status-account").render().plain
+        before = answers_finished(app)
         await pilot.press(*"hello")
         await pilot.press("enter")
-        await pilot.pause(0.3)
-        assert not emu.requests or not any(r.path.startswith("/v4") for r in emu.requests)  # waits for the login
+        await wait_until(pilot, lambda: screen.replies, what="the answer to start")
+        await pilot.pause(0.3)  # time enough to send, had it not waited
+        assert not any(r.path.startswith("/v4") for r in emu.requests)  # waits for the login
         release.set()
-        await wait_until(pilot, lambda: not app.auth_loading and not screen.replies, what="the answer")
+        await wait_answered(pilot, before)
+        assert not app.auth_loading
         assert app.auth is not None
         assert "logged in" in screen.query_one(StatusBar).query_one("#status-account").render().plain
         [row] = await app.store.list_conversations()

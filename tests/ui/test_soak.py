@@ -31,7 +31,7 @@ from hailuo_tui.emulator import EmulatorConfig
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.prompt_input import PromptInput
-from tests.ui.conftest import wait_until
+from tests.ui.conftest import answers_finished, ready, wait_answered
 
 MESSAGES = int(os.environ.get("HAILUO_SOAK_MESSAGES", "500"))
 PER_CONVERSATION = 50
@@ -75,8 +75,7 @@ async def test_soak_500_messages_with_random_faults(make_app, emu):
     types: list[collections.Counter[str]] = []
     started = time.monotonic()
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat screen")
-        screen = app.screen
+        screen = await ready(pilot)
         prompt = screen.query_one(PromptInput)
         view = screen.query_one(ChatView)
         most_mounted = 0
@@ -90,9 +89,11 @@ async def test_soak_500_messages_with_random_faults(make_app, emu):
             text = f"soak message {i}"
             prompt.focus()
             prompt.insert(text)
+            before = answers_finished(app)
             await pilot.press("enter")
             sent.append(text)
-            await wait_until(pilot, lambda: not screen.replies and not prompt.text, 20, f"answer {i}")
+            await wait_answered(pilot, before, 20)
+            assert not prompt.text
             most_mounted = max(most_mounted, len(view.bubbles))
             if i in CHECKPOINTS:
                 rss, objects, widgets, by_type = census()

@@ -23,7 +23,7 @@ from tests.unit.test_store_faults_real import (
     remount,
     tmpfs,
 )
-from tests.ui.conftest import paths_under, type_text, wait_until
+from tests.ui.conftest import paths_under, ready, send, type_text, wait_until
 
 SIZE = (110, 36)
 JUNK = b"this is not an SQLite database at all\x00\x01" * 200
@@ -57,10 +57,7 @@ async def test_a_corrupt_database_is_kept_aside_and_a_new_one_started(make_app, 
         [kept] = list(db.parent.glob("hailuo.sqlite3.corrupt-*"))
         assert kept.read_bytes() == JUNK  # the damaged file is kept, byte for byte
         assert any(str(kept) in str(n.message) for n in app._notifications)
-        await type_text(pilot, "hello after the crash")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen.replies or True)
-        await wait_until(pilot, lambda: not app.screen.replies, what="the answer")
+        await send(pilot, "hello after the crash")
         [row] = await app.store.list_conversations()
         assert [m.status for m in await app.store.messages(row.id)] == ["complete", "complete"]
 
@@ -136,8 +133,7 @@ async def test_two_instances_on_one_database_lose_nothing(make_app, emu, tmp_pat
     db = paths_under(tmp_path).db_path
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat screen")
-        screen = app.screen
+        screen = await ready(pilot)
         errors: list = []
         other = threading.Thread(target=_writer, args=(db, "thread", 60, errors))
         other.start()
@@ -147,11 +143,7 @@ async def test_two_instances_on_one_database_lose_nothing(make_app, emu, tmp_pat
             "raise SystemExit(1 if e else 0)",
         )
         for i in range(5):
-            await type_text(pilot, f"app message {i}")
-            await pilot.press("enter")
-            await wait_until(pilot, lambda: screen.replies or True)
-            await wait_until(pilot, lambda: not screen.replies, what="the answer")
-            await pilot.pause()
+            await send(pilot, f"app message {i}")
         assert await proc.wait() == 0
         other.join(30)
         assert not errors, errors

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import random
 
-from textual.app import App, ComposeResult
+from textual.app import App
 
 from hailuo_tui.domain import ShownMessage
 from hailuo_tui.widgets import ChatView
 from hailuo_tui.widgets.md_render import split_all, split_blocks
+from tests.ui.conftest import Host
 
 
 def long_answer() -> str:
@@ -74,11 +75,6 @@ def screen_lines(app: App) -> list[tuple[str, tuple]]:
     return lines
 
 
-class Host(App):
-    def compose(self) -> ComposeResult:
-        yield ChatView()
-
-
 SIZE = (100, 700)
 
 
@@ -89,7 +85,7 @@ async def settle(pilot) -> None:
 
 
 async def render_one_shot(text: str, size: tuple[int, int], status: str = "complete") -> tuple[list, list]:
-    app = Host()
+    app = Host(ChatView())
     async with app.run_test(size=size) as pilot:
         view = app.query_one(ChatView)
         await view.load([ShownMessage(1, "assistant", text, status)])
@@ -107,7 +103,7 @@ async def test_streamed_answer_renders_like_one_shot():
     checkpoints = {1000, 2200, 3100}
     partial: dict[int, tuple[str, list]] = {}
 
-    app = Host()
+    app = Host(ChatView())
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(ChatView)
         bubble = await view.add_message("assistant", status="streaming")

@@ -8,9 +8,6 @@ import time
 from dataclasses import dataclass
 
 from textual import events
-from textual.app import App, ComposeResult
-from textual.message import Message
-from textual.widget import Widget
 
 from hailuo_tui.domain import ShownMessage
 from hailuo_tui.textual_compat import XTermParser
@@ -26,28 +23,7 @@ from hailuo_tui.widgets.markdown_body import MarkdownBody
 from hailuo_tui.widgets.md_render import split_all
 from hailuo_tui.widgets.plain_body import PLAIN_CHARS, PLAIN_LINES, shown_as_plain, wrap_line
 from hailuo_tui.widgets.kitty_parser import KittyParser, repair_leaked_text
-from tests.ui.conftest import Spy
-
-
-class Host(App):
-    """Mounts the given widgets and records the messages they post."""
-
-    def __init__(self, *widgets: Widget) -> None:
-        super().__init__()
-        self._widgets = widgets
-        self.seen: list[Message] = []
-
-    def compose(self) -> ComposeResult:
-        yield from self._widgets
-
-    def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
-        self.seen.append(message)
-
-    def on_conversation_list_selected(self, message: ConversationList.Selected) -> None:
-        self.seen.append(message)
-
-    def on_chat_view_older_requested(self, message: ChatView.OlderRequested) -> None:
-        self.seen.append(message)
+from tests.ui.conftest import Host, Spy, scroll_to_oldest
 
 
 def click_actions(body: MarkdownBody) -> list[str]:
@@ -167,29 +143,62 @@ async def test_bubble_coalesces_appends():
         assert bubble.markdown.source == "".join(f"word{i} " for i in range(500))
 
 
-async def test_bubble_spaces_out_writes_while_the_app_is_busy():
-    """The flush interval follows the app's CPU use: stretched while the process is
-    busy (here: burning CPU between deltas), back to the shortest once it is idle."""
+class ProcessClock:
+    """The clocks a bubble reads (``message_bubble.time``, ``flush_pacing.time``), moved on by the test: wall time and the
+    process's CPU time. On a CPU-starved machine a process cannot use more than its small share of a
+    core, however hard it spins; with the bubble's clocks in the test's hands, its measure is exact."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = 1000.0, 10.0
+
+    def monotonic(self) -> float:
+        return self.wall
+
+    def process_time(self) -> float:
+        return self.cpu
+
+    def run(self, seconds: float, share: float) -> None:
+        """Let ``seconds`` pass, the process using ``share`` of a core meanwhile."""
+        self.wall += seconds
+        self.cpu += seconds * share
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
+
+
+async def test_bubble_spaces_out_writes_while_the_app_is_busy(monkeypatch):
+    """The flush interval follows the app's CPU use as the bubble measures it (CPU time over wall
+    time): stretched while the process uses more than `CPU_BUDGET` of a core, kept while it uses a
+    little less, back to the shortest once it is idle."""
+    from hailuo_tui.widgets import flush_pacing, message_bubble
+
+    clock = ProcessClock()
+    monkeypatch.setattr(message_bubble, "time", clock)
+    monkeypatch.setattr(flush_pacing, "time", clock)
     view = ChatView()
     app = Host(view)
     async with app.run_test(size=(80, 30)) as pilot:
         bubble = await view.add_message("assistant", status="streaming")
         assert bubble._interval == MessageBubble.FLUSH_INTERVAL
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and bubble._interval < MessageBubble.FLUSH_INTERVAL_MAX:
-            spin = time.process_time() + 0.03
-            while time.process_time() < spin:
-                pass
-            await bubble.append("word ")
-            await pilot.pause(0.01)
-        assert bubble._interval == MessageBubble.FLUSH_INTERVAL_MAX
-        # Idle: a word every half second costs far less than half the budget.
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and bubble._interval > MessageBubble.FLUSH_INTERVAL:
-            await bubble.append("word ")
-            await asyncio.sleep(0.5)
-        assert bubble._interval == MessageBubble.FLUSH_INTERVAL
+
+        async def stream(share: float, steps: int) -> list[float]:
+            """A word each 0.3 s (longer than any interval: each one is written at once)."""
+            intervals = []
+            for _ in range(steps):
+                clock.run(0.3, share)
+                await bubble.append("word ")
+                await pilot.pause()
+                intervals.append(bubble._interval)
+            return intervals
+
+        busy = await stream(0.75, 40)
+        assert busy == sorted(busy) and busy[-1] == MessageBubble.FLUSH_INTERVAL_MAX, busy
+        near = await stream(MessageBubble.CPU_BUDGET * 0.75, 10)  # under the budget, over half of it
+        assert set(near) == {MessageBubble.FLUSH_INTERVAL_MAX}, near
+        idle = await stream(0.002, 40)
+        assert idle == sorted(idle, reverse=True) and idle[-1] == MessageBubble.FLUSH_INTERVAL, idle
         await bubble.finish()
+        assert bubble.text == "word " * 90
 
 
 async def test_bubble_sanitizes_stream():
@@ -417,14 +426,8 @@ async def test_chat_view_reading_up_and_down_keeps_the_window_bounded():
         await view.load(_messages(400))
         await pilot.pause()
         seen = {bubble.message_id for bubble in view.bubbles}
-        for _ in range(200):
-            if view.bubbles[0].message_id == 0:
-                break
-            view.scroll_home(animate=False, immediate=True)
-            await pilot.pause(0.02)
-            await pilot.pause()
-            assert len(view.bubbles) <= ChatView.MOUNTED_MAX
-            ids = [bubble.message_id for bubble in view.bubbles]
+        for ids in await scroll_to_oldest(pilot, view, 0, steps=200):
+            assert len(ids) <= ChatView.MOUNTED_MAX
             assert ids == list(range(ids[0], ids[0] + len(ids)))  # contiguous, in order
             seen.update(ids)
         assert view.bubbles[0].message_id == 0 and len(seen) == 400
