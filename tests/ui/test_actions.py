@@ -91,8 +91,6 @@ async def test_f6_picks_a_code_block_and_copies_exactly_its_code(make_app, emu):
         assert "Copied the code block (OSC 52)." in notices(app)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the prompt (a TextArea) binds F6 to select_line, which shadows the "
-                   "screen's F6 (copy code) while the prompt has the focus, i.e. almost always")
 async def test_f6_in_the_prompt_opens_the_code_picker(make_app, emu):
     emu.config = EmulatorConfig(seed=3, answer_text=TWO_BLOCKS)
     app = await make_app()
@@ -160,7 +158,7 @@ async def test_f9_turns_web_search_on_for_the_next_request_and_off_again(make_ap
         await pilot.press("f9")
         await wait_until(pilot, lambda: screen.web_search, what="web search on")
         assert "web search on" in bar.activity_text
-        assert "Web search on for the next messages." in notices(app)
+        assert "Web search on for the next messages (saved as the default)." in notices(app)
         await send(pilot, "with search")
         record = emu.requests[-1]
         assert record.form["msgContent"] == "with search" and record.form["searchMode"] == "1"
@@ -231,15 +229,17 @@ async def test_stop_all_saves_each_partial_answer_as_interrupted(make_app, emu):
         await wait_until(pilot, lambda: len(screen.replies) == 1, what="the first answer")
         await pilot.press("ctrl+n")
         await send(pilot, "second, long", wait=False)
-        await wait_until(pilot, lambda: len(screen.replies) == 2 and all(r.text for r in screen.replies.values()),
-                         what="two answers streaming")
+        # The web chat streams one answer per account: the second waits for its turn (and is stopped too).
+        await wait_until(pilot, lambda: len(screen.replies) == 2 and any(r.text for r in screen.replies.values()),
+                         what="one answer streaming, one waiting")
         replies = list(screen.replies.values())
         await screen.stop_all()
         for reply in replies:
             row = (await app.store.messages(reply.conversation_id))[-1]
             assert row.id == reply.message_id
             assert (row.status, row.error) == ("interrupted", "Stopped when hailuo-tui was closed.")
-            assert row.content == reply.text and LONG.startswith(row.content) and 0 < len(row.content) < len(LONG)
+            assert row.content == reply.text and LONG.startswith(row.content) and len(row.content) < len(LONG)
+        assert sum(bool(reply.text) for reply in replies) == 1
         await wait_until(pilot, lambda: not screen.replies, what="the sessions to be gone")
         assert app.is_running  # stop_all only stops; quitting is the caller's
 
@@ -289,7 +289,7 @@ async def test_the_palette_runs_rename(make_app, emu):
         await pilot.press("ctrl+a", *"Named by palette", "enter")  # ctrl+a: to the start, typing goes before
         await wait_until(pilot, lambda: app.screen is screen, what="the dialog to close")
         row = await app.store.get_conversation(screen.current_id)
-        await wait_until(pilot, lambda: screen.sub_title == row.title, what="the new title")
+        await wait_until(pilot, lambda: screen.sub_title == f"{row.title} · Hailuo web", what="the new title")
         assert row.title.startswith("Named by palette") and row.title_locked
 
 
