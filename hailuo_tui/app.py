@@ -20,14 +20,14 @@ from hailuo_tui.provider import AuthResult, HailuoError
 from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.services import Options, Services
-from hailuo_tui.textual_compat import ErrorHooks
+from hailuo_tui.app_guards import AppGuards
 
 
 #: Set (to anything) to make the app quit once it has started with a login: CI runs the README's quick start so.
 SMOKE_ENV = "HAILUO_TUI_SMOKE"
 
 
-class HailuoApp(ErrorHooks, App[int]):
+class HailuoApp(AppGuards, App[int]):
     """hailuo-tui: a keyboard-driven chat client for Hailuo AI."""
 
     CSS_PATH = "app.tcss"
@@ -183,37 +183,6 @@ class HailuoApp(ErrorHooks, App[int]):
         if config.keymap:
             self.set_keymap(usable_keymap(config, binding_ids=known, is_key=is_key))
 
-    # --- storage faults -------------------------------------------------------
-
-    async def dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
-        # Key bindings and palette entries run actions here (rename, delete, export… read or
-        # write the store): a store refusal is said on the screen, not raised into Textual.
-        from hailuo_tui.store import StoreError
-
-        try:
-            return await super().dispatch_action(namespace, action_name, params)
-        except StoreError as exc:
-            self._store_problem(exc)
-            return True
-
-    def handle_exception(self, error: Exception) -> None:
-        # The last net (a dialog's callback, a worker): Textual would print a traceback and exit.
-        from hailuo_tui.store import StoreError
-
-        if isinstance(error, StoreError) and self.chat_screen is not None and self.chat_screen.is_attached:
-            self._store_problem(error)
-            return
-        if isinstance(error, StoreError):
-            self.exit(return_code=1, message=f"{error.title}: {error.message}")
-            return
-        super().handle_exception(error)
-
-    def _store_problem(self, exc: Any) -> None:
-        if self.chat_screen is not None and self.chat_screen.is_attached:
-            self.chat_screen.store_problem(exc)
-        else:
-            self.notify(exc.message, title=exc.title, severity="error", timeout=15, markup=False)
-
     _saved_theme: str | None = None
 
     def _theme_chosen(self, theme: Any) -> None:
@@ -265,31 +234,6 @@ class HailuoApp(ErrorHooks, App[int]):
         if self.chat_screen is not None:
             await self.chat_screen.stop_all()
         self.exit()
-
-    def _handle_close_signals(self) -> None:
-        """SIGTERM and SIGHUP (a closed terminal, ``kill``, a logout) close the app like Ctrl+Q: every
-        streaming answer is saved as interrupted and the terminal is restored (alternate screen and
-        mouse reporting off). Without this, Python dies at once and leaves both, and the answer's row
-        in ``streaming``."""
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            try:
-                loop.add_signal_handler(signum, self._close_on_signal, signum)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass  # not the main thread (tests), or a platform without these signals
-
-    def _close_on_signal(self, signum: int) -> None:
-        if self.closing_signal is not None:
-            return  # already closing: a second signal must not cut the final saves short
-        self.closing_signal = signum
-        logging.getLogger(__name__).info("closing on signal %s", signum)
-
-        async def close() -> None:
-            if self.chat_screen is not None:
-                await self.chat_screen.stop_all()
-            self.exit(return_code=128 + signum)
-
-        self.call_next(close)
 
     def start_up_done(self) -> None:
         """The chat screen is up with its first conversation: keep the start-up heap out of the GC.

@@ -31,6 +31,7 @@ from textual.strip import Strip
 from textual.style import Style
 
 from hailuo_tui.markdown_blocks import parse_whole, parser
+from hailuo_tui.widgets.md_code import CodeBlock, LazyLine, line_strip  # noqa: F401 (part of this module's surface)
 from hailuo_tui.textual_compat import content_style
 
 if TYPE_CHECKING:
@@ -108,90 +109,6 @@ def split_blocks(text: str, *, final: bool) -> tuple[list[str], str]:
 def split_all(text: str) -> list[str]:
     """The finished blocks of a complete text, cut exactly as streaming cuts them."""
     return split_blocks(text, final=True)[0]
-
-
-# -- code blocks ---------------------------------------------------------------------------
-
-
-class CodeBlock:
-    """A code block at a width: its height is known at once, its lines are
-    highlighted on first use.
-
-    The block's lines are those of Textual's `highlight` (the code joined
-    with `str.splitlines`), tabs expanded to 8 columns, each folded at the
-    width minus one cell of padding on each side; a label line on top (the
-    language, if any) and a padding line below.
-    """
-
-    def __init__(self, painter: BlockPainter, code: str, language: str, width: int) -> None:
-        self.painter = painter
-        self.language = language
-        self.width = width
-        self.inner = max(1, width - 2)
-        self.code = "\n".join(code.rstrip("\n").splitlines())
-        rows = 0
-        for line in self.code.split("\n") if self.code else []:
-            plain = Content(line).expand_tabs(8)
-            rows += len(plain.fold(self.inner)) if plain.cell_length > self.inner else 1
-        self.height = rows + 2
-        self._strips: list[Strip] | None = None
-
-    def strip(self, index: int) -> Strip:
-        if self._strips is None:
-            self._strips = self.strips()
-        return self._strips[index]
-
-    def _highlighted(self) -> Content:
-        from textual import highlight as hl
-
-        painter = self.painter
-        if painter._ansi:
-            theme = hl.ANSIDarkHighlightTheme if painter._dark else hl.ANSILightHighlightTheme
-        else:
-            theme = hl.HighlightTheme
-        content = hl.highlight(self.code, language=self.language or "text", theme=theme)
-        # Lines must be exactly those measured: drop highlighting rather than the text.
-        return content if content.plain == self.code else Content(self.code)
-
-    def strips(self) -> list[Strip]:
-        painter, width, inner = self.painter, self.width, self.inner
-        background = painter.rich("md--code-block")
-        base = painter.base + painter.component("md--code-block")
-        label = painter.rich("md--code-label")
-        head = Strip([Segment(f" {self.language}", label)]).crop(0, width) if self.language else Strip([])
-        out = [head.extend_cell_length(width, background)]
-        pad = Strip([Segment(" ", background)], 1)
-        content = self._highlighted() if self.code else None
-        for line in content.split("\n", allow_blank=True) if content is not None else []:
-            line = line.expand_tabs(8)
-            for piece in line.fold(inner) if line.cell_length > inner else [line]:
-                segments = [
-                    Segment(text, style.rich_style)
-                    for text, style in piece.render(base, end="", parse_style=painter.resolve_style)
-                ]
-                body = Strip(segments).extend_cell_length(inner, background).crop(0, inner)
-                out.append(Strip.join([pad, body, pad]))
-        out.append(Strip([Segment(" " * width, background)], width))
-        if len(out) != self.height:  # pragma: no cover - measured and drawn lines disagree
-            out = (out + [Strip.blank(width, background)] * self.height)[: self.height]
-        return out
-
-
-class LazyLine:
-    """Line `index` of a `CodeBlock`, drawn on first use."""
-
-    __slots__ = ("block", "index")
-
-    def __init__(self, block: CodeBlock, index: int) -> None:
-        self.block = block
-        self.index = index
-
-
-def line_strip(line: Strip | LazyLine) -> Strip:
-    """The strip of a rendered line (materializing a lazy one)."""
-    if isinstance(line, LazyLine):
-        return line.block.strip(line.index)
-    return line
 
 
 # -- painting ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "hailuo_tui"
 
 #: Top-level parts of hailuo_tui that are the Textual UI (they may import textual and rich).
-UI_PARTS = frozenset({"app", "bindings", "screens", "widgets", "textual_compat"})
+UI_PARTS = frozenset({"app", "app_guards", "bindings", "screens", "widgets", "textual_compat"})
 
 
 def core_modules() -> list[str]:
