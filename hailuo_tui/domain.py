@@ -20,6 +20,10 @@ class MessageStatus(StrEnum):
     FAILED = "failed"
 
 
+#: The statuses of a message still being written (an answer waiting or streaming).
+LIVE_STATUSES = frozenset({MessageStatus.PENDING, MessageStatus.STREAMING})
+
+
 class Role(StrEnum):
     USER = "user"
     ASSISTANT = "assistant"

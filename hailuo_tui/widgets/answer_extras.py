@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.style import Style
 from textual.widgets import Static
 
+from hailuo_tui.domain import LIVE_STATUSES, MessageStatus
 from hailuo_tui.bindings import key_name
 from hailuo_tui.sanitize import clean
 
@@ -29,7 +30,7 @@ def _one_line(text: str) -> str:
 def note_content(status: str, error: str | None, retry_key: str) -> Content:
     """The note at the end of an answer that did not complete: the whole reason, and the key to retry."""
     reason = clean(error or "").strip()
-    if status == "failed":
+    if status == MessageStatus.FAILED:
         head, style = "Failed", "bold $error"
     else:
         head, style = "Interrupted", "bold $warning"
@@ -86,7 +87,7 @@ class AnswerExtras(Static):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
-        self.status = "complete"
+        self.status = MessageStatus.COMPLETE
         self.error: str | None = None
         self.sources: tuple[tuple[str, str], ...] = ()
         self.follow_ups: tuple[str, ...] = ()
@@ -125,17 +126,17 @@ class AnswerExtras(Static):
         """What is shown (empty: nothing)."""
         keymap = self._keymap()
         sections: list[Content] = []
-        if self.waiting and self.status in ("streaming", "pending"):
+        if self.waiting and self.status in LIVE_STATUSES:
             sections.append(Content.assemble(
                 ("Waiting", "bold $warning"),
                 ": another conversation is answering. Hailuo answers one message at a time per account;"
                 " this one is sent when that answer ends.",
             ))
-        if self.status in ("failed", "interrupted"):
+        if self.status in (MessageStatus.FAILED, MessageStatus.INTERRUPTED):
             sections.append(note_content(self.status, self.error, key_name("chat.regenerate", keymap)))
         if self.sources:
             sections.append(sources_content(self.sources))
-        if self.follow_ups and self.status not in ("streaming", "pending"):
+        if self.follow_ups and self.status not in LIVE_STATUSES:
             keys = [key_name(f"chat.follow_up_{n}", keymap) for n in range(1, FOLLOW_UP_KEYS + 1)]
             sections.append(follow_ups_content(self.follow_ups, keys))
         return Content("\n\n").join(sections) if sections else Content("")

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from hailuo_tui.domain import Paging, ShownMessage
+from hailuo_tui.domain import LIVE_STATUSES, MessageStatus, Paging, ShownMessage
 from hailuo_tui.textual_compat import AnchorHooks, anchor_released
 from hailuo_tui.widgets.message_bubble import MessageBubble
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
@@ -233,7 +233,7 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         self,
         role: str,
         text: str = "",
-        status: str = "complete",
+        status: str = MessageStatus.COMPLETE,
         message_id: Any = None,
         error: str | None = None,
     ) -> MessageBubble:
@@ -392,7 +392,7 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         """Unmount the newest bubbles beyond `MOUNTED_MAX`, keeping their messages in `_below`."""
         bubbles = self.bubbles
         excess = len(bubbles) - self.MOUNTED_MAX
-        if excess <= 0 or any(b.status in ("streaming", "pending") for b in bubbles):
+        if excess <= 0 or any(b.status in LIVE_STATUSES for b in bubbles):
             return
         gone = bubbles[-excess:]
         self.release_anchor()

@@ -24,6 +24,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
+from hailuo_tui.domain import LIVE_STATUSES, MessageStatus
 from hailuo_tui.sanitize import StreamSanitizer, clean
 from hailuo_tui.markdown_blocks import code_blocks
 from hailuo_tui.widgets.answer_extras import AnswerExtras
@@ -91,7 +92,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         self,
         role: Role | str,
         text: str = "",
-        status: str = "complete",
+        status: str = MessageStatus.COMPLETE,
         message_id: int | str | None = None,
         *,
         error: str | None = None,
@@ -146,7 +147,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         if fold_thinking is not None:
             self.fold_thinking = fold_thinking
         reasoning = clean(reasoning) if reasoning else ""
-        live = bool(reasoning) and not text and status in ("streaming", "pending")
+        live = bool(reasoning) and not text and status in LIVE_STATUSES
         self._reasoning = ReasoningBuffer(reasoning, live=live)
         self._thinking: ThinkingSection | None = None
         if reasoning:
@@ -171,7 +172,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
             self._user = user_body(self._initial_text, id="user-body")
             yield self._user
         else:
-            streaming = self._status in ("streaming", "pending")  # opened mid-answer: the tail stays open
+            streaming = self._status in LIVE_STATUSES  # opened mid-answer: the tail stays open
             self._md = MarkdownBody(self._initial_text, streaming=streaming, id="md-body")
             yield self._md
         self._initial_text = ""
@@ -264,8 +265,8 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         """
         if not self._reasoning.feed(delta):
             return
-        if self._status not in ("streaming", "pending"):
-            self.set_status("streaming")
+        if self._status not in LIVE_STATUSES:
+            self.set_status(MessageStatus.STREAMING)
         await self._schedule_flush()
 
     def toggle_thinking(self) -> None:
@@ -300,11 +301,11 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         self._text_cache = None
         self._pending.append(delta)
         self._pending_length += len(delta)
-        if self._status not in ("streaming", "pending"):
-            self.set_status("streaming")
+        if self._status not in LIVE_STATUSES:
+            self.set_status(MessageStatus.STREAMING)
         await self._schedule_flush()
 
-    async def finish(self, status: str = "complete", error: str | None = None) -> None:
+    async def finish(self, status: str = MessageStatus.COMPLETE, error: str | None = None) -> None:
         """Flush what is pending, seal the last runs and set the final status (and its reason, shown in full)."""
         if self._reasoning.live:
             self._reasoning.end(fold=False)  # no answer text came: the reasoning is all there is
@@ -429,7 +430,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
 
     def _usage_words(self) -> str:
         """The usage line's text: only under an answer that is over."""
-        if self.role != "assistant" or self._status in ("streaming", "pending"):
+        if self.role != "assistant" or self._status in LIVE_STATUSES:
             return ""
         return format_usage(self._usage)
 
@@ -459,22 +460,22 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
 
     def _badge(self) -> tuple[str, str]:
         status = self._status
-        if status in ("streaming", "pending"):
+        if status in LIVE_STATUSES:
             return "answering…", "$accent italic"
-        if status == "interrupted":
+        if status == MessageStatus.INTERRUPTED:
             return "interrupted", "$warning"
-        if status == "failed":
+        if status == MessageStatus.FAILED:
             return "failed", "$error"  # the reason, in full, is under the answer (AnswerExtras)
         return "", ""
 
     def _apply_status(self, header: bool = True) -> None:
         status = self._status
         self.remove_class(*STATUS_CLASSES)
-        if status in ("streaming", "pending"):
+        if status in LIVE_STATUSES:
             self.add_class("-streaming")
-        elif status == "interrupted":
+        elif status == MessageStatus.INTERRUPTED:
             self.add_class("-interrupted")
-        elif status == "failed":
+        elif status == MessageStatus.FAILED:
             self.add_class("-error")
         if header:
             self.query_one("#header", Static).update(self._header_content(), layout=False)
