@@ -149,19 +149,21 @@ class HailuoApp(AppGuards, App[int]):
     async def _load_auth(self) -> None:
         assert self.services is not None
         try:
-            try:
-                self.auth = await self.services.auth()
-            except HailuoError as exc:
-                self.auth = None
-                self.notify(f"{exc.title}: {exc.message}", severity="error", timeout=10)
-            # Both logins are known before the loading counts as done (new conversations pick a backend by them).
-            try:
-                self.api_key_known = bool(await self.services.api_key())
-            except HailuoError:
-                self.api_key_known = False
+            self.auth = await self.services.auth()
+        except HailuoError as exc:
+            self.auth = None
+            self.notify(f"{exc.title}: {exc.message}", severity="error", timeout=10)
         finally:
             if self._auth_loaded is not None:
                 self._auth_loaded.set()
+        self._refresh_account()
+        # The API key is looked up after the web login counts as read: a send waits for the web login
+        # only, never for a second keyring round trip (which can take long where no keyring answers).
+        try:
+            self.api_key_known = bool(await self.services.api_key())
+        except Exception as exc:  # a keyring that fails oddly must not cost the start: no key, then
+            self.log.warning(f"the API key could not be read: {type(exc).__name__}")
+            self.api_key_known = False
         # No keyring toast: it covered the answer on every start, even when nothing could be lost.
         # The status bar says "this run only" while a login would be lost; the login screen says why.
         self._refresh_account()

@@ -378,7 +378,7 @@ async def _narrow(pilot: Pilot) -> None:
 async def _narrow_sidebar(pilot: Pilot) -> None:
     await _narrow(pilot)
     await pilot.press("ctrl+b")
-    await wait_until(pilot, lambda: chat_screen(pilot.app).query_one("#sidebar").display, "the sidebar overlay")
+    await wait_until(pilot, lambda: chat_screen(pilot.app).query_one("#sidebar").display, what="the sidebar overlay")
 
 
 #: An answer from the MiniMax API, as stored: its reasoning (shown folded) and its usage.

@@ -211,9 +211,13 @@ async def paste_token_on_login_screen(pilot, token: str) -> None:
     from hailuo_tui.screens.chat_screen import ChatScreen
 
     app = pilot.app
+    login = app.screen
+    # The screen focuses its first button once mounted: click only after that, or that focus wins.
+    await wait_until(pilot, lambda: app.focused is not None and app.focused.screen is login, what="the mounted login")
     await pilot.click("#paste")
-    await pilot.pause()
-    app.screen.query_one("#token").value = token
+    field = login.query_one("#token")
+    await wait_until(pilot, lambda: app.focused is field, what="the token field")
+    field.value = token
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat screen after login")
 

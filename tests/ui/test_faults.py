@@ -129,7 +129,7 @@ async def test_a_cloudflare_page_is_not_an_expired_login_and_offers_the_browser_
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await send(pilot, "are you there")
+        await send(pilot, "are you there", wait=False)
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the browser login offered")
         reason = str(app.screen.query_one("#login-reason").render())
         assert "refused the request" in reason and "browser check" in reason
