@@ -60,6 +60,9 @@ async def test_app_welcome_screen_logs_in_with_the_browser(make_app, emu):
     app = await make_app(logged_in=False, headless=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the welcome screen")
+        login = app.screen
+        # Click once the screen is mounted (it focuses its first button then), as a person can.
+        await wait_until(pilot, lambda: app.focused is not None and app.focused.screen is login, what="the mounted login")
         await pilot.click("#browser")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), timeout=60, what="login to finish")
         assert app.auth is not None and app.auth.token == emu.demo_token
