@@ -76,6 +76,7 @@ def bench_stream(rate: float | None) -> dict:
 
     from stream_bubble import Bench, make_answer, split
     from hailuo_tui.widgets import ChatView
+    from hailuo_tui.widgets.md_render import warm as warm_markdown
 
     answer = make_answer()
     deltas = split(answer, 4000)
@@ -87,6 +88,9 @@ def bench_stream(rate: float | None) -> dict:
             view = app.query_one(ChatView)
             await view.add_message("user", "Plan a trip to Xi'an")
             bubble = await view.add_message("assistant", status="streaming")
+            # The app loads the Markdown parser on the first key typed (ChatScreen._warm_markdown);
+            # the user's own message no longer goes through it, so load it here as the app has by Enter.
+            warm_markdown()
             await pilot.pause()
             screen = app.screen
             first_drawn: list[float] = []
