@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import json
 import os
-import select
 import subprocess
 import sys
 import time
@@ -261,12 +260,9 @@ class FakeServer:
         self.root_url = self.url.removesuffix("/v1")
 
     def _line(self, timeout: float) -> dict:
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line:
-            raise RuntimeError("the fake OpenAI server did not answer")
-        return json.loads(line)
+        from terminal_stream import read_json_line  # bench/ is on sys.path (run.py, or this script's folder)
+
+        return read_json_line(self.proc, timeout, "the fake OpenAI server")
 
     def report(self) -> dict:
         """The last streamed answer: ``times`` (kind -> send times), ``request``, ``streams``, ``cpu_s``."""

@@ -95,6 +95,16 @@ TARGETS = {  # from the issue
 # -- the emulator, in a child process ------------------------------------------------------
 
 
+def read_json_line(proc: subprocess.Popen, timeout: float, who: str) -> dict:
+    """The next JSON line a bench child process prints on stdout, waiting at most ``timeout`` seconds."""
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    line = proc.stdout.readline() if ready else ""
+    if not line:
+        raise RuntimeError(f"{who} did not answer")
+    return json.loads(line)
+
+
 class EmulatorProcess:
     """An :class:`Emulator` in a child process (its own interpreter and GIL, so the poller never delays it).
 
@@ -112,12 +122,7 @@ class EmulatorProcess:
         self.url, self.token = hello["url"], hello["token"]
 
     def _line(self, timeout: float) -> dict:
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line:
-            raise RuntimeError("the emulator did not answer")
-        return json.loads(line)
+        return read_json_line(self.proc, timeout, "the emulator")
 
     def report(self) -> dict:
         assert self.proc.stdin is not None
