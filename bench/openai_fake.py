@@ -244,6 +244,10 @@ async def serve(rate: float | None, reasoning: bool, lifetime: float) -> None:
         await runner.cleanup()
 
 
+#: How errors name the child process.
+WHO = "the fake OpenAI server"
+
+
 class FakeServer:
     """:func:`serve` in a child process (its own interpreter: the screen poller never delays it)."""
 
@@ -262,21 +266,20 @@ class FakeServer:
     def _line(self, timeout: float) -> dict:
         from terminal_stream import read_json_line  # bench/ is on sys.path (run.py, or this script's folder)
 
-        return read_json_line(self.proc, timeout, "the fake OpenAI server")
+        return read_json_line(self.proc, timeout, WHO)
+
+    def _ask(self, command: str, timeout: float) -> dict:
+        from terminal_stream import ask_child
+
+        return ask_child(self.proc, command, timeout, WHO)
 
     def report(self) -> dict:
         """The last streamed answer: ``times`` (kind -> send times), ``request``, ``streams``, ``cpu_s``."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.write("report\n")
-        self.proc.stdin.flush()
-        return self._line(40.0)
+        return self._ask("report", 40.0)
 
     def sent_all(self) -> bool:
         """Whether a streamed answer has been written in full (answered at once)."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.write("status\n")
-        self.proc.stdin.flush()
-        return bool(self._line(10.0)["done"])
+        return bool(self._ask("status", 10.0)["done"])
 
     def close(self) -> None:
         if self.proc.poll() is None:

@@ -105,6 +105,14 @@ def read_json_line(proc: subprocess.Popen, timeout: float, who: str) -> dict:
     return json.loads(line)
 
 
+def ask_child(proc: subprocess.Popen, command: str, timeout: float, who: str) -> dict:
+    """Send one command line to a bench child process and read its JSON answer."""
+    assert proc.stdin is not None
+    proc.stdin.write(command + "\n")
+    proc.stdin.flush()
+    return read_json_line(proc, timeout, who)
+
+
 class EmulatorProcess:
     """An :class:`Emulator` in a child process (its own interpreter and GIL, so the poller never delays it).
 
@@ -125,10 +133,7 @@ class EmulatorProcess:
         return read_json_line(self.proc, timeout, "the emulator")
 
     def report(self) -> dict:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write("report\n")
-        self.proc.stdin.flush()
-        return self._line(20.0)
+        return ask_child(self.proc, "report", 20.0, "the emulator")
 
     def close(self) -> None:
         if self.proc.poll() is None:
