@@ -46,6 +46,22 @@ class ShownMessage:
     sources: tuple[tuple[str, str], ...] = ()
     #: Follow-up questions the server suggested after the answer.
     follow_ups: tuple[str, ...] = ()
+    #: Which version this message is among its siblings (1-based): an edited question or a
+    #: regenerated answer keeps the older ones beside it (see the store's message tree).
+    version: int = 1
+    #: How many versions there are (1: the message was never edited or regenerated).
+    versions: int = 1
+
+
+class MessageCommand(StrEnum):
+    """What a reader can ask of one message in the transcript (posted by the chat view, done by the screen)."""
+
+    EDIT = "edit"
+    REGENERATE = "regenerate"
+    DELETE = "delete"
+    FORK = "fork"
+    VERSION_PREVIOUS = "version_previous"
+    VERSION_NEXT = "version_next"
 
 
 class Paging:
