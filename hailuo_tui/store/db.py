@@ -163,13 +163,14 @@ class ChatStore:
             return conn.execute("SELECT count(*) FROM conversations").fetchone()[0]
 
     def search(
-        self, query: str, limit: int = 200, *, snippets: bool = True, include_reasoning: bool = False
+        self, query: str, limit: int = 200, *, snippets: bool | int = True, include_reasoning: bool = False
     ) -> list[ConversationRow]:
         """Conversations whose title, or one of whose messages, holds every term (as a prefix).
 
         Any input is accepted; results come newest activity first. Message hits are
         read newest first and reading stops once ``limit`` conversations are found.
-        ``snippets=False`` skips reading the matched text (the sidebar shows none).
+        ``snippets=False`` skips reading the matched text; a number reads it for that many
+        rows, the first ones (the rows a sidebar has in view).
         ``include_reasoning=True`` also searches the models' reasoning; the snippet
         then comes from whichever of answer or reasoning matched in the newest message.
         """

@@ -131,7 +131,7 @@ def set_title_index(conn: sqlite3.Connection, conversation_id: int, title: str |
 
 
 def search(
-    conn: sqlite3.Connection, query: str, limit: int, *, snippets: bool, include_reasoning: bool
+    conn: sqlite3.Connection, query: str, limit: int, *, snippets: bool | int, include_reasoning: bool
 ) -> list[ConversationRow]:
     """Conversations matching ``query``, newest activity first (see ``ChatStore.search``)."""
     match = fts_query(query)
@@ -167,7 +167,7 @@ def _newest_hits(conn: sqlite3.Connection, table: str, match: str, limit: int) -
 
 
 def _search_fts(
-    conn: sqlite3.Connection, match: str, query: str, limit: int, snippets: bool, include_reasoning: bool
+    conn: sqlite3.Connection, match: str, query: str, limit: int, snippets: bool | int, include_reasoning: bool
 ) -> list[ConversationRow]:
     # conversation id -> (newest matching message id, the column it matched in), None for a title hit
     found: dict[int, tuple[int, str] | None] = {}
@@ -192,11 +192,13 @@ def _search_fts(
         "ORDER BY updated_at DESC, id DESC LIMIT ?",
         (*ids, limit),
     ).fetchall()
+    # True: every row; False: none; a number: the first rows only (the ones a sidebar shows).
+    snippet_rows = limit if snippets is True else int(snippets)
     result = []
-    for row in rows:
+    for index, row in enumerate(rows):
         hit = found[row[0]]
         text = None
-        if hit is not None and snippets:
+        if hit is not None and index < snippet_rows:
             mid, column = hit
             # column is one of two names chosen above, never user input
             cell = conn.execute(f"SELECT {column} FROM messages WHERE id = ?", (mid,)).fetchone()

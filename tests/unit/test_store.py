@@ -201,6 +201,19 @@ def test_search_english_prefix_and_terms(store: ChatStore) -> None:
     assert store.search("") == [] and store.search("   ") == []
 
 
+def test_search_snippets_for_the_first_rows_only(store: ChatStore) -> None:
+    ids = []
+    for n in range(5):
+        conv = store.create_conversation(f"Chat {n}")
+        store.add_message(conv.id, "user", f"tea number {n}")
+        ids.append(conv.id)
+    rows = store.search("tea", snippets=2)
+    assert [r.id for r in rows] == ids[::-1]  # the same rows, newest first, as without snippets
+    assert [bool(r.snippet) for r in rows] == [True, True, False, False, False]
+    assert all(r.snippet is None for r in store.search("tea", snippets=False))
+    assert all(r.snippet for r in store.search("tea", snippets=True))
+
+
 def test_search_cjk_substrings(store: ChatStore) -> None:
     zh = store.create_conversation("中文对话")
     ja = store.create_conversation()
