@@ -7,7 +7,7 @@ parsed as markup. Only http and https links are clickable.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from textual.content import Content
 from textual.style import Style
@@ -73,6 +73,10 @@ class AnswerExtras(Static):
 
     Hidden while it has nothing to show. The bubble gives it the status and the server's
     extras; the keys come from the app's keymap (``user_keymap``), so a remapped key shows.
+
+    Most answers complete with nothing to show, so the bubble mounts this only once
+    `has_content` is true: `wanted` is called when that happens while it is not mounted.
+    (Mounted always, the hidden widget was a third of the style work of opening a conversation.)
     """
 
     DEFAULT_CSS = """
@@ -85,8 +89,9 @@ class AnswerExtras(Static):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, wanted: Callable[[], None] | None = None) -> None:
         super().__init__("", id=id, markup=False)
+        self._wanted = wanted
         self.status = MessageStatus.COMPLETE
         self.error: str | None = None
         self.sources: tuple[tuple[str, str], ...] = ()
@@ -107,14 +112,28 @@ class AnswerExtras(Static):
             self.sources = tuple(sources)
         if follow_ups is not None:
             self.follow_ups = tuple(follow_ups)
-        if self.is_mounted:
-            self._render_now()
+        self._changed()
 
     def set_waiting(self, waiting: bool) -> None:
         """Say the answer is queued behind another one (True), or is being sent now (False)."""
         self.waiting = waiting
+        self._changed()
+
+    def has_content(self) -> bool:
+        """Whether there is anything to show (what `content` would say, without building it)."""
+        live = self.status in LIVE_STATUSES
+        return bool(
+            (self.waiting and live)
+            or self.status in (MessageStatus.FAILED, MessageStatus.INTERRUPTED)
+            or self.sources
+            or (self.follow_ups and not live)
+        )
+
+    def _changed(self) -> None:
         if self.is_mounted:
             self._render_now()
+        elif self._wanted is not None and self.has_content():
+            self._wanted()
 
     def on_mount(self) -> None:
         self._render_now()

@@ -155,7 +155,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         self._usage: dict | None = usage if isinstance(usage, dict) else None
         self._usage_line: Static | None = None
         #: Why it did not complete, sources and suggestions (answers only; see `answer_extras`).
-        self._extras = AnswerExtras(id="extras") if role == "assistant" else None
+        self._extras = AnswerExtras(id="extras", wanted=self._mount_extras) if role == "assistant" else None
         if self._extras is not None:
             self._extras.set_state(status, error, sources, follow_ups)
         self.add_class(f"-{role}")
@@ -176,7 +176,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
             self._md = MarkdownBody(self._initial_text, streaming=streaming, id="md-body")
             yield self._md
         self._initial_text = ""
-        if self._extras is not None:
+        if self._extras is not None and self._extras.has_content():
             yield self._extras
         if self._usage_words():
             self._usage_line = Static(Content(self._usage_words()), id="usage", markup=False)
@@ -186,6 +186,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         # The header was composed with the current status: only the classes are missing.
         # (Updating it here would ask for a second layout of the chat view per mount.)
         self._apply_status(header=False)
+        self._mount_extras()  # in case something to show arrived between compose and mount
 
     def on_unmount(self) -> None:
         if self._flush_timer is not None:
@@ -341,6 +342,14 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         """Show an answer's web-search sources and suggested follow-up questions (server text)."""
         if self._extras is not None:
             self._extras.set_state(self._status, self._error, sources, follow_ups)
+
+    def _mount_extras(self) -> None:
+        """Mount the extras (under the body, above the usage line) once they have something to show."""
+        extras = self._extras
+        if extras is None or extras.parent is not None or not self.is_mounted or not extras.has_content():
+            return
+        usage = self._usage_line
+        self.mount(extras, before=usage if usage is not None and usage.parent is self else None)
 
     @property
     def extras(self) -> AnswerExtras | None:
