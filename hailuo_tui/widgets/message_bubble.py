@@ -43,6 +43,8 @@ ROLE_LABELS: dict[str, str] = {"user": "You", "assistant": "Hailuo"}
 """Header label per role."""
 
 STATUS_CLASSES = ("-streaming", "-interrupted", "-error")
+#: The statuses of an answer that ended early: its extras say why.
+STOPPED = frozenset({MessageStatus.FAILED, MessageStatus.INTERRUPTED})
 
 
 class BubbleHeader(KeepLinesOnGrow, Static):
@@ -119,7 +121,9 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
             id: DOM id.
             classes: Extra CSS classes.
         """
-        super().__init__(id=id, classes=classes)
+        # The classes are given here, not added after: add_class on a widget not yet mounted applies
+        # the whole stylesheet to it at once, and again on mount (~1 ms a bubble, 30 a page of history).
+        super().__init__(id=id, classes=" ".join(filter(None, (classes, f"-{role}", status_class(status)))))
         self.role: str = role
         self.message_id = message_id
         text = clean(text) if text else ""
@@ -154,11 +158,11 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
             self._thinking = ThinkingSection(reasoning, live=live, folded=not live, id="thinking")
         self._usage: dict | None = usage if isinstance(usage, dict) else None
         self._usage_line: Static | None = None
-        #: Why it did not complete, sources and suggestions (answers only; see `answer_extras`).
-        self._extras = AnswerExtras(id="extras", wanted=self._mount_extras) if role == "assistant" else None
-        if self._extras is not None:
-            self._extras.set_state(status, error, sources, follow_ups)
-        self.add_class(f"-{role}")
+        #: Why it did not complete, sources and suggestions (answers only; see `answer_extras`). Made when
+        #: first needed: most answers have none, and a widget made per answer cost ~0.2 ms each.
+        self._extras: AnswerExtras | None = None
+        if role == "assistant" and (sources or follow_ups or status in STOPPED):
+            self._answer_extras().set_state(status, error, sources, follow_ups)
 
     def compose(self) -> ComposeResult:
         yield BubbleHeader(self._header_content(), id="header", markup=False)
@@ -333,15 +337,20 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         """Set the status ("pending", "streaming", "complete", "interrupted", "failed"), its reason, the classes."""
         self._status = status
         self._error = error
-        if self._extras is not None:
-            self._extras.set_state(status, error)
-        if self.is_mounted:
-            self._apply_status()
+        if self._extras is not None or (self.role == "assistant" and status in STOPPED):
+            self._answer_extras().set_state(status, error)
+        self._apply_status()
 
     def set_extras(self, sources: tuple[tuple[str, str], ...], follow_ups: tuple[str, ...]) -> None:
         """Show an answer's web-search sources and suggested follow-up questions (server text)."""
-        if self._extras is not None:
-            self._extras.set_state(self._status, self._error, sources, follow_ups)
+        if self._extras is not None or (self.role == "assistant" and (sources or follow_ups)):
+            self._answer_extras().set_state(self._status, self._error, sources, follow_ups)
+
+    def _answer_extras(self) -> AnswerExtras:
+        if self._extras is None:
+            self._extras = AnswerExtras(id="extras", wanted=self._mount_extras)
+            self._extras.set_state(self._status, self._error)
+        return self._extras
 
     def _mount_extras(self) -> None:
         """Mount the extras (under the body, above the usage line) once they have something to show."""
@@ -354,7 +363,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
     @property
     def extras(self) -> AnswerExtras | None:
         """What is shown under an answer: the reason it stopped, sources, suggestions (None: a question)."""
-        return self._extras
+        return self._answer_extras() if self.role == "assistant" else None
 
     def code_blocks(self) -> list[str]:
         """The contents of the fenced (and indented) code blocks, in order, without the fences."""
@@ -478,16 +487,24 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         return "", ""
 
     def _apply_status(self, header: bool = True) -> None:
-        status = self._status
-        self.remove_class(*STATUS_CLASSES)
-        if status in LIVE_STATUSES:
-            self.add_class("-streaming")
-        elif status == MessageStatus.INTERRUPTED:
-            self.add_class("-interrupted")
-        elif status == MessageStatus.FAILED:
-            self.add_class("-error")
-        if header:
+        wanted, mounted = status_class(self._status), self.is_mounted
+        # Before the mount the classes are only recorded (styles are applied once, on mount).
+        self.remove_class(*(c for c in STATUS_CLASSES if c != wanted), update=mounted)
+        if wanted:
+            self.add_class(wanted, update=mounted)
+        if header and mounted:
             self.query_one("#header", Static).update(self._header_content(), layout=False)
+
+
+def status_class(status: str) -> str:
+    """The bubble's CSS class for a status ("" for a complete message)."""
+    if status in LIVE_STATUSES:
+        return "-streaming"
+    if status == MessageStatus.INTERRUPTED:
+        return "-interrupted"
+    if status == MessageStatus.FAILED:
+        return "-error"
+    return ""
 
 
 __all__ = ["MarkdownBody", "MessageBubble", "PlainBody"]
