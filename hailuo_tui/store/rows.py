@@ -126,13 +126,20 @@ MSG_COLS = (
 )
 
 
+_CONVERSATION_FIELDS = tuple(f.name for f in fields(ConversationRow))
+
+
 def conversation_row(row: tuple, snippet: str | None = None, hit_message_id: int | None = None) -> ConversationRow:
     """A :class:`ConversationRow` from a row selected with :data:`CONV_COLS`."""
-    return ConversationRow(
+    values = (
         row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7], snippet,
-        backend=row[8], model=row[9], system_prompt=row[10], leaf_id=row[11], remote_leaf_id=row[12],
-        hit_message_id=hit_message_id,
+        row[8], row[9], row[10], row[11], row[12], hit_message_id,
     )
+    # Filled at once rather than by the frozen __init__ (one object.__setattr__ per field): a search as
+    # the user types makes up to 200 of these per key (see message_row).
+    conversation = object.__new__(ConversationRow)
+    conversation.__dict__.update(zip(_CONVERSATION_FIELDS, values))
+    return conversation
 
 
 _MESSAGE_FIELDS = tuple(f.name for f in fields(MessageRow))
