@@ -94,6 +94,7 @@ class AsyncChatStore:
     last_message = on_worker(ChatStore.last_message)
     recover_interrupted = on_worker(ChatStore.recover_interrupted)
     path_to = on_worker(ChatStore.path_to)
+    all_messages = on_worker(ChatStore.all_messages)
     switch_version = on_worker(ChatStore.switch_version)
     open_at = on_worker(ChatStore.open_at)
     messages_around = on_worker(ChatStore.messages_around)

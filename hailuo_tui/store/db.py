@@ -384,22 +384,20 @@ class ChatStore:
         with self._read() as conn:
             return tree.path_to(conn, message_id)
 
+    def all_messages(self, conversation_id: int) -> list[MessageRow]:
+        """Every message of every branch, oldest first (for :func:`hailuo_tui.history.export_tree_markdown`)."""
+        with self._read() as conn:
+            return tree.all_messages(conn, conversation_id)
+
     def switch_version(self, message_id: int, step: int) -> int | None:
         """Show the sibling ``step`` places from ``message_id`` (-1: the previous version, 1: the next).
 
         The branch on screen becomes the one that ends at the newest message after that sibling, so the
         rest of the conversation shows as it was on it. Returns the new leaf id, or None when there is
-        no such sibling (no wrapping around).
+        no such sibling (no wrapping around). KeyError if there is no such message.
         """
         with self._write() as conn:
-            cid, parent = tree.message_place(conn, message_id)
-            siblings = tree.sibling_ids(conn, cid, parent)
-            at = siblings.index(message_id) + step
-            if step == 0 or not 0 <= at < len(siblings):
-                return None
-            leaf = tree.newest_in_subtree(conn, siblings[at])
-            tree.set_leaf(conn, cid, leaf)
-            return leaf
+            return tree.switch_version(conn, message_id, step)
 
     def open_at(self, message_id: int) -> int:
         """Make ``message_id`` visible: off the branch on screen, show the newest branch through it.
@@ -407,12 +405,7 @@ class ChatStore:
         Returns the leaf id; KeyError if there is no such message.
         """
         with self._write() as conn:
-            cid, _parent = tree.message_place(conn, message_id)
-            leaf = tree.leaf_of(conn, cid)
-            if not tree.on_branch(conn, leaf, message_id):
-                leaf = tree.newest_in_subtree(conn, message_id)
-                tree.set_leaf(conn, cid, leaf)
-            return leaf
+            return tree.open_at(conn, message_id)
 
     def messages_around(
         self, conversation_id: int, message_id: int, before: int
@@ -438,18 +431,7 @@ class ChatStore:
         KeyError if there is no such message.
         """
         with self._write() as conn:
-            cid, parent = tree.message_place(conn, message_id)
-            leaf = tree.leaf_of(conn, cid)
-            shown = tree.on_branch(conn, leaf, message_id)
-            siblings = tree.sibling_ids(conn, cid, parent)
-            tree.delete_rows(conn, cid, tree.subtree(conn, message_id))
-            if not shown:
-                return leaf
-            at = siblings.index(message_id)
-            nearest = siblings[at - 1] if at > 0 else (siblings[at + 1] if at + 1 < len(siblings) else None)
-            leaf = parent if nearest is None else tree.newest_in_subtree(conn, nearest)
-            tree.set_leaf(conn, cid, leaf)
-            return leaf
+            return tree.delete_branch(conn, message_id)
 
     def fork_conversation(self, message_id: int, title: str) -> ConversationRow:
         """A new conversation holding copies of the branch up to ``message_id`` (one transaction).

@@ -270,3 +270,49 @@ def copy_messages(conn: sqlite3.Connection, conversation_id: int, path: Sequence
         fields = {"role": m.role, "status": status, "content": m.content, "error": m.error,
                   "reasoning": m.reasoning, "usage": m.usage, "sources": m.sources, "follow_ups": m.follow_ups}
         parent, _now = insert_message(conn, conversation_id, parent, fields)
+
+
+def all_messages(conn: sqlite3.Connection, conversation_id: int) -> list[MessageRow]:
+    """Every message of the conversation, on every branch, oldest first."""
+    rows = conn.execute(
+        f"SELECT {MSG_COLS} FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+    ).fetchall()
+    return with_versions(conn, rows)
+
+
+def switch_version(conn: sqlite3.Connection, message_id: int, step: int) -> int | None:
+    """Show the sibling ``step`` places away (see ``ChatStore.switch_version``); the new leaf or None."""
+    cid, parent = message_place(conn, message_id)
+    siblings = sibling_ids(conn, cid, parent)
+    at = siblings.index(message_id) + step
+    if step == 0 or not 0 <= at < len(siblings):
+        return None
+    leaf = newest_in_subtree(conn, siblings[at])
+    set_leaf(conn, cid, leaf)
+    return leaf
+
+
+def open_at(conn: sqlite3.Connection, message_id: int) -> int:
+    """Show a branch through ``message_id`` (see ``ChatStore.open_at``); the leaf."""
+    cid, _parent = message_place(conn, message_id)
+    leaf = leaf_of(conn, cid)
+    if leaf is None or not on_branch(conn, leaf, message_id):
+        leaf = newest_in_subtree(conn, message_id)
+        set_leaf(conn, cid, leaf)
+    return leaf
+
+
+def delete_branch(conn: sqlite3.Connection, message_id: int) -> int | None:
+    """Delete a message and what follows it (see ``ChatStore.delete_branch``); the leaf after."""
+    cid, parent = message_place(conn, message_id)
+    leaf = leaf_of(conn, cid)
+    shown = on_branch(conn, leaf, message_id)
+    siblings = sibling_ids(conn, cid, parent)
+    delete_rows(conn, cid, subtree(conn, message_id))
+    if not shown:
+        return leaf
+    at = siblings.index(message_id)
+    nearest = siblings[at - 1] if at > 0 else (siblings[at + 1] if at + 1 < len(siblings) else None)
+    leaf = parent if nearest is None else newest_in_subtree(conn, nearest)
+    set_leaf(conn, cid, leaf)
+    return leaf
