@@ -20,6 +20,7 @@ from typing import Any
 from hailuo_tui.domain import MessageStatus
 
 from . import connection, fts, tree
+from .branches import Branches
 from .sql import inserted_id, set_clause
 from .rows import (
     CONV_COLS,
@@ -38,7 +39,7 @@ from .rows import (
 _UNSET: Any = object()
 
 
-class ChatStore:
+class ChatStore(Branches):
     """Synchronous access to the conversation database (one connection).
 
     Safe to share between threads (calls are serialised by a lock), and two
@@ -258,10 +259,8 @@ class ChatStore:
         """
         role, status = check_role(role), check_status(status)
         with self._write() as conn:
-            leaf = tree.leaf_of(conn, conversation_id)
-            parent = leaf if parent_id is _UNSET else parent_id
-            if parent != leaf:
-                tree.check_parent(conn, conversation_id, parent)
+            parent = tree.leaf_of(conn, conversation_id) if parent_id is _UNSET else parent_id
+            tree.check_parent(conn, conversation_id, parent)
             fields = {"role": role, "status": status, "content": content, "error": error,
                       "reasoning": reasoning, "usage": usage}
             mid, now = tree.insert_message(conn, conversation_id, parent, fields)
@@ -376,79 +375,6 @@ class ChatStore:
         """The newest message of the branch on screen (of ``role``, if given), or None."""
         with self._read() as conn:
             return tree.last_on_branch(conn, conversation_id, role)
-
-    # -- the message tree (see :mod:`.tree`)
-
-    def path_to(self, message_id: int) -> list[MessageRow]:
-        """The branch through ``message_id``, from its first message down to it ([] if there is none)."""
-        with self._read() as conn:
-            return tree.path_to(conn, message_id)
-
-    def all_messages(self, conversation_id: int) -> list[MessageRow]:
-        """Every message of every branch, oldest first (for :func:`hailuo_tui.history.export_tree_markdown`)."""
-        with self._read() as conn:
-            return tree.all_messages(conn, conversation_id)
-
-    def switch_version(self, message_id: int, step: int) -> int | None:
-        """Show the sibling ``step`` places from ``message_id`` (-1: the previous version, 1: the next).
-
-        The branch on screen becomes the one that ends at the newest message after that sibling, so the
-        rest of the conversation shows as it was on it. Returns the new leaf id, or None when there is
-        no such sibling (no wrapping around). KeyError if there is no such message.
-        """
-        with self._write() as conn:
-            return tree.switch_version(conn, message_id, step)
-
-    def open_at(self, message_id: int) -> int:
-        """Make ``message_id`` visible: off the branch on screen, show the newest branch through it.
-
-        Returns the leaf id; KeyError if there is no such message.
-        """
-        with self._write() as conn:
-            return tree.open_at(conn, message_id)
-
-    def messages_around(
-        self, conversation_id: int, message_id: int, before: int
-    ) -> tuple[list[MessageRow], bool]:
-        """The branch from ``before`` messages above ``message_id`` down to the leaf; whether older ones exist.
-
-        A message off the branch on screen is opened first (:meth:`open_at`): this is how a search hit
-        is shown.
-        """
-        with self._read() as conn:
-            leaf = tree.leaf_of(conn, conversation_id)
-            shown = tree.on_branch(conn, leaf, message_id)
-        if not shown:
-            self.open_at(message_id)
-        with self._read() as conn:
-            return tree.around(conn, conversation_id, message_id, before)
-
-    def delete_branch(self, message_id: int) -> int | None:
-        """Delete a message and everything that follows it (on every branch); the leaf id after.
-
-        When the message was on the branch on screen, the branch shown becomes the newest one after
-        its nearest sibling (the previous one, else the next), or ends at its parent when it had none.
-        KeyError if there is no such message.
-        """
-        with self._write() as conn:
-            return tree.delete_branch(conn, message_id)
-
-    def fork_conversation(self, message_id: int, title: str) -> ConversationRow:
-        """A new conversation holding copies of the branch up to ``message_id`` (one transaction).
-
-        Same backend, model and system prompt; no server chat (the first question replays the history);
-        ``title`` is not locked. KeyError if there is no such message.
-        """
-        with self._write() as conn:
-            path = tree.path_to(conn, message_id)
-            if not path:
-                raise KeyError(f"no message {message_id}")
-            source = self._require_conv(conn, path[0].conversation_id)
-            forked = self.create_conversation(
-                title, backend=source.backend, model=source.model, system_prompt=source.system_prompt
-            )
-            tree.copy_messages(conn, forked.id, path)
-            return self._require_conv(conn, forked.id)
 
     def recover_interrupted(self) -> int:
         """Mark assistant messages left streaming or pending by a crash as interrupted.
