@@ -166,12 +166,11 @@ class ChatStore(Branches):
     ) -> list[ConversationRow]:
         """Conversations whose title, or one of whose messages, holds every term (as a prefix).
 
-        Any input is accepted; results come newest activity first. Message hits are
-        read newest first and reading stops once ``limit`` conversations are found.
-        ``snippets=False`` skips reading the matched text (the sidebar shows none).
-        ``include_reasoning=True`` also searches the models' reasoning; the snippet
-        then comes from whichever of answer or reasoning matched in the newest message.
-        """
+        Any input is accepted; results come newest activity first. Message hits are read newest first
+        and reading stops once ``limit`` conversations are found; ``hit_message_id`` is the oldest hit
+        read in that conversation (its first match, unless the query matched more than was read).
+        ``snippets=False`` skips reading the matched text (the sidebar shows none). ``include_reasoning``
+        also searches the reasoning; the snippet is from the newest message's answer or reasoning."""
         with self._read() as conn:
             return fts.search(conn, query, limit, snippets=snippets, include_reasoning=include_reasoning)
 
