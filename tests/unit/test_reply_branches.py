@@ -101,3 +101,24 @@ async def test_an_edited_question_is_a_new_version_and_the_api_gets_its_branch(s
     assert await store.switch_version(edited.id, -1) is not None
     assert [m.content for m in await store.messages(cid)][2] == "Now about the weather"
     assert q1.parent_id is None
+
+
+def test_server_conversation_continues_only_from_the_chats_last_message():
+    from types import SimpleNamespace
+
+    from hailuo_tui.history import server_conversation
+    from hailuo_tui.provider.models import AuthResult
+
+    auth = AuthResult("tok-abc", "/v4/api/chat/msg?x=1", 1)
+    fp = "fingerprint"
+
+    def row(**kw):
+        return SimpleNamespace(**{"chat_id": "248", "token_fp": fp, "remote_leaf_id": 7, **kw})
+
+    assert server_conversation(row(), auth, fp, 7).chatID == "248"
+    assert server_conversation(row(), auth, fp, 6) is None  # another branch, or an older message
+    assert server_conversation(row(), auth, fp, None) is None  # a new first question
+    assert server_conversation(row(remote_leaf_id=None), auth, fp, None) is None
+    assert server_conversation(row(token_fp="other"), auth, fp, 7) is None
+    assert server_conversation(row(chat_id=None), auth, fp, 7) is None
+    assert server_conversation(None, auth, fp, 7) is None

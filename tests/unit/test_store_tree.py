@@ -297,3 +297,48 @@ def test_every_branch_exports_as_nested_sections(store: ChatStore) -> None:
     # the branch on screen alone, as before
     assert export_markdown("Branches", store.messages(cid)).count("## ") == 4
     assert [m.versions for m in store.all_messages(cid)] == [1, 1, 2, 1, 2, 2, 2]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_edits_keep_the_tree_whole(store: ChatStore, seed: int) -> None:
+    """Whatever is added, switched, opened or deleted, the branch shown is a path from a first message
+    to the leaf, every page of it is a slice of it, the counts hold and the index holds what is left."""
+    import random
+
+    rnd = random.Random(seed)
+    cid = store.create_conversation("random").id
+    for step in range(60):
+        every = store.all_messages(cid)
+        op = rnd.random()
+        if not every or op < 0.45:
+            parent = rnd.choice([None, *(m.id for m in every)]) if every and rnd.random() < 0.5 else None
+            text = f"turn{step} word{rnd.randrange(5)}"
+            if parent is None and every and rnd.random() < 0.7:
+                store.add_turn(cid, text)  # after the leaf
+            else:
+                store.add_turn(cid, text, parent_id=parent)
+        elif op < 0.65:
+            store.switch_version(rnd.choice(every).id, rnd.choice((-1, 1)))
+        elif op < 0.8:
+            store.open_at(rnd.choice(every).id)
+        else:
+            store.delete_branch(rnd.choice(every).id)
+        every = store.all_messages(cid)
+        ids = {m.id for m in every}
+        row = store.get_conversation(cid)
+        assert row.message_count == store.count_messages(cid) == len(every)
+        branch = store.messages(cid)
+        assert (branch[-1].id if branch else None) == row.leaf_id
+        assert [m.parent_id for m in branch] == ([None] + [m.id for m in branch[:-1]])[: len(branch)]
+        assert all(m.parent_id is None or m.parent_id in ids for m in every)  # nothing left hanging
+        for m in branch:
+            siblings = sorted(s.id for s in every if s.parent_id == m.parent_id)
+            assert (m.version, m.versions) == (siblings.index(m.id) + 1, len(siblings))
+        size = rnd.randint(1, 4)
+        pages = store.messages(cid, limit=size)
+        while pages and (older := store.messages(cid, limit=size, before_id=pages[0].id)):
+            pages = older + pages
+        assert pages == branch
+    found = {r.id for r in store.search("word0")} | {r.id for r in store.search("word1")}
+    words = {m.content.split()[-1] for m in store.all_messages(cid) if m.role == "user"}
+    assert (cid in found) == bool(words & {"word0", "word1"})
