@@ -258,7 +258,8 @@ class ChatStore(Branches):
         """
         role, status = check_role(role), check_status(status)
         with self._write() as conn:
-            parent = tree.leaf_of(conn, conversation_id) if parent_id is _UNSET else parent_id
+            leaf = tree.leaf_of(conn, conversation_id)  # KeyError for no such conversation
+            parent = leaf if parent_id is _UNSET else parent_id
             tree.check_parent(conn, conversation_id, parent)
             fields = {"role": role, "status": status, "content": content, "error": error,
                       "reasoning": reasoning, "usage": usage}

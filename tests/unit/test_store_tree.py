@@ -140,6 +140,8 @@ def test_a_turn_follows_the_leaf_or_the_parent_given(store: ChatStore) -> None:
     other, _ = _conversation(store, 1, "other")
     with pytest.raises(ValueError):
         store.add_message(cid, "user", "x", parent_id=store.messages(other)[0].id)
+    with pytest.raises(KeyError):
+        store.add_turn(10_000, "x", parent_id=None)
 
 
 def test_paging_over_a_branch_and_switching_there_and_back(store: ChatStore) -> None:
