@@ -166,7 +166,8 @@ def generate(path: Path, seed: int = 5) -> None:
 
     The same rows and FTS entries as ChatStore.create_conversation/add_message write
     (contentless ``messages_fts`` with ``fts_text`` bodies, ``titles_fts`` titles,
-    ``message_count`` and ``updated_at`` kept), only much faster.
+    ``message_count``, ``updated_at`` and the tree: each message after the previous one, the last the leaf),
+    only much faster.
     """
     from hailuo_tui.store import ChatStore
     from hailuo_tui.store.fts import fts_text
@@ -186,14 +187,14 @@ def generate(path: Path, seed: int = 5) -> None:
 
     def flush() -> None:
         conn.executemany(
-            "INSERT INTO conversations (id, title, created_at, updated_at, message_count, chat_id, token_fp) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO conversations (id, title, created_at, updated_at, message_count, chat_id, token_fp, leaf_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             conv_rows,
         )
         conn.executemany("INSERT INTO titles_fts (rowid, title) VALUES (?, ?)", title_rows)
         conn.executemany(
-            "INSERT INTO messages (id, conversation_id, role, content, status, error, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, 'complete', NULL, ?, ?)",
+            "INSERT INTO messages (id, conversation_id, role, content, status, error, created_at, updated_at, "
+            "parent_id) VALUES (?, ?, ?, ?, 'complete', NULL, ?, ?, ?)",
             msg_rows,
         )
         conn.executemany("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", fts_rows)
@@ -206,7 +207,8 @@ def generate(path: Path, seed: int = 5) -> None:
         end = now - (CONVERSATIONS - cid) * (span / CONVERSATIONS) - 60
         start = end - count * 30
         title = _title(rng, cid)
-        conv_rows.append((cid, title, start, end, count, None, None))
+        # one branch: each message follows the previous one, the last is the leaf
+        conv_rows.append((cid, title, start, end, count, None, None, mid + count))
         title_rows.append((cid, fts_text(title)))
         for k in range(count):
             mid += 1
@@ -219,7 +221,7 @@ def generate(path: Path, seed: int = 5) -> None:
                 elif k == count - 1:
                     text = text + "\n\n" + LAST_MARK
             at = start + k * 30
-            msg_rows.append((mid, cid, role, text, at, at))
+            msg_rows.append((mid, cid, role, text, at, at, mid - 1 if k else None))
             fts_rows.append((mid, fts_text(text)))
         if len(msg_rows) >= 20_000:
             flush()

@@ -31,12 +31,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from hailuo_tui.domain import MessageStatus, Role
-from hailuo_tui.history import provider_messages, server_conversation
+from hailuo_tui.domain import MessageStatus
+from hailuo_tui.history import first_line_title, provider_messages, server_conversation, usage_record
 from hailuo_tui.provider.backend import Backend, ChatRequest
 from hailuo_tui.provider.web_backend import WebBackend
 from hailuo_tui.provider.errors import AuthError, HailuoError, SiteRefused, StreamInterrupted
@@ -81,6 +81,8 @@ WAITED = 0.001
 RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
 #: When the app quits, the final save gets this many more attempts (each waits up to the busy timeout).
 ATTEMPTS_WHEN_CLOSING = 2
+#: Stands for "after the conversation's leaf" in :meth:`ReplySession.begin` (None means "a first message").
+_LEAF: Any = object()
 
 
 # --- the session ------------------------------------------------------------------------
@@ -134,15 +136,25 @@ class ReplySession:
     # --- beginning ---------------------------------------------------------------------
 
     @classmethod
-    async def begin(cls, store: Any, conversation_id: int, user_text: str | None = None) -> tuple[Any, ReplySession]:
+    async def begin(
+        cls, store: Any, conversation_id: int, user_text: str | None = None, *, parent_id: int | None = _LEAF
+    ) -> tuple[Any, ReplySession]:
         """Save the user's message (if any) and the answer's ``streaming`` row, in that order.
+
+        The question follows ``parent_id`` (default: the conversation's leaf, the message on screen
+        last). Without ``user_text`` the answer is a new version of the answer to ``parent_id``, which
+        is then the question. An edit is ``begin(store, cid, text, parent_id=edited.parent_id)``; a
+        regenerated answer ``begin(store, cid, None, parent_id=answer.parent_id)``: the older versions stay.
 
         Returns the saved user row (``None`` without ``user_text``: a regenerated answer) and the session.
         Both rows are written in one transaction: when that fails (:class:`StoreError`) neither is,
         nothing is sent, and the caller still has the text to keep.
         """
         # Saved before it is sent: a crash or a network error never loses it.
-        user, assistant = await store.add_turn(conversation_id, user_text)
+        if parent_id is _LEAF:
+            user, assistant = await store.add_turn(conversation_id, user_text)
+        else:
+            user, assistant = await store.add_turn(conversation_id, user_text, parent_id=parent_id)
         return user, cls(store, conversation_id, assistant.id)
 
     # --- background store work ------------------------------------------------------
@@ -244,12 +256,16 @@ class ReplySession:
         host.reply_event(ExtrasReceived(self, self.sources, self.follow_ups))
 
     async def _request(self, backend: Backend, row: Any, *, web_search: bool, thinking: bool) -> ChatRequest:
-        stored = await self.store.messages(self.conversation_id)
-        history = provider_messages(m for m in stored if m.id != self.message_id)
+        # The branch this answer is on, up to its question: the branch on screen when the answer
+        # began, whatever the user shows meanwhile.
+        stored = [m for m in await self.store.path_to(self.message_id) if m.id != self.message_id]
+        history = provider_messages(stored)
         conversation = None
         auth = backend.auth if isinstance(backend, WebBackend) else None  # a server chat continues under its login
         if auth is not None:
-            conversation = server_conversation(row, auth, token_fingerprint(auth.token))
+            # The server chat must end right before the question (the answer's parent).
+            after_question = stored[-2].id if len(stored) >= 2 else None
+            conversation = server_conversation(row, auth, token_fingerprint(auth.token), after_question)
         return ChatRequest(
             history,
             model=(row.model if row else None) or None,
@@ -284,7 +300,10 @@ class ReplySession:
                     await self.view.append_reasoning(event.text)
             elif isinstance(event, ChatStarted) and auth is not None:
                 self.in_background(
-                    store.set_remote_chat(self.conversation_id, event.chat_id, token_fingerprint(auth.token))
+                    # The server chat now holds this answer: a question after it continues there.
+                    store.set_remote_chat(
+                        self.conversation_id, event.chat_id, token_fingerprint(auth.token), self.message_id
+                    )
                 )
             elif isinstance(event, TitleGenerated):
                 self.in_background(self.apply_title(host, event.title))
@@ -467,26 +486,3 @@ class ReplySession:
                 view.set_usage(self.usage)
         elif self.unsaved is not None:
             view.set_unsaved(self.unsaved)
-
-
-def usage_record(usage: Usage, seconds: float) -> dict[str, Any]:
-    """What is saved (and shown) of an answer's usage."""
-    return {
-        "model": usage.model,
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "reasoning_tokens": usage.reasoning_tokens,
-        "seconds": round(seconds, 3),
-    }
-
-
-def first_line_title(messages: Sequence[Any], width: int = 48) -> str:
-    """A title from the first user message (config ``api_titles = "first-line"``): rows or mappings."""
-    for message in messages:
-        role = message["role"] if isinstance(message, Mapping) else message.role
-        if role == Role.USER:
-            content = message["content"] if isinstance(message, Mapping) else message.content
-            line = next((part for part in str(content).splitlines() if part.strip()), "")
-            line = " ".join(clean(line).split())
-            return line if len(line) <= width else line[: width - 1].rstrip() + "…"
-    return ""

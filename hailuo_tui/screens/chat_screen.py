@@ -43,6 +43,7 @@ def shown_message(row: Any) -> ShownMessage:
     return ShownMessage(
         row.id, row.role, row.content, row.status, row.error,
         row.reasoning, row.usage, tuple(row.sources), tuple(row.follow_ups),
+        version=getattr(row, "version", 1), versions=getattr(row, "versions", 1),
     )
 
 
@@ -206,7 +207,8 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptK
             message = shown_message(row)
             if reply is not None and row.id == reply.message_id:
                 shown, shown_reasoning = reply.text, reply.reasoning
-                message = ShownMessage(row.id, row.role, shown, MessageStatus.STREAMING, None, shown_reasoning)
+                message = ShownMessage(row.id, row.role, shown, MessageStatus.STREAMING, None, shown_reasoning,
+                                       version=row.version, versions=row.versions)
             items.append(message)
         count = await self.store.count_messages(conversation_id)
         await view.load(items, has_older=count > len(rows))

@@ -19,11 +19,11 @@ from typing import Any
 
 from hailuo_tui.domain import MessageStatus
 
-from . import connection, fts
+from . import connection, fts, tree
+from .branches import Branches
 from .sql import inserted_id, set_clause
 from .rows import (
     CONV_COLS,
-    MSG_COLS,
     ConversationRow,
     MessageRow,
     check_backend,
@@ -33,14 +33,13 @@ from .rows import (
     dump_follow_ups,
     dump_sources,
     dump_usage,
-    message_row,
 )
 
 #: Stands for "keyword not given", so that None can be stored.
 _UNSET: Any = object()
 
 
-class ChatStore:
+class ChatStore(Branches):
     """Synchronous access to the conversation database (one connection).
 
     Safe to share between threads (calls are serialised by a lock), and two
@@ -167,13 +166,12 @@ class ChatStore:
     ) -> list[ConversationRow]:
         """Conversations whose title, or one of whose messages, holds every term (as a prefix).
 
-        Any input is accepted; results come newest activity first. Message hits are
-        read newest first and reading stops once ``limit`` conversations are found.
-        ``snippets=False`` skips reading the matched text; a number reads it for that many
-        rows, the first ones (the rows a sidebar has in view).
-        ``include_reasoning=True`` also searches the models' reasoning; the snippet
-        then comes from whichever of answer or reasoning matched in the newest message.
-        """
+        Any input is accepted; results come newest activity first. Message hits are read newest first
+        and reading stops once ``limit`` conversations are found; ``hit_message_id`` is the oldest hit
+        read in that conversation (its first match, unless the query matched more than was read).
+        ``snippets=False`` skips reading the matched text; a number reads it for the first that many rows
+        (the ones a sidebar has in view). ``include_reasoning`` also searches the reasoning; the snippet
+        is from the newest message's answer or reasoning."""
         with self._read() as conn:
             return fts.search(conn, query, limit, snippets=snippets, include_reasoning=include_reasoning)
 
@@ -202,10 +200,16 @@ class ChatStore:
                 fts.set_title_index(conn, id, title)
             return cur.rowcount > 0
 
-    def set_remote_chat(self, id: int, chat_id: str | None, token_fp: str | None) -> None:
-        """Link a conversation to the server's chat id and the account's token fingerprint."""
+    def set_remote_chat(
+        self, id: int, chat_id: str | None, token_fp: str | None, leaf_id: int | None = None
+    ) -> None:
+        """Link a conversation to the server's chat id, the account's token fingerprint, and the last
+        message that chat holds (``leaf_id``; None clears it, and the next question starts a new chat)."""
         with self._write() as conn:
-            conn.execute("UPDATE conversations SET chat_id = ?, token_fp = ? WHERE id = ?", (chat_id, token_fp, id))
+            conn.execute(
+                "UPDATE conversations SET chat_id = ?, token_fp = ?, remote_leaf_id = ? WHERE id = ?",
+                (chat_id, token_fp, leaf_id, id),
+            )
 
     def set_conversation_settings(
         self, id: int, *, backend: str = _UNSET, model: str | None = _UNSET, system_prompt: str | None = _UNSET
@@ -242,42 +246,49 @@ class ChatStore:
     def add_message(
         self, conversation_id: int, role: str, content: str, status: str = MessageStatus.COMPLETE,
         error: str | None = None, *, reasoning: str = "", usage: dict[str, Any] | None = None,
+        parent_id: int | None = _UNSET,
     ) -> MessageRow:
-        """Append a message and bump the conversation's ``updated_at``.
+        """Add a message after ``parent_id`` (default: the conversation's leaf; None: a first message).
+
+        The new message becomes the conversation's leaf, and its ``updated_at`` is bumped.
 
         Raises:
-            ValueError: ``role`` or ``status`` is not one the store knows.
+            ValueError: ``role`` or ``status`` is not one the store knows, or ``parent_id`` is not
+                a message of the conversation.
             KeyError: there is no such conversation.
         """
         role, status = check_role(role), check_status(status)
-        now = time.time()
         with self._write() as conn:
-            self._require_conv(conn, conversation_id)
-            cur = conn.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, error, created_at, updated_at, "
-                "reasoning, usage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, role, content, status, error, now, now, reasoning, dump_usage(usage)),
-            )
-            mid = inserted_id(cur)
-            conn.execute(
-                "UPDATE conversations SET updated_at = max(updated_at, ?), message_count = message_count + 1 "
-                "WHERE id = ?",
-                (now, conversation_id),
-            )
-            fts.reindex_message(conn, mid, (None, None), fts.indexed_texts(role, status, content, reasoning))
-        return MessageRow(mid, conversation_id, role, content, status, error, now, now, reasoning, usage)
+            leaf = tree.leaf_of(conn, conversation_id)  # KeyError for no such conversation
+            parent = leaf if parent_id is _UNSET else parent_id
+            tree.check_parent(conn, conversation_id, parent)
+            fields = {"role": role, "status": status, "content": content, "error": error,
+                      "reasoning": reasoning, "usage": usage}
+            mid, now = tree.insert_message(conn, conversation_id, parent, fields)
+            versions = len(tree.sibling_ids(conn, conversation_id, parent))
+        return MessageRow(mid, conversation_id, role, content, status, error, now, now, reasoning, usage,
+                          parent_id=parent, version=versions, versions=versions)
 
-    def add_turn(self, conversation_id: int, user_text: str | None) -> tuple[MessageRow | None, MessageRow]:
+    def add_turn(
+        self, conversation_id: int, user_text: str | None, *, parent_id: int | None = _UNSET
+    ) -> tuple[MessageRow | None, MessageRow]:
         """Save the user's message (unless ``None``) and the answer's ``streaming`` row in one transaction.
 
-        Either both are on disk or neither is: a failed save leaves no half turn behind, and the
-        caller still holds the text (the app puts it back in the message box).
+        The question follows ``parent_id`` (default: the conversation's leaf), the answer follows the
+        question; without ``user_text`` (a regenerated answer) the answer follows ``parent_id``, which
+        is then the question. An edited question or a regenerated answer is a new sibling: nothing is
+        deleted. Either both are on disk or neither is: a failed save leaves no half turn behind, and
+        the caller still holds the text (the app puts it back in the message box).
         """
-        with self._write():  # the nested writes below join this transaction (the lock is re-entrant)
+        with self._write() as conn:  # the nested writes below join this transaction (the lock is re-entrant)
+            parent = tree.leaf_of(conn, conversation_id) if parent_id is _UNSET else parent_id
             user = None
             if user_text is not None:
-                user = self.add_message(conversation_id, "user", user_text)
-            answer = self.add_message(conversation_id, "assistant", "", status=MessageStatus.STREAMING)
+                user = self.add_message(conversation_id, "user", user_text, parent_id=parent)
+                parent = user.id
+            answer = self.add_message(
+                conversation_id, "assistant", "", status=MessageStatus.STREAMING, parent_id=parent
+            )
         return user, answer
 
     def update_message(
@@ -327,55 +338,44 @@ class ChatStore:
                 )
 
     def delete_message(self, message_id: int) -> None:
-        """Delete one message (nothing if there is none)."""
+        """Delete one message (nothing if there is none); what followed it follows its parent now.
+
+        If it was the leaf, its parent becomes the leaf.
+        """
         with self._write() as conn:
             row = conn.execute(
-                "SELECT conversation_id, role, status, content, reasoning FROM messages WHERE id = ?", (message_id,)
+                "SELECT conversation_id, role, status, content, reasoning, parent_id FROM messages WHERE id = ?",
+                (message_id,),
             ).fetchone()
             if row is None:
                 return
-            cid, role, status, content, reasoning = row
-            fts.reindex_message(conn, message_id, fts.indexed_texts(role, status, content, reasoning), (None, None))
-            conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
-            conn.execute(
-                "UPDATE conversations SET message_count = max(message_count - 1, 0) WHERE id = ?", (cid,)
-            )
+            cid, parent = row[0], row[5]
+            conn.execute("UPDATE messages SET parent_id = ? WHERE parent_id = ?", (parent, message_id))
+            tree.delete_rows(conn, cid, [(message_id, *row[1:5])])
+            conn.execute("UPDATE conversations SET leaf_id = ? WHERE id = ? AND leaf_id = ?", (parent, cid, message_id))
 
     def messages(
         self, conversation_id: int, *, limit: int | None = None, before_id: int | None = None
     ) -> list[MessageRow]:
-        """Messages in order; with ``limit``, the last ``limit`` ones before ``before_id``."""
-        where, args = "conversation_id = ?", [conversation_id]
-        if before_id is not None:
-            where += " AND id < ?"
-            args.append(before_id)
+        """The branch on screen in order (first message to the leaf), each with its ``version``.
+
+        With ``limit``, the last ``limit`` messages above ``before_id`` (a message on the branch);
+        without ``before_id``, the last ones of the branch.
+        """
         with self._read() as conn:
-            if limit is None:
-                rows = conn.execute(f"SELECT {MSG_COLS} FROM messages WHERE {where} ORDER BY id", args).fetchall()
-            else:
-                rows = conn.execute(
-                    f"SELECT {MSG_COLS} FROM messages WHERE {where} ORDER BY id DESC LIMIT ?", (*args, limit)
-                ).fetchall()
-                rows.reverse()
-        return [message_row(r) for r in rows]
+            return tree.branch(conn, conversation_id, limit, before_id)
 
     def count_messages(self, conversation_id: int) -> int:
-        """How many messages the conversation holds."""
+        """How many messages the conversation holds, on every branch."""
         with self._read() as conn:
             return conn.execute(
                 "SELECT count(*) FROM messages WHERE conversation_id = ?", (conversation_id,)
             ).fetchone()[0]
 
     def last_message(self, conversation_id: int, role: str | None = None) -> MessageRow | None:
-        """The newest message (of ``role``, if given), or None."""
-        sql = f"SELECT {MSG_COLS} FROM messages WHERE conversation_id = ?"
-        args: list[Any] = [conversation_id]
-        if role is not None:
-            sql += " AND role = ?"
-            args.append(role)
+        """The newest message of the branch on screen (of ``role``, if given), or None."""
         with self._read() as conn:
-            row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
-        return message_row(row) if row else None
+            return tree.last_on_branch(conn, conversation_id, role)
 
     def recover_interrupted(self) -> int:
         """Mark assistant messages left streaming or pending by a crash as interrupted.

@@ -149,8 +149,14 @@ def search(
         return [conversation_row(r) for r in rows]
 
 
-def _newest_hits(conn: sqlite3.Connection, table: str, match: str, limit: int) -> dict[int, int]:
-    """Conversation id -> newest matching message id, reading hits newest first."""
+def _newest_hits(
+    conn: sqlite3.Connection, table: str, match: str, limit: int, oldest: dict[int, int]
+) -> dict[int, int]:
+    """Conversation id -> newest matching message id, reading hits newest first.
+
+    ``oldest`` receives, per conversation, the oldest matching message among the hits read:
+    all of them unless the query matches more than the search reads (see ``ChatStore.search``).
+    """
     hits: dict[int, int] = {}
     cur = conn.execute(
         f"SELECT m.conversation_id, m.id FROM {table} f JOIN messages m ON m.id = f.rowid "
@@ -158,6 +164,7 @@ def _newest_hits(conn: sqlite3.Connection, table: str, match: str, limit: int) -
         (match, SEARCH_SCAN_LIMIT),
     )
     for cid, mid in cur:
+        oldest[cid] = mid  # read newest first: the last one read is the oldest
         if cid not in hits:
             hits[cid] = mid
             if len(hits) >= limit:
@@ -177,11 +184,15 @@ def _search_fts(
         (match, limit),
     ):
         found[cid] = None
-    hits = {cid: (mid, "content") for cid, mid in _newest_hits(conn, "messages_fts", match, limit).items()}
+    oldest: dict[int, int] = {}
+    hits = {cid: (mid, "content") for cid, mid in _newest_hits(conn, "messages_fts", match, limit, oldest).items()}
     if include_reasoning:
-        for cid, mid in _newest_hits(conn, "reasoning_fts", match, limit).items():
+        in_reasoning: dict[int, int] = {}
+        for cid, mid in _newest_hits(conn, "reasoning_fts", match, limit, in_reasoning).items():
             if cid not in hits or hits[cid][0] < mid:
                 hits[cid] = (mid, "reasoning")
+        for cid, mid in in_reasoning.items():
+            oldest[cid] = min(mid, oldest.get(cid, mid))
     found.update(hits)
     if not found:
         return []
@@ -203,5 +214,5 @@ def _search_fts(
             # column is one of two names chosen above, never user input
             cell = conn.execute(f"SELECT {column} FROM messages WHERE id = ?", (mid,)).fetchone()
             text = snippet(cell[0], query) if cell else None
-        result.append(conversation_row(row, text))
+        result.append(conversation_row(row, text, oldest.get(row[0]) if hit is not None else None))
     return result

@@ -41,6 +41,22 @@ Version 4 (what the Hailuo page shows under an answer):
   and ``follow_ups`` (JSON list of suggested questions); NULL when none. Neither
   is searchable: they are the server's, not the conversation's words.
 
+Version 5 (a message tree: edits and regenerated answers keep the older versions):
+
+- ``messages`` gains ``parent_id``: the message before it on its branch (NULL
+  for a first message), indexed by ``messages_by_parent (parent_id,
+  conversation_id)`` (the conversation too, so the first messages of one
+  conversation are found without reading every conversation's). Messages with
+  the same parent are versions of each other, oldest id first.
+- ``conversations`` gains ``leaf_id`` (the last message of the branch on
+  screen; NULL when empty) and ``remote_leaf_id`` (the last message the server
+  chat ``chat_id`` holds: a question asked after any other message starts a new
+  server chat).
+- Every existing conversation becomes one branch showing what it showed: each
+  message's parent is the previous message by id, the leaf the newest message,
+  and the server chat (if any) holds that leaf. The search indexes and
+  ``message_count`` are unchanged.
+
 The rules of what is indexed and how live in :mod:`.fts`, which both the store
 and these steps use.
 """
@@ -137,8 +153,30 @@ def _v4(conn: sqlite3.Connection) -> None:
     _run_script(conn, _V4)
 
 
+_V5 = """
+ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+ALTER TABLE conversations ADD COLUMN leaf_id INTEGER;
+ALTER TABLE conversations ADD COLUMN remote_leaf_id INTEGER;
+UPDATE messages SET parent_id = (
+    SELECT p.id FROM messages p
+    WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id
+    ORDER BY p.id DESC LIMIT 1
+);
+CREATE INDEX messages_by_parent ON messages (parent_id, conversation_id);
+UPDATE conversations SET leaf_id = (
+    SELECT max(m.id) FROM messages m WHERE m.conversation_id = conversations.id
+);
+UPDATE conversations SET remote_leaf_id = leaf_id WHERE chat_id IS NOT NULL
+"""
+
+
+def _v5(conn: sqlite3.Connection) -> None:
+    # The parents are filled before their index exists: one index build instead of a write per row.
+    _run_script(conn, _V5)
+
+
 #: Step ``i`` upgrades a database at ``user_version == i`` to ``i + 1``.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from hailuo_tui.domain import MessageStatus, Role
@@ -40,6 +40,13 @@ class ConversationRow:
     model: str | None = None
     #: The system prompt; None means the one in the config.
     system_prompt: str | None = None
+    #: The last message of the branch on screen (None: no messages).
+    leaf_id: int | None = None
+    #: The last message the server chat (``chat_id``) holds; a question asked after any other
+    #: message starts a new server chat with the branch's history folded.
+    remote_leaf_id: int | None = None
+    #: For search results: the oldest matching message (None when only the title matched).
+    hit_message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,12 @@ class MessageRow:
     sources: tuple[tuple[str, str], ...] = ()
     #: Follow-up questions the server suggested after the answer.
     follow_ups: tuple[str, ...] = ()
+    #: The message before this one on its branch; None for a first message.
+    parent_id: int | None = None
+    #: This message's place (1-based, oldest first) among its siblings: the messages with the same parent.
+    version: int = 1
+    #: How many siblings there are, this one included (1: never edited or regenerated).
+    versions: int = 1
 
 
 #: Why a write did not happen, in the few words the app shows ("not saved yet: disk full").
@@ -105,29 +118,49 @@ class StoreError(Exception):
 
 CONV_COLS = (
     "id, title, title_locked, chat_id, token_fp, created_at, updated_at, message_count, "
-    "backend, model, system_prompt"
+    "backend, model, system_prompt, leaf_id, remote_leaf_id"
 )
 MSG_COLS = (
     "id, conversation_id, role, content, status, error, created_at, updated_at, reasoning, usage, "
-    "sources, follow_ups"
+    "sources, follow_ups, parent_id"
 )
 
 
-def conversation_row(row: tuple, snippet: str | None = None) -> ConversationRow:
+_CONVERSATION_FIELDS = tuple(f.name for f in fields(ConversationRow))
+
+
+def conversation_row(row: tuple, snippet: str | None = None, hit_message_id: int | None = None) -> ConversationRow:
     """A :class:`ConversationRow` from a row selected with :data:`CONV_COLS`."""
-    return ConversationRow(
+    values = (
         row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7], snippet,
-        backend=row[8], model=row[9], system_prompt=row[10],
+        row[8], row[9], row[10], row[11], row[12], hit_message_id,
     )
+    # Filled at once rather than by the frozen __init__ (one object.__setattr__ per field): a search as
+    # the user types makes up to 200 of these per key (see message_row).
+    conversation = object.__new__(ConversationRow)
+    conversation.__dict__.update(zip(_CONVERSATION_FIELDS, values))
+    return conversation
 
 
-def message_row(row: tuple) -> MessageRow:
-    """A :class:`MessageRow` from a row selected with :data:`MSG_COLS`."""
-    return MessageRow(
-        row[0], row[1], Role(row[2]), row[3], MessageStatus(row[4]), row[5], row[6], row[7],
-        reasoning=row[8], usage=load_usage(row[9]), sources=load_sources(row[10]),
-        follow_ups=load_follow_ups(row[11]),
+_MESSAGE_FIELDS = tuple(f.name for f in fields(MessageRow))
+_ROLES = {role.value: role for role in Role}
+_STATUSES = {status.value: status for status in MessageStatus}
+
+
+def message_row(row: tuple, version: int = 1, versions: int = 1) -> MessageRow:
+    """A :class:`MessageRow` from a row selected with :data:`MSG_COLS` (its place among its siblings given)."""
+    values = (
+        row[0], row[1], _ROLES.get(row[2]) or Role(row[2]), row[3], _STATUSES.get(row[4]) or MessageStatus(row[4]),
+        row[5], row[6], row[7], row[8], load_usage(row[9]) if row[9] else None,
+        load_sources(row[10]) if row[10] else (), load_follow_ups(row[11]) if row[11] else (),
+        row[12], version, versions,
     )
+    # The frozen dataclass's __init__ sets its 15 fields one object.__setattr__ call at a time: two thirds
+    # of the time it takes to read a page of a conversation. These values are complete and checked, so the
+    # row is filled at once (the same object __init__ would make: the class has no __post_init__ or slots).
+    message = object.__new__(MessageRow)
+    message.__dict__.update(zip(_MESSAGE_FIELDS, values))
+    return message
 
 
 def dump_usage(usage: dict[str, Any] | None) -> str | None:

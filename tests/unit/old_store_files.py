@@ -21,11 +21,11 @@ History = list[tuple[str | None, list[tuple[str, ...]]]]
 
 def write_old_database(path: Path, version: int, history: History,
                        then: list[tuple[int, str, str, str]] = ()) -> list[int]:
-    """Write ``history`` into a new file at schema ``version`` (1, 2 or 3); return the conversation ids.
+    """Write ``history`` into a new file at schema ``version`` (1 to 4); return the conversation ids.
 
     ``then`` holds messages added afterwards: (index into history, role, text, status).
     """
-    assert version in (1, 2, 3)
+    assert version in (1, 2, 3, 4)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
