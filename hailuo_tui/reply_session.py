@@ -331,7 +331,7 @@ class ReplySession:
         if self.left_out:
             # Saved with the answer, so its usage line keeps saying what the model did not see.
             self.usage = {**(self.usage or {}), "left_out": self.left_out}
-        if backend.id != "web" and not (row.title if row else None):
+        if backend.id != "web" and (row is None or not row.title or row.title_provisional):
             self.in_background(self._title_from_backend(host, backend, request))
 
     async def _add_text(self, text: str) -> None:
@@ -391,12 +391,13 @@ class ReplySession:
             except HailuoError:
                 title = None
         if title:
-            await self.apply_title(host, title)
+            await self.apply_title(host, title, over_provisional=True)
 
-    async def apply_title(self, host: ReplyHost, title: str) -> None:
+    async def apply_title(self, host: ReplyHost, title: str, *, over_provisional: bool = False) -> None:
         """Save a title from a server (untrusted: no escapes or controls in the store, sidebar, exports)."""
         title = " ".join(clean(title).split())
-        if title and await self.store.apply_server_title(self.conversation_id, title):
+        if title and await self.store.apply_server_title(self.conversation_id, title,
+                                                         over_provisional=over_provisional):
             host.reply_event(TitleApplied(self, title))
 
     # --- the end --------------------------------------------------------------------------

@@ -84,7 +84,9 @@ class Branches:
         """A new conversation holding copies of the branch up to ``message_id`` (one transaction).
 
         Same backend, model and system prompt; no server chat (the first question replays the history);
-        ``title`` is not locked. KeyError if there is no such message.
+        ``title`` is provisional: a title the backend makes from the whole history replaces it (the
+        API's; the web chat's title of a replayed history is not one, see ``apply_server_title``).
+        KeyError if there is no such message.
         """
         with self._write() as conn:
             path = tree.path_to(conn, message_id)
@@ -95,4 +97,16 @@ class Branches:
                 title, backend=source.backend, model=source.model, system_prompt=source.system_prompt
             )
             tree.copy_messages(conn, forked.id, path)
+            conn.execute("UPDATE conversations SET title_provisional = 1 WHERE id = ?", (forked.id,))
             return self._require_conv(conn, forked.id)
+
+    def set_remote_chat(
+        self, id: int, chat_id: str | None, token_fp: str | None, leaf_id: int | None = None
+    ) -> None:
+        """Link a conversation to the server's chat id, the account's token fingerprint, and the last
+        message that chat holds (``leaf_id``; None clears it, and the next question starts a new chat)."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE conversations SET chat_id = ?, token_fp = ?, remote_leaf_id = ? WHERE id = ?",
+                (chat_id, token_fp, leaf_id, id),
+            )

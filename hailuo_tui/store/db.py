@@ -179,37 +179,27 @@ class ChatStore(Branches):
         """Set a title chosen by the user; the server may no longer change it."""
         with self._write() as conn:
             self._require_conv(conn, id)
-            conn.execute("UPDATE conversations SET title = ?, title_locked = 1 WHERE id = ?", (title, id))
+            conn.execute("UPDATE conversations SET title = ?, title_locked = 1, title_provisional = 0 WHERE id = ?", (title, id))
             fts.set_title_index(conn, id, title)
             return self._require_conv(conn, id)
 
-    def apply_server_title(self, id: int, title: str) -> bool:
+    def apply_server_title(self, id: int, title: str, *, over_provisional: bool = False) -> bool:
         """Take the title the server generated, if the conversation still shows its placeholder.
 
         An existing title is kept: the user's, and the server's first one too (a chat started
         again from the local history would otherwise be named after its replayed prompt,
-        "User: …"). True if applied.
+        "User: …"). ``over_provisional``: also replace a provisional title (a fork's), which
+        a title made from the whole history may. True if applied.
         """
         with self._write() as conn:
             cur = conn.execute(
-                "UPDATE conversations SET title = ? WHERE id = ? AND title_locked = 0 "
-                "AND (title IS NULL OR trim(title) = '')",
-                (title, id),
+                "UPDATE conversations SET title = ?, title_provisional = 0 WHERE id = ? AND title_locked = 0 "
+                "AND (title IS NULL OR trim(title) = '' OR (? AND title_provisional = 1))",
+                (title, id, int(over_provisional)),
             )
             if cur.rowcount:
                 fts.set_title_index(conn, id, title)
             return cur.rowcount > 0
-
-    def set_remote_chat(
-        self, id: int, chat_id: str | None, token_fp: str | None, leaf_id: int | None = None
-    ) -> None:
-        """Link a conversation to the server's chat id, the account's token fingerprint, and the last
-        message that chat holds (``leaf_id``; None clears it, and the next question starts a new chat)."""
-        with self._write() as conn:
-            conn.execute(
-                "UPDATE conversations SET chat_id = ?, token_fp = ?, remote_leaf_id = ? WHERE id = ?",
-                (chat_id, token_fp, leaf_id, id),
-            )
 
     def set_conversation_settings(
         self, id: int, *, backend: str = _UNSET, model: str | None = _UNSET, system_prompt: str | None = _UNSET

@@ -51,7 +51,8 @@ Version 5 (a message tree: edits and regenerated answers keep the older versions
 - ``conversations`` gains ``leaf_id`` (the last message of the branch on
   screen; NULL when empty) and ``remote_leaf_id`` (the last message the server
   chat ``chat_id`` holds: a question asked after any other message starts a new
-  server chat).
+  server chat) and ``title_provisional`` (1: a title given until the conversation
+  gets its own, "<title> (fork)"; a title the backend generates may replace it).
 - Every existing conversation becomes one branch showing what it showed: each
   message's parent is the previous message by id, the leaf the newest message,
   and the server chat (if any) holds that leaf. The search indexes and
@@ -157,6 +158,7 @@ _V5 = """
 ALTER TABLE messages ADD COLUMN parent_id INTEGER;
 ALTER TABLE conversations ADD COLUMN leaf_id INTEGER;
 ALTER TABLE conversations ADD COLUMN remote_leaf_id INTEGER;
+ALTER TABLE conversations ADD COLUMN title_provisional INTEGER NOT NULL DEFAULT 0;
 UPDATE messages SET parent_id = (
     SELECT p.id FROM messages p
     WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id

@@ -47,6 +47,8 @@ class ConversationRow:
     remote_leaf_id: int | None = None
     #: For search results: the oldest matching message (None when only the title matched).
     hit_message_id: int | None = None
+    #: The title stands in until the conversation gets its own (a fork's "<title> (fork)").
+    title_provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ class StoreError(Exception):
 
 CONV_COLS = (
     "id, title, title_locked, chat_id, token_fp, created_at, updated_at, message_count, "
-    "backend, model, system_prompt, leaf_id, remote_leaf_id"
+    "backend, model, system_prompt, leaf_id, remote_leaf_id, title_provisional"
 )
 MSG_COLS = (
     "id, conversation_id, role, content, status, error, created_at, updated_at, reasoning, usage, "
@@ -133,7 +135,7 @@ def conversation_row(row: tuple, snippet: str | None = None, hit_message_id: int
     """A :class:`ConversationRow` from a row selected with :data:`CONV_COLS`."""
     values = (
         row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7], snippet,
-        row[8], row[9], row[10], row[11], row[12], hit_message_id,
+        row[8], row[9], row[10], row[11], row[12], hit_message_id, bool(row[13]),
     )
     # Filled at once rather than by the frozen __init__ (one object.__setattr__ per field): a search as
     # the user types makes up to 200 of these per key (see message_row).
