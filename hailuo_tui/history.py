@@ -169,15 +169,18 @@ def _extras_markdown(sources: Iterable[tuple[str, str]], follow_ups: Iterable[st
     return parts
 
 
-def write_export(title: str | None, messages: Iterable[_ExportedMessage], directory: Path | None = None) -> Path:
+def write_export(
+    title: str | None, messages: Iterable[Any], directory: Path | None = None, *, every_branch: bool = False
+) -> Path:
     """Write a conversation as Markdown to a new file (mode 0600, never overwriting); its path.
 
-    ``directory`` defaults to the working directory, or the home directory when that is not
-    writable. Raises :class:`OSError` (the path is in ``filename``).
+    ``messages`` is the branch on screen, or with ``every_branch`` all the conversation's messages
+    (:func:`export_tree_markdown`). ``directory`` defaults to the working directory, or the home
+    directory when that is not writable. Raises :class:`OSError` (the path is in ``filename``).
     """
     if directory is None:
         directory = Path.cwd() if os.access(Path.cwd(), os.W_OK) else Path.home()
-    text = export_markdown(title, messages)
+    text = export_tree_markdown(title, messages) if every_branch else export_markdown(title, messages)
     path = export_path(title, directory)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -147,24 +147,6 @@ class ChatActions:
             return None
         return self.current_id
 
-    async def action_regenerate(self) -> None:
-        conversation_id = self._idle_conversation()
-        if conversation_id is None:
-            return
-        last = await self.store.last_message(conversation_id)
-        if last is None:
-            return
-        if last.role == Role.ASSISTANT:
-            await self.store.delete_message(last.id)
-        row = await self.store.get_conversation(conversation_id)
-        if row is not None and row.chat_id:
-            # The server's chat holds the answer being replaced: asking there again would answer a
-            # next turn. A new chat with the history folded up to the question answers the same one.
-            await self.store.set_remote_chat(conversation_id, None, None)
-        _, reply = await ReplySession.begin(self.store, conversation_id)
-        self._start_reply(reply)
-        await self.open_conversation(conversation_id)
-
     async def action_follow_up(self, number: int) -> None:
         """Send the ``number``-th follow-up question suggested under the last answer."""
         conversation_id = self._idle_conversation()
@@ -176,23 +158,6 @@ class ChatActions:
             self.notify(f"There is no suggestion {number} under the last answer.", severity="warning")
             return
         await self.send_text(questions[number - 1])
-
-    async def action_edit_last(self) -> None:
-        conversation_id = self._idle_conversation()
-        if conversation_id is None:
-            return
-        user = await self.store.last_message(conversation_id, role=Role.USER)
-        if user is None:
-            return
-        last = await self.store.last_message(conversation_id)
-        assistant_id = last.id if last is not None and last.role == Role.ASSISTANT and last.id > user.id else None
-        self.editing = (user.id, assistant_id)
-        prompt = self.query_one(PromptInput)
-        prompt.load_text(user.content)
-        prompt.move_cursor(prompt.document.end)  # ready to add to it, as in any editor
-        prompt.focus()
-        self.notify(f"Editing your last message: {self.key_for('chat.send')} resends it as a new chat, "
-                    f"{self.key_for('chat.stop')} cancels.")
 
     async def _last_answer(self) -> str | None:
         if self.current_id is None:
@@ -235,13 +200,18 @@ class ChatActions:
 
         self.app.push_screen(CodePickerScreen(blocks), copy)
 
-    async def action_export(self) -> None:
+    async def action_export(self, every_branch: bool = False) -> None:
+        """Write the branch on screen (or, ``every_branch``, every version of every message) to Markdown."""
         if self.current_id is None:
             self.notify("Nothing to export yet.", severity="warning")
             return
         row = await self.store.get_conversation(self.current_id)
+        if every_branch:
+            messages = await self.store.all_messages(self.current_id)
+        else:
+            messages = await self.store.messages(self.current_id)
         try:
-            path = write_export(row.title if row else None, await self.store.messages(self.current_id))
+            path = write_export(row.title if row else None, messages, every_branch=every_branch)
         except OSError as exc:
             self.query_one(StatusBar).set_error("Export failed", f"{exc.filename}: {exc.strerror}", "")
             return

@@ -20,6 +20,7 @@ from hailuo_tui.sanitize import clean
 from hailuo_tui.store import StoreError
 from hailuo_tui.screens.account import AccountHost
 from hailuo_tui.screens.chat_actions import ChatActions
+from hailuo_tui.screens.message_actions import MessageActions
 from hailuo_tui.screens.reply_host import ReplyHosting
 from hailuo_tui.screens.store_faults import StoreFaults
 from hailuo_tui.screens.chat_search import SIDEBAR_PAGE, THINKING_PREFIX, ChatSearch  # noqa: F401 (re-exported)
@@ -47,7 +48,7 @@ def shown_message(row: Any) -> ShownMessage:
     )
 
 
-class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptKeys, Screen):
+class ChatScreen(StoreFaults, ReplyHosting, MessageActions, ChatActions, ChatSearch, TranscriptKeys, Screen):
     """Conversations in a sidebar, the open one in the middle, a prompt below."""
 
     BINDINGS = CHAT_BINDINGS
@@ -65,7 +66,7 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptK
         self.account = account
         self.current_id: int | None = None
         self.replies: dict[int, ReplySession] = {}
-        #: (user message id, assistant message id) being edited, if any.
+        #: The question being edited (its id, its parent's id): sending makes a new version of it.
         self.editing: tuple[int, int | None] | None = None
         self._searching = False
         self._search_worker: Any = None
@@ -175,12 +176,13 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptK
         for widget in (self.query_one(ConversationList), self.query_one(PromptInput), self.query_one(StatusBar)):
             widget.post_message(message)
 
-    async def open_conversation(self, conversation_id: int | None) -> None:
-        """Show a conversation (``None``: a new, not yet saved one)."""
+    async def open_conversation(self, conversation_id: int | None, *, focus_id: int | None = None) -> None:
+        """Show a conversation (``None``: a new, not yet saved one); with ``focus_id``, at that message,
+        the message cursor on it (a search hit, a switched version), instead of at the bottom."""
         async with self._open_lock:  # quick switching must not interleave two loads
-            await self._open_conversation(conversation_id)
+            await self._open_conversation(conversation_id, focus_id)
 
-    async def _open_conversation(self, conversation_id: int | None) -> None:
+    async def _open_conversation(self, conversation_id: int | None, focus_id: int | None = None) -> None:
         old = self.replies.get(self.current_id) if self.current_id is not None else None
         if old is not None:
             old.view = None  # keeps streaming into the store
@@ -200,7 +202,7 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptK
             return
         # Take the live reply before reading: one that ends during the read leaves a stale "streaming" row.
         reply = self.replies.get(conversation_id)
-        rows = await self.store.messages(conversation_id, limit=Paging.READ)
+        rows, has_older = await self.read_for_opening(conversation_id, focus_id)
         shown = shown_reasoning = ""
         items = []
         for row in rows:
@@ -210,8 +212,7 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptK
                 message = ShownMessage(row.id, row.role, shown, MessageStatus.STREAMING, None, shown_reasoning,
                                        version=row.version, versions=row.versions)
             items.append(message)
-        count = await self.store.count_messages(conversation_id)
-        await view.load(items, has_older=count > len(rows))
+        await view.load(items, has_older=has_older, focus_id=focus_id)
         if reply is not None:
             bubble = view.bubble_for(reply.message_id)
             if bubble is not None:
@@ -273,15 +274,11 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptK
         # whole view again and hold the first frame of the answer back).
         in_place = self.editing is None
         new = self.current_id is None
-        if self.editing is not None:
-            user_id, assistant_id = self.editing
-            self.editing = None
-            await self.store.delete_message(user_id)
-            if assistant_id is not None:
-                await self.store.delete_message(assistant_id)
-            if self.current_id is not None:
-                # The server's chat holds the old turn: replay the edited history as a new chat.
-                await self.store.set_remote_chat(self.current_id, None, None)
+        # An edit is a new version of the question, beside the old one (the same parent): nothing is
+        # deleted. On the web backend the server's chat holds the old line; the store's line rule
+        # (remote_leaf_id) starts a new server chat with the history folded.
+        edited_parent = {} if self.editing is None else {"parent_id": self.editing[1]}
+        self.editing = None
         if self.current_id is None:
             row = await self._create_conversation()
             self.current_id = row.id
@@ -289,7 +286,7 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptK
         if new:
             self._set_title(None)  # "New conversation" until the server's title arrives
         try:
-            user, reply = await ReplySession.begin(self.store, conversation_id, text)
+            user, reply = await ReplySession.begin(self.store, conversation_id, text, **edited_parent)
         except StoreError as exc:
             self._keep_typed(text, exc)
             return
@@ -414,10 +411,7 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptK
 
     @on(ConversationList.Selected)
     async def conversation_chosen(self, event: ConversationList.Selected) -> None:
-        if event.conversation_id != self.current_id:
-            await self.open_conversation(event.conversation_id)
-        self._result_opened()
-        self.query_one(PromptInput).focus()  # the next keys typed are a message
+        await self.open_chosen(event.conversation_id)
 
     @on(ChatView.OlderRequested)
     async def load_older(self, event: ChatView.OlderRequested) -> None:

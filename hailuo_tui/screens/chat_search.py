@@ -11,6 +11,7 @@ from textual import work
 from textual.widgets import Input
 
 from hailuo_tui.store import StoreError
+from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.prompt_input import PromptInput
 
@@ -35,6 +36,7 @@ class ChatSearch:
     _search_wanted: int
     _search_done: int
     store_problem: Any
+    open_conversation: Any
 
     async def refresh_sidebar(self) -> list[Any]:
         """Fill the sidebar: the newest conversations, or the matches of the search box's text."""
@@ -90,10 +92,21 @@ class ChatSearch:
         if not ids:
             self.notify("No conversation matches.", severity="warning")
             return
-        if ids[0] != self.current_id:
-            await self.open_conversation(ids[0])
+        await self.open_chosen(ids[0])
+
+    async def open_chosen(self, conversation_id: int) -> None:
+        """Open a conversation chosen in the sidebar. A search result opens at its first matching
+        message, under the message cursor; otherwise the message box takes the next keys."""
+        hit = self.query_one(ConversationList).hit_of(conversation_id)
+        if hit is not None:
+            await self.open_conversation(conversation_id, focus_id=hit)
+        elif conversation_id != self.current_id:
+            await self.open_conversation(conversation_id)
         self._result_opened()
-        self.query_one(PromptInput).focus()
+        if hit is not None:
+            self.query_one(ChatView).focus()
+        else:
+            self.query_one(PromptInput).focus()
 
     def _result_opened(self) -> None:
         """A conversation was picked in the sidebar: the search filter and the overlay have done their job."""

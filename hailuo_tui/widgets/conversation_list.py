@@ -312,6 +312,14 @@ class ConversationList(OptionList):
         title = " ".join(clean(row.title).split()) if row is not None and row.title else ""
         return title or None
 
+    def hit_of(self, conversation_id: Any) -> int | None:
+        """While the list shows search results: the conversation's first matching message (None: none,
+        a title match, or not a search)."""
+        if not self._terms:
+            return None
+        row = self._rows.get(str(conversation_id))
+        return getattr(row, "hit_message_id", None) if row is not None else None
+
     def item_ids(self) -> list[Any]:
         """The conversation ids in display order."""
         return [self._ids[option.id] for option in self.options if option.id in self._ids]
