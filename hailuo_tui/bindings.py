@@ -41,7 +41,8 @@ CHAT_BINDINGS = [
     Binding("f8", "delete", "Delete", id="conversation.delete"),
     Binding("ctrl+s", "export", "Export", id="conversation.export", priority=True, show=False),
     Binding("escape", "stop", "Stop", id="chat.stop"),
-    # Priority over the TextArea's copy; with no answer streaming the key goes on to Textual's own binding.
+    # Priority over the TextArea's copy. A mouse selection is copied first (the answer goes on); with none
+    # and no answer streaming the key goes on to Textual's own binding.
     Binding("ctrl+c", "interrupt", "Stop", id="chat.interrupt", priority=True, show=False),
     Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate", priority=True, show=False),
     Binding("ctrl+up", "edit_last", "Edit last message", id="chat.edit_last", priority=True, show=False),

@@ -75,6 +75,9 @@ class AnswerExtras(Static):
     extras; the keys come from the app's keymap (``user_keymap``), so a remapped key shows.
     """
 
+    ALLOW_SELECT = False  # notes about the answer, not its text: a drag across messages leaves them out
+
+
     DEFAULT_CSS = """
     AnswerExtras {
         height: auto;

@@ -14,6 +14,10 @@ its text with a `PlainBody` instead (and says so in its header):
   screen, so drawing costs the same for a 1 KB and a 100 MB message.
 
 Nothing is dropped or altered: `source` is the whole text, as given.
+
+Mouse selection: a row carries Textual's selection offsets (`y` the row, `x`
+a character of it), so a selection copies the rows' text, the rows of one
+line joined back without a line break (tabs as shown, expanded).
 """
 
 from __future__ import annotations
@@ -22,8 +26,12 @@ import unicodedata
 
 from rich.segment import Segment
 from textual.geometry import Size
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
+
+from hailuo_tui.markdown.lines import highlight
+from hailuo_tui.markdown.selection import LineText, selected_text
 
 from hailuo_tui.textual_compat import compute_wrap_offsets
 
@@ -197,7 +205,32 @@ class PlainBody(Widget):
         index, start, end = self._rows[y]
         text = self._line(index)[start:end]
         style = self.rich_style
-        return Strip([Segment(text, style)]).crop_extend(0, width, style)
+        strip = Strip([Segment(text, style)]).crop_extend(0, width, style)
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(y)) is not None:
+            strip = highlight(strip, span[0], min(len(text), span[1]) if span[1] >= 0 else len(text),
+                              self.screen.get_component_rich_style("screen--selection"))
+        return strip.apply_offsets(0, y)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text: rows of one line joined back as they were, lines by line breaks."""
+        rows = self._rows
+        if not rows:
+            return None
+        first = 0 if selection.start is None else max(0, min(len(rows) - 1, selection.start.y))
+        last = len(rows) - 1 if selection.end is None else min(len(rows) - 1, selection.end.y)
+        lines = []
+        for y in range(first, last + 1):
+            index, start, end = rows[y]
+            joined = y + 1 < len(rows) and rows[y + 1][0] == index
+            text = self._line(index)[start:end]
+            lines.append(LineText(text, soft="" if joined else None, size=len(text)))
+        start = None if selection.start is None else (selection.start.x, selection.start.y)
+        end = None if selection.end is None else (selection.end.x, selection.end.y)
+        return selected_text(lines, start, end, first=first), "\n\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
 
 __all__ = ["PLAIN_CHARS", "PLAIN_LINES", "PLAIN_STRETCH", "PlainBody", "format_size", "shown_as_plain", "wrap_line"]
