@@ -78,7 +78,7 @@ def soft_joins(plain: str, texts: Iterable[str]) -> list[str | None] | None:
     position = 0
     for text in texts:
         found = plain.find(text, position) if text else position
-        if found < 0 or plain[position:found].strip(" \t"):
+        if found < 0 or plain[position:found].strip():
             return None
         spans.append((found, found + len(text)))
         position = found + len(text)

@@ -185,7 +185,7 @@ class BlockPainter:
         if kind == "table":
             return self._table(node, width)
         if kind == "hr":
-            return [described(Strip([Segment("─" * width, self.rich("md--rule"))], width), skip=True)]
+            return [Strip([Segment("─" * width, self.rich("md--rule"))], width)]
         if kind == "html_block":
             return self._strips(Content(node.content.rstrip("\n")), width)
         if kind == "inline":

@@ -13,7 +13,7 @@ text:
   (`soft`: usually one space, nothing inside a CJK run or a folded word), so a
   paragraph copies as one line, without an invented newline;
 * lines that only frame something (`skip`: a code block's label and bottom
-  padding, a rule) give nothing;
+  padding) give nothing;
 * trailing blanks (the padding up to the width) are not copied, but a code
   line's own trailing spaces are (its `size` says where the code ends).
 """
