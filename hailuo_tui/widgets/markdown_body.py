@@ -21,8 +21,9 @@ streamed, and every block is rendered from the same source in both cases,
 so both give the same lines (tests/ui/test_stream_equivalence). A new width
 or theme renders the blocks again (lazily, on the next layout).
 
-Mouse selection: each line is drawn with Textual's selection offsets
-(`Strip.apply_offsets`: `y` the line, `x` a character of its text), the
+Mouse selection: when Textual maps the pointer to text (it calls `render_line`
+alone, outside `render_lines`) or a part is selected, a line carries Textual's
+selection offsets (`Strip.apply_offsets`: `y` the line, `x` a character of its text), the
 selected part drawn in the screen's `screen--selection` style, and
 `get_selection` copies what the lines say they hold (`markdown.selection`:
 code without its padding, a wrapped paragraph as one line).
@@ -91,6 +92,10 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         self._painter_key: tuple | None = None
         #: First line whose content changed since the last repaint (None: none).
         self._dirty_from: int | None = None
+        #: The part of the text selected with the mouse (Textual tells `selection_updated`).
+        self._selection: Selection | None = None
+        #: Inside `render_lines`: a line is drawn, not read for the character under the pointer.
+        self._drawing = False
 
     # -- text ------------------------------------------------------------------
 
@@ -205,13 +210,14 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         line = self._line(y)
         if line is None:
             return Strip.blank(width, self.visual_style.rich_style)
-        selection = self.text_selection
+        selection = self._selection
         if selection is not None:
             span = selection.get_span(y)
             if span is not None:
                 style = self.screen.get_component_rich_style("screen--selection")
                 line = highlight(line, span[0], span[1], style)
-        return line.apply_offsets(0, y)
+            return line.apply_offsets(0, y)
+        return line.apply_offsets(0, y) if not self._drawing else line
 
     def _line(self, y: int) -> Strip | None:
         lines = self._lines
@@ -235,7 +241,16 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         return selected_text(lines, start, end, first=first), "\n\n"
 
     def selection_updated(self, selection: Selection | None) -> None:
+        self._selection = selection
         self.refresh()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Textual draws through here; it maps the pointer to text by calling `render_line` alone.
+        self._drawing = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = False
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -15,8 +15,10 @@ its text with a `PlainBody` instead (and says so in its header):
 
 Nothing is dropped or altered: `source` is the whole text, as given.
 
-Mouse selection: a row carries Textual's selection offsets (`y` the row, `x`
-a character of it), so a selection copies the rows' text, the rows of one
+Mouse selection: when Textual maps the pointer to text (it calls `render_line`
+alone, outside `render_lines`) or a part is selected, a row carries Textual's
+selection offsets (`y` the row, `x` a
+character of it), so a selection copies the rows' text, the rows of one
 line joined back without a line break (tabs as shown, expanded).
 """
 
@@ -25,15 +27,15 @@ from __future__ import annotations
 import unicodedata
 
 from rich.segment import Segment
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
 from hailuo_tui.markdown.lines import highlight
 from hailuo_tui.markdown.selection import LineText, selected_text
-
 from hailuo_tui.textual_compat import compute_wrap_offsets
+
 
 PLAIN_CHARS = 32_000
 """Characters past which a message is shown as plain text. Rendering Markdown
@@ -134,6 +136,10 @@ class PlainBody(Widget):
         #: Index in `_rows` of the first row of line `_wrapped - 1`.
         self._last_line_row = 0
         self._expanded: dict[int, str] = {}
+        #: The part of the text selected with the mouse (Textual tells `selection_updated`).
+        self._selection: Selection | None = None
+        #: Inside `render_lines`: a line is drawn, not read for the character under the pointer.
+        self._drawing = False
 
     @property
     def source(self) -> str:
@@ -206,11 +212,13 @@ class PlainBody(Widget):
         text = self._line(index)[start:end]
         style = self.rich_style
         strip = Strip([Segment(text, style)]).crop_extend(0, width, style)
-        selection = self.text_selection
-        if selection is not None and (span := selection.get_span(y)) is not None:
-            strip = highlight(strip, span[0], min(len(text), span[1]) if span[1] >= 0 else len(text),
-                              self.screen.get_component_rich_style("screen--selection"))
-        return strip.apply_offsets(0, y)
+        selection = self._selection
+        if selection is not None:
+            if (span := selection.get_span(y)) is not None:
+                end = min(len(text), span[1]) if span[1] >= 0 else len(text)
+                strip = highlight(strip, span[0], end, self.screen.get_component_rich_style("screen--selection"))
+            return strip.apply_offsets(0, y)
+        return strip.apply_offsets(0, y) if not self._drawing else strip
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The selected text: rows of one line joined back as they were, lines by line breaks."""
@@ -230,7 +238,16 @@ class PlainBody(Widget):
         return selected_text(lines, start, end, first=first), "\n\n"
 
     def selection_updated(self, selection: Selection | None) -> None:
+        self._selection = selection
         self.refresh()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Textual draws through here; it maps the pointer to text by calling `render_line` alone.
+        self._drawing = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = False
 
 
 __all__ = ["PLAIN_CHARS", "PLAIN_LINES", "PLAIN_STRETCH", "PlainBody", "format_size", "shown_as_plain", "wrap_line"]
