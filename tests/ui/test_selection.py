@@ -104,3 +104,42 @@ async def test_ctrl_c_with_a_selection_copies_while_streaming_and_the_answer_goe
         await pilot.press("ctrl+c")
         await wait_until(pilot, lambda: reply.final is not None, what="the stop")
         assert app.clipboard == "first"
+
+
+async def test_a_drag_from_the_thinking_text_into_a_table_copies_both_as_shown():
+    from textual.app import App, ComposeResult
+
+    answer = "Result:\n\n| city | 天数 |\n|---|---|\n| 西安 | 2 |\n"
+
+    class One(App):
+        def compose(self) -> ComposeResult:
+            yield MessageBubble("assistant", answer, reasoning="First I count the days.", id="bubble")
+
+    app = One()
+    async with app.run_test(size=(60, 24)) as pilot:
+        bubble = app.query_one(MessageBubble)
+        bubble.toggle_thinking()  # a stored answer's thinking starts folded
+        await pilot.pause()
+        thinking, body = bubble.thinking.body, bubble.body
+        last = body.lines_text()
+        end_row = max(y for y, text in enumerate(last) if "西安" in text)
+        # The thinking text has 3 cells of padding on its left, the answer 1.
+        await drag(pilot, thinking, (3 + 8, 0), body, (1 + cell_len(last[end_row].rstrip()), end_row))
+        assert app.screen.get_selected_text() == (
+            "count the days.\n\nResult:\n\n"
+            "┌──────┬──────┐\n│ city │ 天数 │\n├──────┼──────┤\n│ 西安 │ 2    │"
+        )
+        # The header ("Hailuo") and the thinking summary line are not part of a selection.
+        assert set(app.screen.selections) == {thinking, body}
+
+
+async def test_textuals_own_copy_key_copies_the_selection_too(make_app, emu):
+    emu.config = EmulatorConfig(seed=3, answer_text=ANSWER)
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "plan my day")
+        question, _answer = bodies(app)
+        await drag(pilot, question, (1, 0), question, (4, 0))
+        await pilot.press("super+c")
+        assert app.clipboard == "plan"
