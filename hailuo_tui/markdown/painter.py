@@ -357,10 +357,7 @@ class BlockPainter:
         for index, row in enumerate(rows):
             if index == header_rows and header_rows:
                 out.append(rule("├", "┼", "┤"))
-            cells = [
-                self._strips(cell.content, widths[c]) or [self.blank(widths[c])]
-                for c, cell in enumerate(row)
-            ]
+            cells = [self._cell_lines(cell.content, widths[c]) for c, cell in enumerate(row)]
             for c, cell in enumerate(row):
                 if cell.align != "left":
                     cells[c] = [self._align(strip, widths[c], cell.align) for strip in cells[c]]
@@ -374,6 +371,14 @@ class BlockPainter:
                 out.append(Strip.join(parts))
         out.append(rule("└", "┴", "┘"))
         return [strip.extend_cell_length(width, self.base.rich_style).crop(0, width) for strip in out]
+
+    def _cell_lines(self, content: Content, width: int) -> list[Strip]:
+        """A table cell's lines; a squeezed column folds words, and the space between two words may
+        land on a row of its own: such blank rows are dropped (a hard break's are kept)."""
+        lines = self._strips(content, width)
+        if "\n" not in content.plain:
+            lines = [line for line in lines if line.text.strip()]
+        return lines or [self.blank(width)]
 
     def _align(self, strip: Strip, width: int, align: str) -> Strip:
         text_width = cell_len(strip.text.rstrip(" "))
