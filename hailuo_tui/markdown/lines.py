@@ -15,10 +15,11 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual.strip import Strip
+from textual.style import Style
 
 from hailuo_tui.markdown.selection import LineText
 
-__all__ = ["TextLine", "copy_of", "described", "highlight"]
+__all__ = ["TextLine", "copy_of", "described", "highlight", "selection_style"]
 
 
 class TextLine(Strip):
@@ -88,6 +89,24 @@ def soft_joins(plain: str, texts: Iterable[str]) -> list[str | None] | None:
         joins.append(None if "\n" in gap else gap)
     joins.append(None)
     return joins
+
+
+def selection_style(selection: Style, base: Style) -> RichStyle:
+    """The Rich style that marks selected characters.
+
+    Args:
+        selection: The screen's ``screen--selection`` style (its background is see-through; a
+            transparent foreground keeps the text's own colours).
+        base: The widget's style, whose background the selection's is laid over.
+    """
+    background = selection.background
+    if background is not None and base.background is not None:
+        background = base.background + background
+    foreground = selection.foreground
+    return RichStyle(
+        bgcolor=background.rich_color if background is not None else None,
+        color=foreground.rich_color if foreground is not None and foreground.a > 0 else None,
+    )
 
 
 def highlight(strip: Strip, start: int, end: int, style: RichStyle) -> Strip:

@@ -31,6 +31,7 @@ code without its padding, a wrapped paragraph as one line).
 
 from __future__ import annotations
 
+from rich.style import Style as RichStyle
 from textual.geometry import Region, Size
 from textual.selection import Selection
 from textual.strip import Strip
@@ -38,7 +39,7 @@ from textual.widget import Widget
 
 from hailuo_tui.markdown.blocks import split_blocks
 from hailuo_tui.markdown.code import LazyLine, line_strip
-from hailuo_tui.markdown.lines import copy_of, highlight
+from hailuo_tui.markdown.lines import copy_of, highlight, selection_style
 from hailuo_tui.markdown.painter import SAFE_SCHEMES, BlockPainter
 from hailuo_tui.markdown.selection import selected_text
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
@@ -214,8 +215,7 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         if selection is not None:
             span = selection.get_span(y)
             if span is not None:
-                style = self.screen.get_component_rich_style("screen--selection")
-                line = highlight(line, span[0], span[1], style)
+                line = highlight(line, span[0], span[1], self._selection_style())
             return line.apply_offsets(0, y)
         return line.apply_offsets(0, y) if not self._drawing else line
 
@@ -243,6 +243,12 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
     def selection_updated(self, selection: Selection | None) -> None:
         self._selection = selection
         self.refresh()
+
+    def _selection_style(self) -> RichStyle:
+        from textual.style import Style
+
+        selection = Style.from_styles(self.screen.get_component_styles("screen--selection"))
+        return selection_style(selection, self.visual_style)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Textual draws through here; it maps the pointer to text by calling `render_line` alone.

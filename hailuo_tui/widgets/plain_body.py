@@ -27,12 +27,13 @@ from __future__ import annotations
 import unicodedata
 
 from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual.geometry import Region, Size
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
-from hailuo_tui.markdown.lines import highlight
+from hailuo_tui.markdown.lines import highlight, selection_style
 from hailuo_tui.markdown.selection import LineText, selected_text
 from hailuo_tui.textual_compat import compute_wrap_offsets
 
@@ -216,7 +217,7 @@ class PlainBody(Widget):
         if selection is not None:
             if (span := selection.get_span(y)) is not None:
                 end = min(len(text), span[1]) if span[1] >= 0 else len(text)
-                strip = highlight(strip, span[0], end, self.screen.get_component_rich_style("screen--selection"))
+                strip = highlight(strip, span[0], end, self._selection_style())
             return strip.apply_offsets(0, y)
         return strip.apply_offsets(0, y) if not self._drawing else strip
 
@@ -240,6 +241,12 @@ class PlainBody(Widget):
     def selection_updated(self, selection: Selection | None) -> None:
         self._selection = selection
         self.refresh()
+
+    def _selection_style(self) -> RichStyle:
+        from textual.style import Style
+
+        selection = Style.from_styles(self.screen.get_component_styles("screen--selection"))
+        return selection_style(selection, self.visual_style)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Textual draws through here; it maps the pointer to text by calling `render_line` alone.
