@@ -8,6 +8,7 @@ padding, CJK whole. The copy goes through ``App.copy_to_clipboard`` (OSC 52); th
 from __future__ import annotations
 
 from rich.cells import cell_len
+from textual.geometry import Region
 
 from hailuo_tui.emulator import EmulatorConfig
 from hailuo_tui.widgets.chat_view import ChatView
@@ -74,6 +75,13 @@ async def test_a_selection_inside_a_code_block_has_no_padding_and_cjk_stays_whol
         # From the block's left edge (its padding) to the end of its second code line.
         await drag(pilot, answer, (1, code_row), answer, (60, code_row + 1))
         assert app.screen.get_selected_text() == "def greet(name):\n    return f'hello {name}'"
+        # Drawn marked, and still readable: the selected characters keep a colour of their own.
+        line = answer.render_lines(Region(0, code_row, answer.size.width, 1))[0]
+        unselected = answer.render_lines(Region(0, code_row + 2, answer.size.width, 1))[0]  # the block's last line
+        backgrounds = {seg.style.bgcolor for seg in unselected}
+        marked = [seg for seg in line if seg.style.bgcolor not in backgrounds]
+        assert "def greet(name):" in "".join(seg.text for seg in marked)
+        assert all(seg.style.color is None or seg.style.color != seg.style.bgcolor for seg in marked)
         # A double-width character is one character, never half of one: from the first cell of 西 to the
         # first cell of 看 (cells 0 and 6 of "西安，看"), and from the second cell of 西 to the second of 看.
         cjk_row = next(y for y, text in enumerate(texts) if "西安" in text)
