@@ -32,7 +32,7 @@ from textual.content import Content, Span
 from textual.strip import Strip
 from textual.style import Style
 
-from hailuo_tui.markdown.blocks import parse_whole, split_all, split_blocks, warm  # noqa: F401 (this module's surface)
+from hailuo_tui.markdown.blocks import parse_whole
 from hailuo_tui.markdown.code import CodeBlock, LazyLine, line_strip
 from hailuo_tui.markdown.lines import described, prefixed, soft_joins
 
