@@ -117,6 +117,10 @@ def wrap_line(line: str, width: int) -> list[int]:
 class PlainBody(Widget):
     """A message's text, soft-wrapped, drawn only where it is visible."""
 
+    selection_end = "\n\n"
+    """What follows this body's part of a selection that goes on past it (a blank line between
+    messages; a line break between the parts of one user message)."""
+
     DEFAULT_CSS = """
     PlainBody {
         height: auto;
@@ -236,7 +240,7 @@ class PlainBody(Widget):
             lines.append(LineText(text, soft="" if joined else None, size=len(text)))
         start = None if selection.start is None else (selection.start.x, selection.start.y)
         end = None if selection.end is None else (selection.end.x, selection.end.y)
-        return selected_text(lines, start, end, first=first), "\n\n"
+        return selected_text(lines, start, end, first=first), self.selection_end
 
     def selection_updated(self, selection: Selection | None) -> None:
         self._selection = selection

@@ -151,3 +151,23 @@ async def test_textuals_own_copy_key_copies_the_selection_too(make_app, emu):
         await drag(pilot, question, (1, 0), question, (4, 0))
         await pilot.press("super+c")
         assert app.clipboard == "plan"
+
+
+async def test_a_user_message_with_pasted_code_copies_as_typed():
+    from textual.app import App, ComposeResult
+    from textual.containers import VerticalScroll
+
+    question = "Why does this stop?\n\n```python\nfor i in range(3):\n    break\n```\nThanks 谢谢"
+
+    class Two(App):
+        def compose(self) -> ComposeResult:
+            with VerticalScroll():
+                yield MessageBubble("user", question)
+                yield MessageBubble("assistant", "Because of `break`.")
+
+    app = Two()
+    async with app.run_test(size=(60, 24)) as pilot:
+        user, answer = (bubble.body for bubble in app.query(MessageBubble))
+        await pilot.pause()
+        await drag(pilot, user.query_one("UserText"), (1, 0), answer, (1 + len("Because of break."), 0))
+        assert app.screen.get_selected_text() == question + "\n\nBecause of break."
