@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 BULLETS = ("• ", "◦ ", "▪ ", "‣ ")
 QUOTE_BAR = "▌ "
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
+MIN_COLUMN = 4
+"""Cells a table column keeps at least (fewer if its widest cell is narrower) before the table is
+shown as lines instead of a grid."""
 _SPACES = re.compile(r"\s+")
 
 
@@ -338,8 +341,9 @@ class BlockPainter:
             row.extend(_Cell(Content(""), "left") for _ in range(columns - len(row)))
         natural = [max(max(row[c].content.cell_length for row in rows), 1) for c in range(columns)]
         available = width - (3 * columns + 1)
-        if available < columns:
-            # Too narrow for a grid: one "header: value" line per cell.
+        if available < sum(min(n, MIN_COLUMN) for n in natural):
+            # Too narrow for a grid whose columns keep a few cells each (narrower ones fold every word
+            # into slivers): one line per row, its cells joined by " | ".
             return self._strips(Content("\n").join(
                 Content(" | ").join(cell.content for cell in row) for row in rows
             ), width)
