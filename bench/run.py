@@ -76,7 +76,7 @@ def bench_stream(rate: float | None) -> dict:
 
     from stream_bubble import Bench, make_answer, split
     from hailuo_tui.widgets import ChatView
-    from hailuo_tui.widgets.md_render import warm as warm_markdown
+    from hailuo_tui.markdown.blocks import warm as warm_markdown
 
     answer = make_answer()
     deltas = split(answer, 4000)

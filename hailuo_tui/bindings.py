@@ -43,7 +43,8 @@ CHAT_BINDINGS = [
     Binding("alt+s", "export(True)", "Export every branch", id="conversation.export_branches", priority=True,
             show=False),
     Binding("escape", "stop", "Stop", id="chat.stop"),
-    # Priority over the TextArea's copy; with no answer streaming the key goes on to Textual's own binding.
+    # Priority over the TextArea's copy. A mouse selection is copied first (the answer goes on); with none
+    # and no answer streaming the key goes on to Textual's own binding.
     Binding("ctrl+c", "interrupt", "Stop", id="chat.interrupt", priority=True, show=False),
     Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate", priority=True, show=False),
     Binding("ctrl+up", "edit_last", "Edit last message", id="chat.edit_last", priority=True, show=False),

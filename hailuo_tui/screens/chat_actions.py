@@ -11,7 +11,7 @@ from hailuo_tui.domain import Role
 from hailuo_tui.provider.backend import settings_label
 from hailuo_tui.provider.errors import HailuoError
 from hailuo_tui.history import write_export
-from hailuo_tui.markdown_blocks import code_blocks
+from hailuo_tui.markdown.blocks import code_blocks
 from hailuo_tui.reply_session import ReplySession
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList

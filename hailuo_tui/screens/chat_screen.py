@@ -27,7 +27,7 @@ from hailuo_tui.screens.chat_search import SIDEBAR_PAGE, THINKING_PREFIX, ChatSe
 from hailuo_tui.screens.transcript_keys import TranscriptKeys
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList, SearchBox
-from hailuo_tui.widgets.md_render import warm as warm_markdown
+from hailuo_tui.markdown.blocks import warm as warm_markdown
 from hailuo_tui.widgets.prompt_input import PromptInput
 from hailuo_tui.widgets.reply_messages import ReplyStarted
 from hailuo_tui.widgets.status_bar import StatusBar

@@ -1,4 +1,4 @@
-"""Keys that act on the transcript from anywhere in the chat screen, and Ctrl+C as a stop key."""
+"""Keys that act on the transcript from anywhere in the chat screen, and Ctrl+C as a copy or stop key."""
 
 from __future__ import annotations
 
@@ -49,8 +49,23 @@ class TranscriptKeys:
 
         await view.scroll_to_first(load_older)
 
+    def copy_selection(self) -> bool:
+        """Copy the text selected with the mouse (OSC 52), as shown; False when nothing is selected."""
+        text = self.get_selected_text()  # type: ignore[attr-defined]
+        if not text:
+            return False
+        self.app.copy_to_clipboard(text)  # type: ignore[attr-defined]
+        self.notify(  # type: ignore[attr-defined]
+            "Copied the selection (via the terminal's OSC 52). "
+            f"If your terminal does not support it, export the conversation with {self.key_for('conversation.export')}."  # type: ignore[attr-defined]
+        )
+        return True
+
     def action_interrupt(self) -> None:
-        """Ctrl+C: stop the open conversation's answer; with none streaming, Textual's Ctrl+C."""
+        """Ctrl+C: copy the mouse selection if there is one (the answer goes on); else stop the open
+        conversation's answer; with none streaming, Textual's Ctrl+C."""
+        if self.copy_selection():
+            return
         reply = self.replies.get(self.current_id) if self.current_id is not None else None
         if reply is None or reply.worker is None:
             raise SkipAction()

@@ -79,6 +79,9 @@ class AnswerExtras(Static):
     (Mounted always, the hidden widget was a third of the style work of opening a conversation.)
     """
 
+    ALLOW_SELECT = False  # notes about the answer, not its text: a drag across messages leaves them out
+
+
     DEFAULT_CSS = """
     AnswerExtras {
         height: auto;

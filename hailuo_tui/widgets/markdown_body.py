@@ -8,7 +8,7 @@ document size while it grows: a 20,000-character answer streamed over 20 s
 spent tens of CPU seconds in `Compositor.reflow`. Here a message is a single
 widget using Textual's line API:
 
-* the text is cut into top-level blocks (`md_render.split_blocks`); a block
+* the text is cut into top-level blocks (`markdown.blocks.split_blocks`); a block
   that can no longer change is rendered once, from its own source, into
   lines (`Strip`s) that are appended to the widget's line list;
 * only the open tail (normally the one block still being written) is parsed
@@ -20,15 +20,28 @@ A message loaded in one go is cut at the same places as the same message
 streamed, and every block is rendered from the same source in both cases,
 so both give the same lines (tests/ui/test_stream_equivalence). A new width
 or theme renders the blocks again (lazily, on the next layout).
+
+Mouse selection: when Textual maps the pointer to text (it calls `render_line`
+alone, outside `render_lines`) or a part is selected, a line carries Textual's
+selection offsets (`Strip.apply_offsets`: `y` the line, `x` a character of its text), the
+selected part drawn in the screen's `screen--selection` style, and
+`get_selection` copies what the lines say they hold (`markdown.selection`:
+code without its padding, a wrapped paragraph as one line).
 """
 
 from __future__ import annotations
 
+from rich.style import Style as RichStyle
 from textual.geometry import Region, Size
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
-from hailuo_tui.widgets.md_render import SAFE_SCHEMES, BlockPainter, LazyLine, line_strip, split_blocks
+from hailuo_tui.markdown.blocks import split_blocks
+from hailuo_tui.markdown.code import LazyLine, line_strip
+from hailuo_tui.markdown.lines import copy_of, highlight, selection_style
+from hailuo_tui.markdown.painter import SAFE_SCHEMES, BlockPainter
+from hailuo_tui.markdown.selection import selected_text
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 
 __all__ = ["MarkdownBody"]
@@ -41,8 +54,6 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
     finished blocks and `open_text` the tail still being written. `append`
     adds streamed text, `finish` marks the end.
     """
-
-    ALLOW_SELECT = False
 
     DEFAULT_CSS = """
     MarkdownBody {
@@ -82,6 +93,10 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         self._painter_key: tuple | None = None
         #: First line whose content changed since the last repaint (None: none).
         self._dirty_from: int | None = None
+        #: The part of the text selected with the mouse (Textual tells `selection_updated`).
+        self._selection: Selection | None = None
+        #: Inside `render_lines`: a line is drawn, not read for the character under the pointer.
+        self._drawing = False
 
     # -- text ------------------------------------------------------------------
 
@@ -134,7 +149,7 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
             self._open_dirty = True
         painter = self._painter
         if painter is None or key != self._painter_key:
-            painter = self._painter = BlockPainter(self)  # resolves styles once per theme and width
+            painter = self._painter = BlockPainter.for_widget(self)  # resolves styles once per theme and width
             self._painter_key = key
         if self._rendered_blocks < len(self.blocks) or self._open_dirty:
             first = len(self._lines)
@@ -193,13 +208,55 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         if width <= 0:
             return Strip.blank(0)
         self._ensure(width)
+        line = self._line(y)
+        if line is None:
+            return Strip.blank(width, self.visual_style.rich_style)
+        selection = self._selection
+        if selection is not None:
+            span = selection.get_span(y)
+            if span is not None:
+                line = highlight(line, span[0], span[1], self._selection_style())
+            return line.apply_offsets(0, y)
+        return line.apply_offsets(0, y) if not self._drawing else line
+
+    def _line(self, y: int) -> Strip | None:
         lines = self._lines
-        if y < len(lines):
+        if 0 <= y < len(lines):
             return line_strip(lines[y])
         y -= len(lines)
         if 0 <= y < len(self._open_lines):
             return line_strip(self._open_lines[y])
-        return Strip.blank(width, self.visual_style.rich_style)
+        return None
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text as shown (see `markdown.selection`), and what ends it."""
+        if self._key is None:
+            return None
+        count = self.line_count
+        first = 0 if selection.start is None else max(0, selection.start.y - 1)
+        last = count - 1 if selection.end is None else min(count - 1, selection.end.y)
+        lines = [copy_of(self._line(y)) for y in range(first, last + 1)]  # type: ignore[arg-type]
+        start = None if selection.start is None else (selection.start.x, selection.start.y)
+        end = None if selection.end is None else (selection.end.x, selection.end.y)
+        return selected_text(lines, start, end, first=first), "\n\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self._selection = selection
+        self.refresh()
+
+    def _selection_style(self) -> RichStyle:
+        from textual.style import Style
+
+        selection = Style.from_styles(self.screen.get_component_styles("screen--selection"))
+        return selection_style(selection, self.visual_style)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Textual draws through here; it maps the pointer to text by calling `render_line` alone.
+        self._drawing = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = False
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

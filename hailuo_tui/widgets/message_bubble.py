@@ -26,7 +26,7 @@ from textual.widgets import Static
 
 from hailuo_tui.domain import LIVE_STATUSES, MessageStatus
 from hailuo_tui.sanitize import StreamSanitizer, clean
-from hailuo_tui.markdown_blocks import code_blocks
+from hailuo_tui.markdown.blocks import code_blocks
 from hailuo_tui.widgets.answer_extras import AnswerExtras
 from hailuo_tui.widgets.bubble_replace import ReplaceText
 from hailuo_tui.widgets.flush_pacing import FlushPacing
@@ -49,6 +49,14 @@ STOPPED = frozenset({MessageStatus.FAILED, MessageStatus.INTERRUPTED})
 
 class BubbleHeader(KeepLinesOnGrow, Static):
     """The header line of a bubble: a Static that does not ask for a second layout when first sized."""
+
+    ALLOW_SELECT = False  # "You", "Hailuo", the badge: a drag across messages copies their text only
+
+
+class UsageLine(Static):
+    """The usage line under a finished answer (not part of a selection)."""
+
+    ALLOW_SELECT = False
 
 
 class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
@@ -183,7 +191,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         if self._extras is not None and self._extras.has_content():
             yield self._extras
         if self._usage_words():
-            self._usage_line = Static(Content(self._usage_words()), id="usage", markup=False)
+            self._usage_line = UsageLine(Content(self._usage_words()), id="usage", markup=False)
             yield self._usage_line
 
     def on_mount(self) -> None:
@@ -461,7 +469,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
             self._usage_line = None
             line.remove()
         elif text and self.is_mounted:
-            self._usage_line = Static(Content(text), id="usage", markup=False)
+            self._usage_line = UsageLine(Content(text), id="usage", markup=False)
             self.mount(self._usage_line)
 
     def _header_content(self) -> Content:

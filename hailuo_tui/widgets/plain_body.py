@@ -14,6 +14,12 @@ its text with a `PlainBody` instead (and says so in its header):
   screen, so drawing costs the same for a 1 KB and a 100 MB message.
 
 Nothing is dropped or altered: `source` is the whole text, as given.
+
+Mouse selection: when Textual maps the pointer to text (it calls `render_line`
+alone, outside `render_lines`) or a part is selected, a row carries Textual's
+selection offsets (`y` the row, `x` a
+character of it), so a selection copies the rows' text, the rows of one
+line joined back without a line break (tabs as shown, expanded).
 """
 
 from __future__ import annotations
@@ -21,11 +27,16 @@ from __future__ import annotations
 import unicodedata
 
 from rich.segment import Segment
-from textual.geometry import Size
+from rich.style import Style as RichStyle
+from textual.geometry import Region, Size
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
+from hailuo_tui.markdown.lines import highlight, selection_style
+from hailuo_tui.markdown.selection import LineText, selected_text
 from hailuo_tui.textual_compat import compute_wrap_offsets
+
 
 PLAIN_CHARS = 32_000
 """Characters past which a message is shown as plain text. Rendering Markdown
@@ -106,6 +117,10 @@ def wrap_line(line: str, width: int) -> list[int]:
 class PlainBody(Widget):
     """A message's text, soft-wrapped, drawn only where it is visible."""
 
+    selection_end = "\n\n"
+    """What follows this body's part of a selection that goes on past it (a blank line between
+    messages; a line break between the parts of one user message)."""
+
     DEFAULT_CSS = """
     PlainBody {
         height: auto;
@@ -126,6 +141,10 @@ class PlainBody(Widget):
         #: Index in `_rows` of the first row of line `_wrapped - 1`.
         self._last_line_row = 0
         self._expanded: dict[int, str] = {}
+        #: The part of the text selected with the mouse (Textual tells `selection_updated`).
+        self._selection: Selection | None = None
+        #: Inside `render_lines`: a line is drawn, not read for the character under the pointer.
+        self._drawing = False
 
     @property
     def source(self) -> str:
@@ -197,7 +216,49 @@ class PlainBody(Widget):
         index, start, end = self._rows[y]
         text = self._line(index)[start:end]
         style = self.rich_style
-        return Strip([Segment(text, style)]).crop_extend(0, width, style)
+        strip = Strip([Segment(text, style)]).crop_extend(0, width, style)
+        selection = self._selection
+        if selection is not None:
+            if (span := selection.get_span(y)) is not None:
+                end = min(len(text), span[1]) if span[1] >= 0 else len(text)
+                strip = highlight(strip, span[0], end, self._selection_style())
+            return strip.apply_offsets(0, y)
+        return strip.apply_offsets(0, y) if not self._drawing else strip
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text: rows of one line joined back as they were, lines by line breaks."""
+        rows = self._rows
+        if not rows:
+            return None
+        first = 0 if selection.start is None else max(0, min(len(rows) - 1, selection.start.y))
+        last = len(rows) - 1 if selection.end is None else min(len(rows) - 1, selection.end.y)
+        lines = []
+        for y in range(first, last + 1):
+            index, start, end = rows[y]
+            joined = y + 1 < len(rows) and rows[y + 1][0] == index
+            text = self._line(index)[start:end]
+            lines.append(LineText(text, soft="" if joined else None, size=len(text)))
+        start = None if selection.start is None else (selection.start.x, selection.start.y)
+        end = None if selection.end is None else (selection.end.x, selection.end.y)
+        return selected_text(lines, start, end, first=first), self.selection_end
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self._selection = selection
+        self.refresh()
+
+    def _selection_style(self) -> RichStyle:
+        from textual.style import Style
+
+        selection = Style.from_styles(self.screen.get_component_styles("screen--selection"))
+        return selection_style(selection, self.visual_style)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Textual draws through here; it maps the pointer to text by calling `render_line` alone.
+        self._drawing = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = False
 
 
 __all__ = ["PLAIN_CHARS", "PLAIN_LINES", "PLAIN_STRETCH", "PlainBody", "format_size", "shown_as_plain", "wrap_line"]

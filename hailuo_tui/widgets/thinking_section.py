@@ -164,6 +164,8 @@ class ThinkingBody(KeepLinesOnGrow, PlainBody):
 class ThinkingSummary(Static):
     """The section's first line; a click folds or opens the reasoning."""
 
+    ALLOW_SELECT = False
+
     def on_click(self, event: events.Click) -> None:
         event.stop()
         section = self.parent

@@ -17,6 +17,7 @@ import re
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.selection import Selection
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -94,6 +95,9 @@ class CodePart(KeepLinesOnGrow, Static):
     }
     """
 
+    selection_end = "\n\n"
+    """What follows this part in a selection that goes on past it (see `PlainBody.selection_end`)."""
+
     def __init__(self, source: str, language: str) -> None:
         self.source = source
         lines = source.split("\n")
@@ -107,6 +111,11 @@ class CodePart(KeepLinesOnGrow, Static):
         muted = "$text-muted"
         parts = [Content.styled(lines[0], muted), body, Content.styled(lines[-1], muted)]
         super().__init__(Content("\n").join(parts), markup=False)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text as Textual's `Static` gives it, ended as the message's parts are joined."""
+        found = super().get_selection(selection)
+        return None if found is None else (found[0], self.selection_end)
 
 
 class UserBody(KeepLinesOnGrow, Vertical):
@@ -122,8 +131,11 @@ class UserBody(KeepLinesOnGrow, Vertical):
         self.source = "\n".join(source for source, _ in parts)
 
     def compose(self) -> ComposeResult:
-        for source, language in self._parts:
-            yield UserText(source) if language is None else CodePart(source, language)
+        for index, (source, language) in enumerate(self._parts):
+            part = UserText(source) if language is None else CodePart(source, language)
+            if index < len(self._parts) - 1:
+                part.selection_end = "\n"  # a selection copies the message's parts joined as typed
+            yield part
 
 
 def user_body(text: str, *, id: str | None = None) -> Widget:

@@ -407,6 +407,31 @@ USER_CODE = Seed(
 )
 
 
+#: A question and an answer with a wrapped paragraph and code, for a mouse selection across both.
+SELECTION = Seed(
+    "Greeting someone in Python", 1 * MINUTE,
+    (
+        ("user", "How do I greet someone by name in Python?"),
+        ("assistant", "Write a small function that formats the name into a greeting, and call it wherever "
+                      "you need one; 你好 works as well as hello.\n\n```python\ndef greet(name):\n"
+                      "    return f\"Hello, {name}!\"\n```\n\nThen `print(greet(\"西安\"))` prints it."),
+    ),
+)
+
+
+async def _selection(pilot: Pilot) -> None:
+    """Drag from the question's second word to the middle of the answer's code."""
+    from hailuo_tui.widgets.chat_view import ChatView
+    from hailuo_tui.widgets.message_bubble import MessageBubble
+
+    bubbles = list(chat_screen(pilot.app).query_one(ChatView).query(MessageBubble))
+    question, answer = bubbles[-2].body, bubbles[-1].body
+    row = next(y for y, text in enumerate(answer.lines_text()) if "return" in text)
+    await pilot.mouse_down(question, offset=(5, 0))
+    await pilot.hover(answer, offset=(14, row))
+    await pilot.mouse_up(answer, offset=(14, row))
+
+
 SCENES: dict[str, Scene] = {
     scene.name: scene
     for scene in (
@@ -439,5 +464,8 @@ SCENES: dict[str, Scene] = {
               seeds=SHORT_SIDEBAR, steps=_narrow_sidebar, size=NARROW),
         Scene("user-code", "Your own message as you typed it: line breaks, indentation and stars kept, "
               "pasted code highlighted.", seeds=(USER_CODE, *SHORT_SIDEBAR), steps=_long_sidebar),
+        Scene("selection", "Text selected with the mouse across a question and its answer; Ctrl+C copies it "
+              "as shown (the paragraph as one line, the code without its padding).",
+              seeds=(SELECTION, *SHORT_SIDEBAR), steps=_selection),
     )
 }

@@ -10,7 +10,7 @@ import pytest
 
 from hailuo_tui.config import Config
 from hailuo_tui.emulator import EmulatorConfig
-from hailuo_tui.markdown_blocks import code_blocks
+from hailuo_tui.markdown.blocks import code_blocks
 from hailuo_tui.screens.code_picker_screen import CodePickerScreen
 from hailuo_tui.screens.login_screen import LoginScreen
 from hailuo_tui.screens.rename_screen import RenameScreen

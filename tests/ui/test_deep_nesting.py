@@ -7,9 +7,9 @@ import re
 import pytest
 from textual.app import App, ComposeResult
 
-from hailuo_tui.markdown_blocks import flatten_nesting, parse_whole
+from hailuo_tui.markdown.blocks import flatten_nesting, parse_whole
 from hailuo_tui.widgets.markdown_body import MarkdownBody
-from hailuo_tui.widgets.md_render import BlockPainter
+from hailuo_tui.markdown.painter import BlockPainter
 
 
 def deep_list(levels: int, indent: str = "  ", marker: str = "-") -> str:
@@ -35,7 +35,7 @@ def words(text: str) -> set[str]:
 async def test_every_word_of_a_deep_list_is_rendered(source: str) -> None:
     app = Host()
     async with app.run_test(size=(100, 30)):
-        painter = BlockPainter(app.query_one("#body"))
+        painter = BlockPainter.for_widget(app.query_one("#body"))
         for width in (80, 40):
             lines = painter.render(source, width)
             shown = "\n".join(line.text for line in lines)

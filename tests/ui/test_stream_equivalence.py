@@ -16,7 +16,7 @@ from textual.app import App
 
 from hailuo_tui.domain import ShownMessage
 from hailuo_tui.widgets import ChatView
-from hailuo_tui.widgets.md_render import split_all, split_blocks
+from hailuo_tui.markdown.blocks import split_all, split_blocks
 from tests.ui.conftest import Host
 
 

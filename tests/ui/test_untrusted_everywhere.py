@@ -16,7 +16,8 @@ text from a server (or from the config file) is fed hostile markup and escapes h
   (its note: a fixed sentence, cleaned anyway);
 * the header: ``ChatScreen._set_title`` (sub_title; Textual draws it as ``Content``, never markup);
 * the status bar: ``StatusBar.set_error``/``set_activity``/``set_account`` (Content of cleaned text);
-* the clipboard: F4 (the last answer) and F6 (a code block) through ``HailuoApp.copy_to_clipboard``;
+* the clipboard: F4 (the last answer), F6 (a code block) and a mouse selection (Ctrl+C or Textual's own copy
+  key, tests/ui/test_selection.py) through ``HailuoApp.copy_to_clipboard``;
 * log lines: ``logs.RedactingFormatter`` cleans and redacts (tests/unit/test_redact.py);
 * the app's exit message (a store error): printed as a Rich ``Text``, never markup.
 

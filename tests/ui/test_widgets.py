@@ -20,7 +20,7 @@ from hailuo_tui.widgets import (
 )
 from hailuo_tui.widgets.conversation_list import fit_row
 from hailuo_tui.widgets.markdown_body import MarkdownBody
-from hailuo_tui.widgets.md_render import split_all
+from hailuo_tui.markdown.blocks import split_all
 from hailuo_tui.widgets.plain_body import PLAIN_CHARS, PLAIN_LINES, shown_as_plain, wrap_line
 from hailuo_tui.widgets.kitty_parser import KittyParser, repair_leaked_text
 from tests.ui.conftest import Host, Spy, scroll_to_oldest

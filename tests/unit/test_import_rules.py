@@ -76,8 +76,17 @@ def test_the_core_contract_covers_every_core_module() -> None:
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     contract = next(c for c in config["tool"]["importlinter"]["contracts"] if c["id"] == "core-without-ui")
     assert set(contract["forbidden_modules"]) == {"textual", "rich"}
-    top_level = {".".join(m.split(".")[:2]) for m in core_modules()} - ENTRY_POINTS
-    assert set(contract["source_modules"]) == top_level
+    core = set(core_modules())
+    top_level = {".".join(m.split(".")[:2]) for m in core} - ENTRY_POINTS
+    sources = set(contract["source_modules"])
+
+    def covered(module: str) -> bool:
+        return any(module == source or module.startswith(source + ".") for source in sources)
+
+    # A package with a UI half (hailuo_tui.markdown) lists its core modules one by one.
+    assert {m for m in top_level if not covered(m) and not any(c.startswith(m + ".") for c in core)} == set()
+    assert {m for m in core - ENTRY_POINTS if not covered(m) and m not in top_level} == set()
+    assert sources <= core
     assert not {m.split(".")[1] for m in contract["source_modules"]} & UI_PARTS
 
 

@@ -1,4 +1,4 @@
-from hailuo_tui.markdown_blocks import code_blocks
+from hailuo_tui.markdown.blocks import code_blocks
 
 
 def test_fences_with_languages_and_unclosed_tail():

@@ -1,5 +1,9 @@
-"""Code blocks of the Markdown renderer (`md_render`): their height is known at once, their lines
-are highlighted on first use, so off-screen code costs nothing until it is scrolled to."""
+"""Code blocks of the Markdown painter (`painter`): their height is known at once, their lines
+are highlighted on first use, so off-screen code costs nothing until it is scrolled to.
+
+A selection copies the code alone: the label and the bottom padding line give no text, the padding
+cell before each line is decoration (`lines.TextLine`), and a line folded at the width copies as one.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from typing import Any
 from rich.segment import Segment
 from textual.content import Content
 from textual.strip import Strip
+
+from hailuo_tui.markdown.lines import described
 
 
 class CodeBlock:
@@ -21,7 +27,7 @@ class CodeBlock:
     """
 
     def __init__(self, painter: Any, code: str, language: str, width: int) -> None:
-        """``painter``: the `md_render.BlockPainter` drawing the message (its styles and colours)."""
+        """``painter``: the `painter.BlockPainter` drawing the message (its styles and colours)."""
         self.painter = painter
         self.language = language
         self.width = width
@@ -43,8 +49,8 @@ class CodeBlock:
         from textual import highlight as hl
 
         painter = self.painter
-        if painter._ansi:
-            theme = hl.ANSIDarkHighlightTheme if painter._dark else hl.ANSILightHighlightTheme
+        if painter.ansi:
+            theme = hl.ANSIDarkHighlightTheme if painter.dark else hl.ANSILightHighlightTheme
         else:
             theme = hl.HighlightTheme
         content = hl.highlight(self.code, language=self.language or "text", theme=theme)
@@ -57,19 +63,21 @@ class CodeBlock:
         base = painter.base + painter.component("md--code-block")
         label = painter.rich("md--code-label")
         head = Strip([Segment(f" {self.language}", label)]).crop(0, width) if self.language else Strip([])
-        out = [head.extend_cell_length(width, background)]
+        out = [described(head.extend_cell_length(width, background), skip=True)]
         pad = Strip([Segment(" ", background)], 1)
         content = self._highlighted() if self.code else None
         for line in content.split("\n", allow_blank=True) if content is not None else []:
             line = line.expand_tabs(8)
-            for piece in line.fold(inner) if line.cell_length > inner else [line]:
+            pieces = line.fold(inner) if line.cell_length > inner else [line]
+            for index, piece in enumerate(pieces):
                 segments = [
                     Segment(text, style.rich_style)
                     for text, style in piece.render(base, end="", parse_style=painter.resolve_style)
                 ]
                 body = Strip(segments).extend_cell_length(inner, background).crop(0, inner)
-                out.append(Strip.join([pad, body, pad]))
-        out.append(Strip([Segment(" " * width, background)], width))
+                soft = "" if index < len(pieces) - 1 else None
+                out.append(described(Strip.join([pad, body, pad]), lead=1, bare=True, soft=soft, size=1 + len(piece.plain)))
+        out.append(described(Strip([Segment(" " * width, background)], width), skip=True))
         if len(out) != self.height:  # pragma: no cover - measured and drawn lines disagree
             out = (out + [Strip.blank(width, background)] * self.height)[: self.height]
         return out
