@@ -426,6 +426,8 @@ class ChatScreen(StoreFaults, ReplyHosting, ChatActions, ChatSearch, TranscriptK
             oldest = rows[0].id
             has_older = bool(await self.store.messages(self.current_id, limit=1, before_id=oldest))
             await self.query_one(ChatView).prepend([shown_message(m) for m in rows], has_older=has_older)
+        else:  # nothing older after all: say so (a message cursor going up waits for this answer)
+            await self.query_one(ChatView).prepend([], has_older=False)
 
     @on(Input.Changed, "#search")
     def search_changed(self) -> None:

@@ -24,6 +24,8 @@ or theme renders the blocks again (lazily, on the next layout).
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -82,6 +84,10 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         self._painter_key: tuple | None = None
         #: First line whose content changed since the last repaint (None: none).
         self._dirty_from: int | None = None
+        #: The rows of each rendered finished block, (first, end), by index in `blocks`.
+        self._block_rows: list[tuple[int, int]] = []
+        #: The block drawn marked (the reader's block cursor) and the style laid over it.
+        self._marked: tuple[int, Style] | None = None
 
     # -- text ------------------------------------------------------------------
 
@@ -130,6 +136,7 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         if key != self._key:
             self._key = key
             self._lines = []
+            self._block_rows = []
             self._rendered_blocks = 0
             self._open_dirty = True
         painter = self._painter
@@ -146,7 +153,11 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
                 if block:
                     if lines:
                         lines.append(painter.blank(width))
+                    start = len(lines)
                     lines.extend(block)
+                    self._block_rows.append((start, len(lines)))
+                else:
+                    self._block_rows.append((len(lines), len(lines)))
             self._rendered_blocks = len(self.blocks)
         if self._open_dirty:
             lines = painter.render(self.open_text, width, lazy=True)
@@ -195,6 +206,9 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         self._ensure(width)
         lines = self._lines
         if y < len(lines):
+            if self._marked is not None and y in range(*self._marked_rows()):
+                strip = line_strip(lines[y])
+                return Strip(Segment.apply_style(strip, post_style=self._marked[1]), strip.cell_length)
             return line_strip(lines[y])
         y -= len(lines)
         if 0 <= y < len(self._open_lines):
@@ -206,6 +220,30 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         if self._key is not None and self._key[1:] != self._theme_key(0)[1:]:
             self._key = None
             self.refresh(layout=True)
+
+    # -- the block cursor (drawn over the stored lines: marking a block re-renders nothing) --------
+
+    def block_rows(self) -> list[tuple[int, int]]:
+        """The rows of each finished block, ``(first, end)``, by index in `blocks` (empty: draws nothing)."""
+        if self.size.width > 0:
+            self._ensure(self.size.width)
+        return list(self._block_rows)
+
+    def mark_block(self, index: int | None, style: Style | None = None) -> None:
+        """Lay `style` over the rows of block `index` (the block cursor); None: no block is marked.
+
+        Only the rows of the block marked before and of the new one are repainted.
+        """
+        before = self._marked_rows()
+        self._marked = (index, style) if index is not None and style is not None else None
+        for first, end in (before, self._marked_rows()):
+            if end > first:
+                self.refresh(Region(0, first, self.size.width, end - first))
+
+    def _marked_rows(self) -> tuple[int, int]:
+        if self._marked is None or self._marked[0] >= len(self._block_rows):
+            return (0, 0)
+        return self._block_rows[self._marked[0]]
 
     def lines_text(self) -> list[str]:
         """The text of every rendered line (for tests and copy)."""
