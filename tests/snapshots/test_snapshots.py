@@ -83,3 +83,7 @@ def test_narrow_terminal_ctrl_b_shows_the_sidebar_over_the_conversation(snap_com
 
 def test_user_message_with_code_and_line_breaks(snap_compare, tmp_path):
     assert _snap(snap_compare, tmp_path, "user-code")
+
+
+def test_message_cursor_and_block_cursor(snap_compare, tmp_path):
+    assert _snap(snap_compare, tmp_path, "message-cursor")
