@@ -108,6 +108,9 @@ async def test_the_block_cursor_walks_an_answer_and_copies_one_code_block(make_a
         bubble = await _cursor_on(pilot, view, ids[1], "the answer")
         assert view.cursor_block is None
         body = bubble.markdown
+        renders = []
+        paint = body._painter.render
+        body._painter.render = lambda *args, **kwargs: renders.append(args) or paint(*args, **kwargs)
         await pilot.press("shift+down")
         await wait_until(pilot, lambda: view.cursor_block == 0, what="the first block")
         assert body.blocks[0].startswith("Here is")
@@ -127,6 +130,7 @@ async def test_the_block_cursor_walks_an_answer_and_copies_one_code_block(make_a
         # The block cursor draws over the stored lines: the code block's rows are marked, no block re-rendered.
         first, end = body.block_rows()[2]
         assert body._marked_rows() == (first, end)
+        assert not renders  # moving the block cursor repaints rows; it renders no block again
         await pilot.press("shift+down")  # past the last block: the next message
         await _cursor_on(pilot, view, ids[2], "past the last block")
         assert view.cursor_block is None and body._marked_rows() == (0, 0)
@@ -271,3 +275,26 @@ async def test_the_version_badge(version, versions, badge):
         await pilot.pause()
         assert "◀ 3/3 ▶" in str(bubble.query_one("#header").render())
         assert view.bubbles[0].versions == 3 and view._shown_of(bubble).version == 3
+
+
+async def test_the_highlight_moves_nothing_and_the_palette_reaches_the_cursor(make_app, tmp_path):
+    ids = _store_conversation(tmp_path, [("user", "greet me"), ("assistant", ANSWER), ("user", "thanks")])
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        view = screen.query_one(ChatView)
+        before = [(b.region, b.content_region) for b in view.bubbles]
+        await pilot.press("f5", "up", "shift+down")
+        await wait_until(pilot, lambda: view.cursor_block == 0, what="a block highlighted")
+        await pilot.pause()
+        assert [(b.region, b.content_region) for b in view.bubbles] == before  # a border that changes, no shift
+        screen.query_one("PromptInput").focus()
+        await pilot.pause()
+        assert view.cursor_message.id == ids[1] and _highlighted(view) == [view.cursor_bubble]
+        # The command palette calls the screen's actions, which act on the message under the cursor.
+        screen.action_message_copy()
+        assert app.clipboard == "Here is a short function that greets someone by name."
+        screen.action_message_fork()
+        await wait_until(pilot, lambda: app.posted.of(ChatView.MessageCommandRequested), what="the fork command")
+        posted = app.posted.of(ChatView.MessageCommandRequested)[-1]
+        assert (posted.command, posted.message_id) == (MessageCommand.FORK, ids[1])
