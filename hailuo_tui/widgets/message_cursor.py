@@ -71,6 +71,8 @@ class MessageCursor:
 
     #: Seconds to wait for the screen's answer to `OlderRequested` while the cursor goes up.
     OLDER_TIMEOUT = 5.0
+    #: Within this many messages of the edge of the window, the next page is mounted ahead of the cursor.
+    PREFETCH = 4
 
     @dataclass
     class MessageCommandRequested(Message, namespace="chat_view"):
@@ -246,9 +248,23 @@ class MessageCursor:
         bubbles = self.bubbles  # type: ignore[attr-defined]
         if not current.is_attached:
             return
-        target = bubbles[bubbles.index(current) + delta]
+        index = bubbles.index(current) + delta
+        target = bubbles[index]
         self._highlight(target, None)
         self._reveal(target)
+        if (index if delta < 0 else len(bubbles) - 1 - index) < self.PREFETCH:
+            self.call_after_refresh(self._prefetch, delta)
+
+    def _prefetch(self, delta: int) -> None:
+        """Near the edge of the window, mount the next page once the frame is drawn (not on the next key)."""
+        view: ChatView = self  # type: ignore[assignment]
+        if delta < 0 and view._held:
+            view.run_worker(view._mount_held(), group="chat-view-older", exclusive=True)
+        elif delta < 0 and view.has_older and not view._older_requested and view.bubbles:
+            view._older_requested = True
+            view.post_message(view.OlderRequested(view, view.bubbles[0].message_id))
+        elif delta > 0 and view._below:
+            view.run_worker(view._mount_below(), group="chat-view-newer", exclusive=True)
 
     async def _mount_page_above(self) -> bool:
         """Mount the page above the first bubble (held, or from the store); False if there is none."""

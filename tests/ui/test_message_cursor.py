@@ -173,6 +173,8 @@ async def test_each_command_key_asks_the_screen_for_its_command_on_the_highlight
             posted = app.posted.of(ChatView.MessageCommandRequested)[-1]
             assert (posted.command, posted.message_id, posted.chat_view) == (command, ids[-2], view), key
         assert app.focused is view and view.cursor_message.id == ids[-2]
+        # The screen handles it as ``on_chat_view_message_command_requested`` or ``@on(ChatView.MessageCommandRequested)``.
+        assert ChatView.MessageCommandRequested.handler_name == "on_chat_view_message_command_requested"
 
 
 async def test_the_command_keys_do_nothing_from_the_message_box(make_app, tmp_path):
