@@ -11,10 +11,11 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from hailuo_tui.bindings import MESSAGE_BINDINGS
 from hailuo_tui.domain import LIVE_STATUSES, MessageStatus, Paging, ShownMessage
 from hailuo_tui.textual_compat import AnchorHooks, anchor_released
 from hailuo_tui.widgets.message_bubble import MessageBubble
-from hailuo_tui.widgets.message_cursor import CURSOR_CSS, MESSAGE_BINDINGS, MessageCursor
+from hailuo_tui.widgets.message_cursor import CURSOR_CSS, MessageCursor
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 
 EMPTY_TEXT = "Start the conversation: type below and press Enter"

@@ -18,21 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from hailuo_tui.bindings import MESSAGE_BINDINGS, key_name  # noqa: F401  (ChatView.BINDINGS)
 from hailuo_tui.domain import MessageCommand, ShownMessage
-from hailuo_tui.markdown_blocks import parser
 from hailuo_tui.widgets.message_bubble import MessageBubble
+from hailuo_tui.widgets.message_copy import MessageCopy
 
 if TYPE_CHECKING:
     from hailuo_tui.widgets.chat_view import ChatView
-    from hailuo_tui.widgets.markdown_body import MarkdownBody
-
-#: What a copied block is called in the notice, by its first markdown-it token.
-BLOCK_KINDS = {
-    "paragraph_open": "paragraph", "heading_open": "heading", "table_open": "table",
-    "bullet_list_open": "list", "ordered_list_open": "list", "blockquote_open": "quote",
-    "fence": "code block", "code_block": "code block", "hr": "rule", "html_block": "HTML block",
-}
 
 CURSOR_CSS = """
 ChatView {
@@ -47,27 +38,8 @@ ChatView {
 nothing moves) and a tint; the ANSI themes keep the terminal's background and show the border's colour."""
 
 
-def block_kind(source: str) -> str:
-    """What a Markdown block is, in words ("code block", "table", "paragraph"...)."""
-    tokens = parser().parse(source)
-    return BLOCK_KINDS.get(tokens[0].type, "block") if tokens else "block"
-
-
-def block_code(source: str) -> str | None:
-    """The code of a block that is one fenced or indented code block (no fences); None for any other."""
-    tokens = [t for t in parser().parse(source) if t.level == 0]
-    if len(tokens) == 1 and tokens[0].type in ("fence", "code_block"):
-        return tokens[0].content.rstrip("\n")
-    return None
-
-
-def _lines(text: str) -> str:
-    count = text.count("\n") + 1
-    return f"{count} line" if count == 1 else f"{count} lines"
-
-
-class MessageCursor:
-    """Mixin of `ChatView`: the message cursor, the block cursor, copying and message commands."""
+class MessageCursor(MessageCopy):
+    """Mixin of `ChatView`: the message cursor, the block cursor and message commands (copying: `MessageCopy`)."""
 
     #: Seconds to wait for the screen's answer to `OlderRequested` while the cursor goes up.
     OLDER_TIMEOUT = 5.0
@@ -166,42 +138,6 @@ class MessageCursor:
 
     async def action_block_next(self) -> None:
         await self._serial(self._step_block(1))
-
-    def action_message_copy(self) -> None:
-        bubble = self.cursor_bubble
-        if bubble is None:
-            self.app.notify("No message is highlighted: F5, then ↑/↓.", severity="warning")  # type: ignore[attr-defined]
-            return
-        block = self._block_source(bubble)
-        if block is None:
-            self._copy(bubble.text, f"Copied the message as Markdown ({_lines(bubble.text)})")
-            return
-        code = block_code(block)
-        if code is not None:
-            self._copy(code, f"Copied the code block ({_lines(code)})")
-        else:
-            text = block.strip("\n")
-            self._copy(text, f"Copied the {block_kind(block)} as Markdown ({_lines(text)})")
-
-    def action_message_copy_text(self) -> None:
-        bubble = self.cursor_bubble
-        if bubble is None:
-            self.app.notify("No message is highlighted: F5, then ↑/↓.", severity="warning")  # type: ignore[attr-defined]
-            return
-        body = self._markdown_of(bubble)
-        if body is None:
-            text = bubble.text
-            self._copy(text, f"Copied the message's text ({_lines(text)})")
-            return
-        lines = [line.rstrip() for line in body.lines_text()]
-        rows = body.block_rows()
-        what = "message's text"
-        if self._cursor_block is not None and self._cursor_block < len(rows):
-            first, end = rows[self._cursor_block]
-            lines = lines[first:end]
-            what = f"{block_kind(body.blocks[self._cursor_block])} as text"
-        text = "\n".join(lines).strip("\n")
-        self._copy(text, f"Copied the {what} ({_lines(text)})")
 
     def action_message_edit(self) -> None:
         self._command(MessageCommand.EDIT)
@@ -361,7 +297,8 @@ class MessageCursor:
     def _mark(self, bubble: MessageBubble, block: int | None) -> None:
         body = self._markdown_of(bubble)
         if body is not None:
-            style = self.get_component_rich_style("chat-view--block-cursor") if block is not None else None  # type: ignore[attr-defined]
+            view: ChatView = self  # type: ignore[assignment]
+            style = view.get_component_rich_style("chat-view--block-cursor") if block is not None else None
             body.mark_block(block, style)
 
     def _reveal(self, bubble: MessageBubble, block: int | None = None) -> None:
@@ -401,32 +338,10 @@ class MessageCursor:
 
     # -- helpers ------------------------------------------------------------
 
-    @staticmethod
-    def _markdown_of(bubble: MessageBubble) -> MarkdownBody | None:
-        if bubble.role == "user" or bubble.is_plain:
-            return None
-        try:
-            return bubble.markdown
-        except Exception:  # not composed yet
-            return None
-
-    def _block_source(self, bubble: MessageBubble) -> str | None:
-        body = self._markdown_of(bubble)
-        block = self._cursor_block
-        if body is None or block is None or block >= len(body.blocks):
-            return None
-        return body.blocks[block]
-
-    def _copy(self, text: str, what: str) -> None:
-        app = self.app  # type: ignore[attr-defined]
-        app.copy_to_clipboard(text)
-        export = key_name("conversation.export", getattr(app, "user_keymap", {}))
-        app.notify(f"{what} (via the terminal's OSC 52). "
-                   f"If your terminal does not support it, export the conversation with {export}.")
-
     def _command(self, command: MessageCommand) -> None:
         bubble = self.cursor_bubble
         if bubble is None or bubble.message_id is None:
-            self.app.notify("No message is highlighted: F5, then ↑/↓.", severity="warning")  # type: ignore[attr-defined]
+            self._no_cursor()
             return
-        self.post_message(self.MessageCommandRequested(self, command, bubble.message_id))  # type: ignore[attr-defined, arg-type]
+        view: ChatView = self  # type: ignore[assignment]
+        view.post_message(view.MessageCommandRequested(view, command, bubble.message_id))
