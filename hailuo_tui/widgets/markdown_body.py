@@ -234,8 +234,11 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
 
         Only the rows of the block marked before and of the new one are repainted.
         """
+        marked = (index, style) if index is not None and style is not None else None
+        if marked == self._marked:
+            return
         before = self._marked_rows()
-        self._marked = (index, style) if index is not None and style is not None else None
+        self._marked = marked
         for first, end in (before, self._marked_rows()):
             if end > first:
                 self.refresh(Region(0, first, self.size.width, end - first))

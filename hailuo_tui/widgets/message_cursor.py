@@ -294,6 +294,12 @@ class MessageCursor(MessageCopy):
         bubble.add_class("-cursor")
         self._mark(bubble, block)
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()  # type: ignore[misc]
+        bubble = self.cursor_bubble
+        if bubble is not None and self._cursor_block is not None:  # a new theme: the block's new colour
+            self._mark(bubble, self._cursor_block)
+
     def _mark(self, bubble: MessageBubble, block: int | None) -> None:
         body = self._markdown_of(bubble)
         if body is not None:

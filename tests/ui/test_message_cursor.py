@@ -82,20 +82,23 @@ async def test_f5_arrows_home_and_end_move_the_highlight_through_300_messages(ma
 
 
 async def test_the_cursor_climbs_into_older_pages_one_message_at_a_time(make_app, tmp_path):
-    ids = _store_conversation(tmp_path, _pairs(60))  # 120 messages: the app reads 60, mounts 24
+    ids = _store_conversation(tmp_path, _pairs(75))  # 150 messages: the app reads 60, mounts 24; two more reads
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         view = screen.query_one(ChatView)
         await pilot.press("f5")
         await _cursor_on(pilot, view, ids[-1], "the newest")
-        for steps in range(1, 100):
+        for steps in range(1, len(ids)):  # to the very first, one message at a time
             await pilot.press("up")
             await _cursor_on(pilot, view, ids[-1 - steps], f"{steps} presses of ↑")
             assert len(view.bubbles) <= ChatView.MOUNTED_MAX
-        for steps in range(99, 0, -1):
+        assert not view.has_older and view.held_count == 0
+        await pilot.press("up")  # at the first message: it stays
+        await _cursor_on(pilot, view, ids[0], "↑ on the first message")
+        for steps in range(1, 41):
             await pilot.press("down")
-            await _cursor_on(pilot, view, ids[-steps], f"↓ back, {steps} from the end")
+            await _cursor_on(pilot, view, ids[steps], f"↓ back, {steps} from the first")
 
 
 async def test_the_block_cursor_walks_an_answer_and_copies_one_code_block(make_app, tmp_path):
@@ -290,6 +293,11 @@ async def test_the_highlight_moves_nothing_and_the_palette_reaches_the_cursor(ma
         await wait_until(pilot, lambda: view.cursor_block == 0, what="a block highlighted")
         await pilot.pause()
         assert [(b.region, b.content_region) for b in view.bubbles] == before  # a border that changes, no shift
+        body = view.cursor_bubble.markdown
+        dark = body._marked[1]
+        app.theme = "textual-light"
+        await wait_until(pilot, lambda: body._marked[1] != dark, what="the block's colour in the new theme")
+        assert body._marked[1] == view.get_component_rich_style("chat-view--block-cursor")
         screen.query_one("PromptInput").focus()
         await pilot.pause()
         assert view.cursor_message.id == ids[1] and _highlighted(view) == [view.cursor_bubble]
