@@ -77,6 +77,7 @@ async def main() -> None:
         view.set_cursor(2000)
         await pilot.pause(0.3)
         _report("↑ in 2,000 messages", [await _key_to_frame(pilot, view, "up") for _ in range(PRESSES)])
+        await pilot.pause(0.5)  # the page mounted ahead of the last ↑ is in
         _report("↓ back", [await _key_to_frame(pilot, view, "down") for _ in range(PRESSES)])
         answer = _long_answer(1800)  # under the 2,000 source lines past which an answer is shown as plain text
         await view.load([ShownMessage(1, "user", "a long one"), ShownMessage(2, "assistant", answer)])
