@@ -308,3 +308,33 @@ async def test_the_highlight_moves_nothing_and_the_palette_reaches_the_cursor(ma
         await wait_until(pilot, lambda: app.posted.of(ChatView.MessageCommandRequested), what="the fork command")
         posted = app.posted.of(ChatView.MessageCommandRequested)[-1]
         assert (posted.command, posted.message_id) == (MessageCommand.FORK, ids[1])
+
+
+async def test_the_block_cursor_scrolls_to_keep_its_block_in_view():
+    answer = "\n\n".join(f"Paragraph {i}: " + "words " * 30 for i in range(60))
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await view.load([ShownMessage(1, "user", "a long one"), ShownMessage(2, "assistant", answer)])
+        await pilot.pause()
+        view.focus()
+        view.set_cursor(2)
+        await pilot.pause()
+        body = view.bubbles[1].markdown
+        for block in range(45):
+            await pilot.press("shift+down")
+            await wait_until(pilot, lambda: view.cursor_block == block, what=f"block {block}")
+            first, end = body.block_rows()[block]
+
+            def shown() -> bool:
+                top = body.content_region.y + first
+                return view.content_region.y <= top and top + (end - first) <= view.content_region.bottom
+
+            await wait_until(pilot, shown, what=f"block {block} in view")
+        assert view.cursor_message.id == 2 and view.scroll_y > 0
+        for block in range(43, 39, -1):  # and back up
+            await pilot.press("shift+up")
+            await wait_until(pilot, lambda: view.cursor_block == block, what=f"block {block} going up")
+            first, end = body.block_rows()[block]
+            await wait_until(pilot, lambda: body.content_region.y + first >= view.content_region.y,
+                             what=f"block {block} in view going up")
