@@ -40,9 +40,7 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
     the newest are unmounted (their messages are kept here) and mounted again
     a page at a time when the reader scrolls back down; a new message brings
     the newest messages back first. Bubbles of an answer still streaming are
-    never unmounted this way.
-
-    With the focus, a cursor highlights one message (and one block of an answer): see `MessageCursor`.
+    never unmounted this way. With the focus, a cursor highlights a message (`MessageCursor`).
     """
 
     DEFAULT_CSS = """
@@ -223,7 +221,10 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
             if tail:
                 await self.mount_all([self._make_bubble(m) for m in tail])
         self._update_empty()
-        self.release_anchor() if self._below else self.anchor()
+        if self._below:  # opened on an older message (focus_id): the newest wait below, not followed
+            self.release_anchor()
+        else:
+            self.anchor()
         self._fill_later()
         if focus_id is not None:
             self.set_cursor(focus_id)
@@ -472,8 +473,7 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         return MessageBubble(
             message.role, message.content or "", message.status, message.id, error=message.error,
             reasoning=message.reasoning or "", usage=message.usage, fold_thinking=self.fold_thinking,
-            sources=message.sources, follow_ups=message.follow_ups, version=message.version,
-            versions=message.versions,
+            sources=message.sources, follow_ups=message.follow_ups, version=message.version, versions=message.versions,
         )
 
     def set_examples(self, examples: Sequence[tuple[str, str]]) -> None:
