@@ -26,9 +26,11 @@ CHAT_BINDINGS = [
     Binding("alt+down,ctrl+pagedown", "next_conversation", "Next conversation", id="conversation.next", priority=True, show=False),
     Binding("ctrl+l", "focus_sidebar", "Sidebar", id="focus.sidebar", priority=True, show=False),
     Binding("ctrl+g", "focus_input", "Type", id="focus.input", priority=True, show=False),
-    Binding("f5", "focus_messages", "Messages", id="focus.messages", priority=True, show=False),
+    # Was "focus.messages": a user's [keymap] may still name the old id (config.RENAMED_BINDING_IDS).
+    Binding("f5", "focus_messages", "Messages (a cursor on them)", id="messages.focus", priority=True, show=False),
     # Priority: from the message box these scroll the transcript (the TextArea would move its cursor);
-    # elsewhere (the sidebar, the search box) the actions step aside for the focused widget.
+    # elsewhere (the sidebar, the search box) the actions step aside for the focused widget, and with the
+    # transcript focused Home and End go on to the message cursor's `message.first` / `message.last`.
     Binding("pageup", "messages_page_up", "Page up", id="messages.page_up", priority=True, show=False),
     Binding("pagedown", "messages_page_down", "Page down", id="messages.page_down", priority=True, show=False),
     Binding("home", "messages_first", "First message", id="messages.first", priority=True, show=False),
@@ -68,6 +70,29 @@ CHAT_BINDINGS = [
 ]
 
 
+MESSAGE_BINDINGS = [
+    Binding("up,k", "message_previous", "Previous message", id="message.previous", show=False),
+    Binding("down,j", "message_next", "Next message", id="message.next", show=False),
+    Binding("home", "message_first", "First message (cursor)", id="message.first", show=False),
+    Binding("end", "message_last", "Last message (cursor)", id="message.last", show=False),
+    Binding("shift+up,left_square_bracket", "block_previous", "Previous block of the message",
+            id="message.block_previous", show=False),
+    Binding("shift+down,right_square_bracket", "block_next", "Next block of the message",
+            id="message.block_next", show=False),
+    Binding("c", "message_copy", "Copy (Markdown, or the block)", id="message.copy", show=False),
+    Binding("y", "message_copy_text", "Copy as plain text", id="message.copy_text", show=False),
+    Binding("e", "message_edit", "Edit and resend", id="message.edit", show=False),
+    Binding("r", "message_regenerate", "Regenerate the answer", id="message.regenerate", show=False),
+    Binding("d,delete", "message_delete", "Delete the message", id="message.delete", show=False),
+    Binding("f", "message_fork", "Fork into a new conversation", id="message.fork", show=False),
+    Binding("left,h", "message_version_previous", "Previous version", id="message.version_previous",
+            show=False),
+    Binding("right,l", "message_version_next", "Next version", id="message.version_next", show=False),
+]
+"""The transcript's own keys (on `ChatView`): they act only while the transcript has focus, on the
+message under its cursor, so they are not priority bindings and never take a key from the message box."""
+
+
 def prompt_bindings() -> list[Binding]:
     """The prompt's bindings that have an id (declared on `PromptInput`)."""
     from hailuo_tui.widgets.prompt_input import PromptInput
@@ -77,7 +102,7 @@ def prompt_bindings() -> list[Binding]:
 
 def known_ids() -> set[str]:
     """Binding ids a config's [keymap] may name."""
-    return {b.id for b in [*APP_BINDINGS, *CHAT_BINDINGS, *prompt_bindings()] if b.id}
+    return {b.id for b in [*APP_BINDINGS, *CHAT_BINDINGS, *MESSAGE_BINDINGS, *prompt_bindings()] if b.id}
 
 
 def binding(binding_id: str) -> Binding:
@@ -86,7 +111,7 @@ def binding(binding_id: str) -> Binding:
     Raises:
         KeyError: No binding has this id.
     """
-    for candidate in [*APP_BINDINGS, *CHAT_BINDINGS, *prompt_bindings()]:
+    for candidate in [*APP_BINDINGS, *CHAT_BINDINGS, *MESSAGE_BINDINGS, *prompt_bindings()]:
         if candidate.id == binding_id:
             return candidate
     raise KeyError(binding_id)
@@ -98,7 +123,8 @@ def keys_of(bound: Binding, keymap: Mapping[str, str]) -> str:
 
 
 _NAMES = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn", "up": "↑", "down": "↓",
-          "left": "←", "right": "→", "delete": "Del", "tab": "Tab"}
+          "left": "←", "right": "→", "delete": "Del", "tab": "Tab",
+          "left_square_bracket": "[", "right_square_bracket": "]"}
 
 
 def key_label(keys: str) -> str:
@@ -152,6 +178,16 @@ CHAT_PALETTE = [
     PaletteEntry("Edit last message", "Edit your last message and send it as a new version", "chat.edit_last"),
     PaletteEntry("Copy answer", "Copy the last answer to the clipboard", "chat.copy_answer"),
     PaletteEntry("Copy code block", "Choose a code block to copy", "chat.copy_code"),
+    PaletteEntry("Copy message", "Copy the highlighted message's Markdown, or the block under the block cursor",
+                 "message.copy"),
+    PaletteEntry("Copy message text", "Copy the highlighted message (or block) as plain text, as shown",
+                 "message.copy_text"),
+    PaletteEntry("Edit message", "Edit the highlighted question and send it as a new version", "message.edit"),
+    PaletteEntry("Regenerate message", "Ask again for the highlighted answer; the old one stays as a version",
+                 "message.regenerate"),
+    PaletteEntry("Delete message", "Delete the highlighted message and what follows it on its branch, after "
+                 "confirmation", "message.delete"),
+    PaletteEntry("Fork conversation", "A new conversation up to the highlighted message", "message.fork"),
     PaletteEntry("Export conversation", "Write the conversation as shown to a Markdown file", "conversation.export"),
     PaletteEntry("Export every branch", "Write every version of every message to a Markdown file",
                  "conversation.export_branches"),

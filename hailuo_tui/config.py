@@ -382,6 +382,10 @@ def _check_key_syntax(path: Path, shown: str, binding: str, keys: str) -> None:
                                 f"\"f2,ctrl+r\", not {keys!r}.")
 
 
+RENAMED_BINDING_IDS = {"focus.messages": "messages.focus"}
+"""Binding ids that were renamed: old id -> new id. A [keymap] naming an old id still works (with a note)."""
+
+
 def config_warnings(
     config: Config,
     *,
@@ -408,7 +412,10 @@ def config_warnings(
     if config.theme not in themes:
         warnings.append(f"{where}: unknown theme {config.theme!r}; the default theme is used. "
                         f"Themes: {', '.join(sorted(themes))}.")
-    unknown = sorted(set(config.keymap) - set(binding_ids))
+    for old in sorted(set(config.keymap) & set(RENAMED_BINDING_IDS)):
+        warnings.append(f"{where}: the binding id {old!r} in [keymap] is now {RENAMED_BINDING_IDS[old]!r}; "
+                        "the old id still works, but the new one is what F1 lists.")
+    unknown = sorted(set(config.keymap) - set(binding_ids) - set(RENAMED_BINDING_IDS))
     if unknown:
         warnings.append(f"{where}: unknown binding ids in [keymap]: {', '.join(map(repr, unknown))}; "
                         "they are ignored (F1 lists the ids).")
@@ -421,6 +428,10 @@ def config_warnings(
 
 
 def usable_keymap(config: Config, *, binding_ids: Collection[str], is_key: Callable[[str], bool]) -> dict[str, str]:
-    """The keymap entries the app applies: known binding ids whose keys all exist."""
-    return {binding: keys for binding, keys in config.keymap.items()
+    """The keymap entries the app applies: known binding ids whose keys all exist (a renamed id, see
+    `RENAMED_BINDING_IDS`, counts as its new one unless the new one is given too)."""
+    keymap = {RENAMED_BINDING_IDS[old]: keys for old, keys in config.keymap.items()
+              if old in RENAMED_BINDING_IDS and RENAMED_BINDING_IDS[old] not in config.keymap}
+    keymap.update(config.keymap)
+    return {binding: keys for binding, keys in keymap.items()
             if binding in binding_ids and all(is_key(key.strip()) for key in keys.split(","))}

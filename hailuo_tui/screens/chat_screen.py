@@ -413,6 +413,10 @@ class ChatScreen(StoreFaults, ReplyHosting, MessageActions, ChatActions, ChatSea
     async def conversation_chosen(self, event: ConversationList.Selected) -> None:
         await self.open_chosen(event.conversation_id)
 
+    @on(ChatView.MessageCommandRequested)
+    async def message_command(self, event: ChatView.MessageCommandRequested) -> None:
+        await self.on_message_command(event.command, event.message_id)
+
     @on(ChatView.OlderRequested)
     async def load_older(self, event: ChatView.OlderRequested) -> None:
         if self.current_id is None:
@@ -422,6 +426,8 @@ class ChatScreen(StoreFaults, ReplyHosting, MessageActions, ChatActions, ChatSea
             oldest = rows[0].id
             has_older = bool(await self.store.messages(self.current_id, limit=1, before_id=oldest))
             await self.query_one(ChatView).prepend([shown_message(m) for m in rows], has_older=has_older)
+        else:  # nothing older after all: say so (a message cursor going up waits for this answer)
+            await self.query_one(ChatView).prepend([], has_older=False)
 
     @on(Input.Changed, "#search")
     def search_changed(self) -> None:

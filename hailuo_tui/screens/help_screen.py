@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
-from hailuo_tui.bindings import APP_BINDINGS, CHAT_BINDINGS, key_label, keys_of, prompt_bindings
+from hailuo_tui.bindings import APP_BINDINGS, CHAT_BINDINGS, MESSAGE_BINDINGS, key_label, keys_of, prompt_bindings
 
 __all__ = ["HelpScreen", "key_label"]
 
@@ -44,7 +44,7 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Key", "Action", "Binding id")
-        for binding in [*CHAT_BINDINGS, *prompt_bindings(), *APP_BINDINGS]:
+        for binding in [*CHAT_BINDINGS, *MESSAGE_BINDINGS, *prompt_bindings(), *APP_BINDINGS]:
             table.add_row(key_label(keys_of(binding, self.user_keymap)), binding.description, binding.id or "")
         table.add_row("Ctrl+P", "Command palette", "(textual)")
         table.focus()

@@ -10,11 +10,16 @@ from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.prompt_input import PromptInput
 
 class TranscriptKeys:
-    """A mixin of ``ChatScreen``: the ``focus.messages``, ``messages.*`` and ``chat.interrupt`` actions.
+    """A mixin of ``ChatScreen``: the ``messages.focus``, ``messages.*`` and ``chat.interrupt`` actions.
 
     PageUp, PageDown, Home and End are priority bindings (the message box's TextArea binds them); they
     scroll the transcript while the message box or the transcript has focus and step aside
-    (`SkipAction`) elsewhere, so the sidebar and the search box keep their own meaning.
+    (`SkipAction`) elsewhere, so the sidebar and the search box keep their own meaning. With the
+    transcript focused, Home and End step aside too: they are the message cursor's there
+    (`message.first`, `message.last` on `ChatView`).
+
+    The ``message.*`` actions below are the command palette's way to the transcript's own bindings
+    (the palette calls the screen's actions): they act on the message under the cursor.
     """
 
     current_id: int | None
@@ -35,12 +40,18 @@ class TranscriptKeys:
     def action_messages_page_down(self) -> None:
         self._transcript().scroll_page_down()
 
+    def _transcript_unfocused(self) -> ChatView:
+        """The transcript, for Home and End typed in the message box (with it focused: its cursor's keys)."""
+        if isinstance(self.focused, ChatView):  # type: ignore[attr-defined]
+            raise SkipAction()
+        return self._transcript()
+
     def action_messages_last(self) -> None:
-        self._transcript().scroll_end(animate=False)
+        self._transcript_unfocused().scroll_end(animate=False)
 
     async def action_messages_first(self) -> None:
         """The very first message, in one press: every older page is loaded on the way."""
-        view = self._transcript()
+        view = self._transcript_unfocused()
         conversation_id = self.current_id
 
         async def load_older(before_id: Any) -> None:
@@ -60,6 +71,24 @@ class TranscriptKeys:
             f"If your terminal does not support it, export the conversation with {self.key_for('conversation.export')}."  # type: ignore[attr-defined]
         )
         return True
+
+    def action_message_copy(self) -> None:
+        self.query_one(ChatView).action_message_copy()  # type: ignore[attr-defined]
+
+    def action_message_copy_text(self) -> None:
+        self.query_one(ChatView).action_message_copy_text()  # type: ignore[attr-defined]
+
+    def action_message_edit(self) -> None:
+        self.query_one(ChatView).action_message_edit()  # type: ignore[attr-defined]
+
+    def action_message_regenerate(self) -> None:
+        self.query_one(ChatView).action_message_regenerate()  # type: ignore[attr-defined]
+
+    def action_message_delete(self) -> None:
+        self.query_one(ChatView).action_message_delete()  # type: ignore[attr-defined]
+
+    def action_message_fork(self) -> None:
+        self.query_one(ChatView).action_message_fork()  # type: ignore[attr-defined]
 
     def action_interrupt(self) -> None:
         """Ctrl+C: copy the mouse selection if there is one (the answer goes on); else stop the open

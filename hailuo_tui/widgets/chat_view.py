@@ -11,15 +11,17 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from hailuo_tui.bindings import MESSAGE_BINDINGS
 from hailuo_tui.domain import LIVE_STATUSES, MessageStatus, Paging, ShownMessage
 from hailuo_tui.textual_compat import AnchorHooks, anchor_released
 from hailuo_tui.widgets.message_bubble import MessageBubble
+from hailuo_tui.widgets.message_cursor import CURSOR_CSS, MessageCursor
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 
 EMPTY_TEXT = "Start the conversation: type below and press Enter"
 
 
-class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
+class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
     """A VerticalScroll of MessageBubbles that follows the bottom.
 
     Only the last `WINDOW` messages are mounted by `load` (more of those it
@@ -38,7 +40,7 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
     the newest are unmounted (their messages are kept here) and mounted again
     a page at a time when the reader scrolls back down; a new message brings
     the newest messages back first. Bubbles of an answer still streaming are
-    never unmounted this way.
+    never unmounted this way. With the focus, a cursor highlights a message (`MessageCursor`).
     """
 
     DEFAULT_CSS = """
@@ -76,7 +78,7 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         &:ansi > .md--code-block { background: ansi_default; }
         &:ansi > .md--code-label { background: ansi_default; }
     }
-    """
+    """ + CURSOR_CSS
 
     # The styles of message text (see md_render.BlockPainter): declared here once
     # rather than on each message, which made every mounted message resolve them.
@@ -84,8 +86,10 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         "md--h1", "md--h2", "md--h3", "md--h4", "md--h5", "md--h6",
         "md--em", "md--strong", "md--s", "md--link", "md--code-inline",
         "md--code-block", "md--code-label", "md--bullet", "md--quote-bar",
-        "md--rule", "md--table-border", "md--table-header",
+        "md--rule", "md--table-border", "md--table-header", "chat-view--block-cursor",
     }
+
+    BINDINGS = MESSAGE_BINDINGS  # Textual reads BINDINGS from widget classes only, not from the mixin
 
     # The page sizes are Paging's (hailuo_tui.domain), named here for the view's own code and tests.
     WINDOW = Paging.WINDOW
@@ -194,27 +198,36 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         return len(self._below)
 
     async def load(
-        self, messages: Sequence[ShownMessage], *, has_older: bool = False
+        self, messages: Sequence[ShownMessage], *, has_older: bool = False, focus_id: Any = None
     ) -> None:
         """Replace the contents with `messages` (oldest first).
 
         Args:
             messages: The messages to show.
             has_older: True when the store holds messages older than these.
+            focus_id: Open with the cursor on this message, scrolled into view, instead of at the
+                bottom (`messages` must hold it and every message after it).
         """
         messages = list(messages)
-        self._below = []
-        self._held = messages[: -self.WINDOW] if len(messages) > self.WINDOW else []
-        tail = messages[-self.WINDOW :]
+        start = self._window_start(messages, focus_id)
+        self._held = messages[:start]
+        tail = messages[start : start + self.WINDOW]
+        self._below = messages[start + self.WINDOW :]
         self._has_older = has_older
         self._older_requested = False
+        self.clear_cursor()
         with self.app.batch_update():
             await self.remove_children(MessageBubble)
             if tail:
                 await self.mount_all([self._make_bubble(m) for m in tail])
         self._update_empty()
-        self.anchor()
+        if self._below:  # opened on an older message (focus_id): the newest wait below, not followed
+            self.release_anchor()
+        else:
+            self.anchor()
         self._fill_later()
+        if focus_id is not None:
+            self.set_cursor(focus_id)
 
     async def prepend(
         self, messages: Sequence[ShownMessage], *, has_older: bool = False
@@ -228,6 +241,7 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         self._has_older = has_older
         self._older_requested = False
         await self._mount_older(list(messages))
+        self.older_arrived()
 
     async def add_message(
         self,
@@ -302,6 +316,7 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         self._held = []
         self._below = []
         self._has_older = False
+        self.clear_cursor()
         await self.remove_children(MessageBubble)
         self._update_empty()
         self.anchor()
@@ -450,14 +465,15 @@ class ChatView(KeepLinesOnGrow, AnchorHooks, VerticalScroll):
     @staticmethod
     def _shown_of(bubble: MessageBubble) -> ShownMessage:
         return ShownMessage(
-            bubble.message_id, bubble.role, bubble.text, bubble.status, bubble.error, bubble.reasoning, bubble.usage
+            bubble.message_id, bubble.role, bubble.text, bubble.status, bubble.error, bubble.reasoning, bubble.usage,
+            version=bubble.version, versions=bubble.versions,
         )
 
     def _make_bubble(self, message: ShownMessage) -> MessageBubble:
         return MessageBubble(
             message.role, message.content or "", message.status, message.id, error=message.error,
             reasoning=message.reasoning or "", usage=message.usage, fold_thinking=self.fold_thinking,
-            sources=message.sources, follow_ups=message.follow_ups,
+            sources=message.sources, follow_ups=message.follow_ups, version=message.version, versions=message.versions,
         )
 
     def set_examples(self, examples: Sequence[tuple[str, str]]) -> None:

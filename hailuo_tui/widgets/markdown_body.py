@@ -31,6 +31,7 @@ code without its padding, a wrapped paragraph as one line).
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual.geometry import Region, Size
 from textual.selection import Selection
@@ -97,6 +98,10 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         self._selection: Selection | None = None
         #: Inside `render_lines`: a line is drawn, not read for the character under the pointer.
         self._drawing = False
+        #: The rows of each rendered finished block, (first, end), by index in `blocks`.
+        self._block_rows: list[tuple[int, int]] = []
+        #: The block drawn marked (the reader's block cursor) and the style laid over it.
+        self._marked: tuple[int, RichStyle] | None = None
 
     # -- text ------------------------------------------------------------------
 
@@ -145,6 +150,7 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         if key != self._key:
             self._key = key
             self._lines = []
+            self._block_rows = []
             self._rendered_blocks = 0
             self._open_dirty = True
         painter = self._painter
@@ -161,7 +167,11 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
                 if block:
                     if lines:
                         lines.append(painter.blank(width))
+                    start = len(lines)
                     lines.extend(block)
+                    self._block_rows.append((start, len(lines)))
+                else:
+                    self._block_rows.append((len(lines), len(lines)))
             self._rendered_blocks = len(self.blocks)
         if self._open_dirty:
             lines = painter.render(self.open_text, width, lazy=True)
@@ -211,6 +221,8 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         line = self._line(y)
         if line is None:
             return Strip.blank(width, self.visual_style.rich_style)
+        if self._marked is not None and y in range(*self._marked_rows()):  # the block cursor's block
+            line = Strip(Segment.apply_style(line, post_style=self._marked[1]), line.cell_length)
         selection = self._selection
         if selection is not None:
             span = selection.get_span(y)
@@ -263,6 +275,33 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         if self._key is not None and self._key[1:] != self._theme_key(0)[1:]:
             self._key = None
             self.refresh(layout=True)
+
+    # -- the block cursor (drawn over the stored lines: marking a block re-renders nothing) --------
+
+    def block_rows(self) -> list[tuple[int, int]]:
+        """The rows of each finished block, ``(first, end)``, by index in `blocks` (empty: draws nothing)."""
+        if self.size.width > 0:
+            self._ensure(self.size.width)
+        return list(self._block_rows)
+
+    def mark_block(self, index: int | None, style: RichStyle | None = None) -> None:
+        """Lay `style` over the rows of block `index` (the block cursor); None: no block is marked.
+
+        Only the rows of the block marked before and of the new one are repainted.
+        """
+        marked = (index, style) if index is not None and style is not None else None
+        if marked == self._marked:
+            return
+        before = self._marked_rows()
+        self._marked = marked
+        for first, end in (before, self._marked_rows()):
+            if end > first:
+                self.refresh(Region(0, first, self.size.width, end - first))
+
+    def _marked_rows(self) -> tuple[int, int]:
+        if self._marked is None or self._marked[0] >= len(self._block_rows):
+            return (0, 0)
+        return self._block_rows[self._marked[0]]
 
     def lines_text(self) -> list[str]:
         """The text of every rendered line (for tests and copy)."""

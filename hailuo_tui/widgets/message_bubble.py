@@ -111,6 +111,8 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         fold_thinking: bool | None = None,
         sources: tuple[tuple[str, str], ...] = (),
         follow_ups: tuple[str, ...] = (),
+        version: int = 1,
+        versions: int = 1,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -126,6 +128,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
             usage: Token counts and timing, shown under a finished answer (see `set_usage`).
             fold_thinking: Overrides the class's `fold_thinking`.
             sources, follow_ups: Web-search links and suggested questions under an answer (`AnswerExtras`).
+            version, versions: Which version of the message this is, of how many ("◀ 2/3 ▶" when several).
             id: DOM id.
             classes: Extra CSS classes.
         """
@@ -134,6 +137,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         super().__init__(id=id, classes=" ".join(filter(None, (classes, f"-{role}", status_class(status)))))
         self.role: str = role
         self.message_id = message_id
+        self.version, self.versions = version, versions
         text = clean(text) if text else ""
         self._chunks: list[str] = [text] if text else []
         self._text_cache: str | None = None
@@ -341,6 +345,12 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         if self.is_mounted:
             self.query_one("#header", Static).update(self._header_content(), layout=False)
 
+    def set_version(self, version: int, versions: int) -> None:
+        """Show that this is version `version` of `versions` (an edited question, a regenerated answer)."""
+        self.version, self.versions = version, versions
+        if self.is_mounted:
+            self.query_one("#header", Static).update(self._header_content(), layout=False)
+
     def set_status(self, status: str, error: str | None = None) -> None:
         """Set the status ("pending", "streaming", "complete", "interrupted", "failed"), its reason, the classes."""
         self._status = status
@@ -475,6 +485,8 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
     def _header_content(self) -> Content:
         label = ROLE_LABELS.get(self.role, self.role.title())
         parts: list[tuple[str, str] | str] = [(label, "bold")]
+        if self.versions > 1:
+            parts += ["  ", (f"◀ {self.version}/{self.versions} ▶", "$text-accent")]
         badge, style = self._badge()
         if badge:
             parts += ["  ", (badge, style)]

@@ -250,3 +250,28 @@ def test_alt_enter_inserts_a_new_line(terminal):
     assert _wait_stored(term, 1) == ["first line\nsecond line"]
     term.send_keys("C-q")
     term.wait_for("EXITED rc=0", describe="the app to exit with rc 0")
+
+
+def test_the_message_cursor_copies_a_code_block_in_a_real_terminal(terminal):
+    """F5, the block keys and C as tmux delivers them; the code arrives in tmux's buffer through OSC 52."""
+    term = terminal
+    term.tmux("set-option", "-g", "set-clipboard", "on")  # take the app's OSC 52 into a tmux buffer
+    _send(term, "Show me some code")
+    term.wait_for(END_EN)
+    term.send_keys("F5")
+    for _ in range(8):  # the answer's blocks, one by one (Shift+↓ and ] are the same binding)
+        term.send_keys("S-Down")
+        term.send_keys("c")
+        time.sleep(0.2)
+        if "Copied the code block" in term.screen():
+            break
+    term.wait_for("Copied the code block", describe="C on the code block")
+    term.wait_for(lambda: term.tmux("show-buffer", check=False).stdout.startswith("# Example code for turn 1\n"),
+                  describe="the code, without its fence, in tmux's buffer")
+    assert "```" not in term.tmux("show-buffer").stdout
+    term.send_text("[")  # back one block: the sentence above the code
+    term.send_keys("c")
+    term.wait_for(lambda: term.tmux("show-buffer").stdout.strip() == "Some example code:",
+                  describe="[ then C: the paragraph above the code in tmux's buffer")
+    term.send_keys("C-q")
+    term.wait_for("EXITED rc=0", describe="the app to exit with rc 0")

@@ -406,6 +406,31 @@ USER_CODE = Seed(
     ),
 )
 
+#: An answer of three blocks (a paragraph, a code block, a table) for the message and block cursors.
+CURSOR_SEED = Seed(
+    "Greeting function", 1 * MINUTE,
+    (
+        ("user", "Write a function that greets someone."),
+        ("assistant", "Here is a short function that greets someone by name.\n\n"
+                      "```python\ndef greet(name):\n    return f\"hello {name}\"\n```\n\n"
+                      "| name | greeting |\n| --- | --- |\n| world | hello world |\n"),
+        ("user", "Thanks!"),
+        ("assistant", "You are welcome."),
+    ),
+)
+
+
+async def _message_cursor(pilot: Pilot) -> None:
+    """F5, ↑ ↑: the answer highlighted; Shift+↓ Shift+↓: its code block under the block cursor."""
+    from hailuo_tui.widgets.chat_view import ChatView
+
+    view = chat_screen(pilot.app).query_one(ChatView)
+    await pilot.press("f5", "up", "up")
+    await wait_until(pilot, lambda: view.cursor_message is not None and view.cursor_message.content.startswith("Here"),
+                     what="the answer highlighted", timeout=20)
+    await pilot.press("shift+down", "shift+down")
+    await wait_until(pilot, lambda: view.cursor_block == 1, what="the code block highlighted", timeout=20)
+
 
 #: A question and an answer with a wrapped paragraph and code, for a mouse selection across both.
 SELECTION = Seed(
@@ -467,5 +492,8 @@ SCENES: dict[str, Scene] = {
         Scene("selection", "Text selected with the mouse across a question and its answer; Ctrl+C copies it "
               "as shown (the paragraph as one line, the code without its padding).",
               seeds=(SELECTION, *SHORT_SIDEBAR), steps=_selection),
+        Scene("message-cursor", "F5 puts a cursor on the messages: ↑/↓ highlight one, Shift+↓ a block of an "
+              "answer (here its code block), C copies it.", seeds=(CURSOR_SEED, *SHORT_SIDEBAR),
+              steps=_message_cursor),
     )
 }

@@ -87,3 +87,7 @@ def test_user_message_with_code_and_line_breaks(snap_compare, tmp_path):
 
 def test_mouse_selection_across_a_question_and_its_answer(snap_compare, tmp_path):
     assert _snap(snap_compare, tmp_path, "selection")
+
+
+def test_message_cursor_and_block_cursor(snap_compare, tmp_path):
+    assert _snap(snap_compare, tmp_path, "message-cursor")
