@@ -42,7 +42,7 @@ CHAT_BINDINGS = [
     Binding("f7", "edit_system_prompt", "System prompt", id="conversation.system_prompt", priority=True, show=False),
     Binding("f8", "delete", "Delete", id="conversation.delete"),
     Binding("ctrl+s", "export", "Export", id="conversation.export", priority=True, show=False),
-    Binding("alt+s", "export(True)", "Export every branch", id="conversation.export_branches", priority=True,
+    Binding("alt+s", "export_branches", "Export every branch", id="conversation.export_branches", priority=True,
             show=False),
     Binding("escape", "stop", "Stop", id="chat.stop"),
     # Priority over the TextArea's copy. A mouse selection is copied first (the answer goes on); with none

@@ -200,6 +200,9 @@ class ChatActions:
 
         self.app.push_screen(CodePickerScreen(blocks), copy)
 
+    async def action_export_branches(self) -> None:
+        await self.action_export(every_branch=True)
+
     async def action_export(self, every_branch: bool = False) -> None:
         """Write the branch on screen (or, ``every_branch``, every version of every message) to Markdown."""
         if self.current_id is None:

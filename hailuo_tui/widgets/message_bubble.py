@@ -28,6 +28,9 @@ from hailuo_tui.domain import LIVE_STATUSES, MessageStatus
 from hailuo_tui.sanitize import StreamSanitizer, clean
 from hailuo_tui.markdown.blocks import code_blocks
 from hailuo_tui.widgets.answer_extras import AnswerExtras
+from hailuo_tui.widgets.bubble_header import (
+    STATUS_CLASSES, STOPPED, BubbleHeader, UsageLine, header_content, status_class,
+)
 from hailuo_tui.widgets.bubble_replace import ReplaceText
 from hailuo_tui.widgets.flush_pacing import FlushPacing
 from hailuo_tui.widgets.markdown_body import MarkdownBody
@@ -38,26 +41,6 @@ from hailuo_tui.widgets.user_body import user_body
 from hailuo_tui.widgets.usage_format import format_usage
 
 Role = Literal["user", "assistant"]
-
-ROLE_LABELS: dict[str, str] = {"user": "You", "assistant": "Hailuo"}
-"""Header label per role."""
-
-STATUS_CLASSES = ("-streaming", "-interrupted", "-error")
-#: The statuses of an answer that ended early: its extras say why.
-STOPPED = frozenset({MessageStatus.FAILED, MessageStatus.INTERRUPTED})
-
-
-class BubbleHeader(KeepLinesOnGrow, Static):
-    """The header line of a bubble: a Static that does not ask for a second layout when first sized."""
-
-    ALLOW_SELECT = False  # "You", "Hailuo", the badge: a drag across messages copies their text only
-
-
-class UsageLine(Static):
-    """The usage line under a finished answer (not part of a selection)."""
-
-    ALLOW_SELECT = False
-
 
 class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
     """A single message, streamed into a Markdown body when it is an answer.
@@ -483,28 +466,8 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
             self.mount(self._usage_line)
 
     def _header_content(self) -> Content:
-        label = ROLE_LABELS.get(self.role, self.role.title())
-        parts: list[tuple[str, str] | str] = [(label, "bold")]
-        if self.versions > 1:
-            parts += ["  ", (f"◀ {self.version}/{self.versions} ▶", "$text-accent")]
-        badge, style = self._badge()
-        if badge:
-            parts += ["  ", (badge, style)]
-        if self._plain is not None:
-            parts += ["  ", (f"shown as plain text: {format_size(self._plain_bytes)}", "italic")]
-        if self.unsaved:
-            parts += ["  ", (f"not saved yet: {self.unsaved}", "$error bold")]
-        return Content.assemble(*parts)
-
-    def _badge(self) -> tuple[str, str]:
-        status = self._status
-        if status in LIVE_STATUSES:
-            return "answering…", "$accent italic"
-        if status == MessageStatus.INTERRUPTED:
-            return "interrupted", "$warning"
-        if status == MessageStatus.FAILED:
-            return "failed", "$error"  # the reason, in full, is under the answer (AnswerExtras)
-        return "", ""
+        plain = format_size(self._plain_bytes) if self._plain is not None else None
+        return header_content(self.role, self._status, self.version, self.versions, plain, self.unsaved)
 
     def _apply_status(self, header: bool = True) -> None:
         wanted, mounted = status_class(self._status), self.is_mounted
@@ -514,17 +477,6 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
             self.add_class(wanted, update=mounted)
         if header and mounted:
             self.query_one("#header", Static).update(self._header_content(), layout=False)
-
-
-def status_class(status: str) -> str:
-    """The bubble's CSS class for a status ("" for a complete message)."""
-    if status in LIVE_STATUSES:
-        return "-streaming"
-    if status == MessageStatus.INTERRUPTED:
-        return "-interrupted"
-    if status == MessageStatus.FAILED:
-        return "-error"
-    return ""
 
 
 __all__ = ["MarkdownBody", "MessageBubble", "PlainBody"]

@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from textual import events
 from textual.message import Message
 
 from hailuo_tui.domain import MessageCommand, ShownMessage
 from hailuo_tui.widgets.message_bubble import MessageBubble
 from hailuo_tui.widgets.message_copy import MessageCopy
 
-if TYPE_CHECKING:
-    from hailuo_tui.widgets.chat_view import ChatView
+#: The view this mixin is part of (``ChatView``), not imported: chat_view imports this module, and
+#: the package has no import cycle, even under TYPE_CHECKING (tests/unit/test_import_rules.py).
+ChatView = Any
 
 CURSOR_CSS = """
 ChatView {
@@ -114,6 +116,15 @@ class MessageCursor(MessageCopy):
         return start if at is None else min(start, max(0, at - 2))  # a little of what led to it, above
 
     # -- actions ------------------------------------------------------------
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        # A click (or the start of a drag to select text) puts the cursor on that message: focusing
+        # the view by the mouse would otherwise highlight the lowest message, away from the pointer.
+        node = event.widget
+        while node is not None and node is not self and not isinstance(node, MessageBubble):
+            node = node.parent
+        if isinstance(node, MessageBubble) and node.message_id is not None and node is not self.cursor_bubble:
+            self._highlight(node, None)
 
     def on_focus(self) -> None:
         if self.cursor_bubble is None:

@@ -166,6 +166,12 @@ async def test_each_command_key_asks_the_screen_for_its_command_on_the_highlight
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         view = screen.query_one(ChatView)
+        done: list[tuple] = []
+
+        async def record(command, message_id):  # the screen's own handling is tests/ui/test_branches.py's
+            done.append((command, message_id))
+
+        screen.on_message_command = record
         await pilot.press("f5", "up")
         await _cursor_on(pilot, view, ids[-2], "the last question")
         for key, command in COMMAND_KEYS:
@@ -175,6 +181,7 @@ async def test_each_command_key_asks_the_screen_for_its_command_on_the_highlight
                              what=f"{key}: a command")
             posted = app.posted.of(ChatView.MessageCommandRequested)[-1]
             assert (posted.command, posted.message_id, posted.chat_view) == (command, ids[-2], view), key
+            await wait_until(pilot, lambda: done and done[-1] == (command, ids[-2]), what=f"{key}: handled")
         assert app.focused is view and view.cursor_message.id == ids[-2]
         # The screen handles it as ``on_chat_view_message_command_requested`` or ``@on(ChatView.MessageCommandRequested)``.
         assert ChatView.MessageCommandRequested.handler_name == "on_chat_view_message_command_requested"
@@ -338,3 +345,16 @@ async def test_the_block_cursor_scrolls_to_keep_its_block_in_view():
             first, end = body.block_rows()[block]
             await wait_until(pilot, lambda: body.content_region.y + first >= view.content_region.y,
                              what=f"block {block} in view going up")
+
+
+async def test_a_click_puts_the_cursor_on_the_clicked_message(make_app, tmp_path):
+    ids = _store_conversation(tmp_path, _pairs(3))
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        view = screen.query_one(ChatView)
+        target = view.bubble_for(ids[-3])  # the last question but one, above the newest answer
+        assert target is not None and not _highlighted(view)
+        await pilot.click(target.body, offset=(2, 0))
+        await _cursor_on(pilot, view, ids[-3], "the clicked message")
+        assert app.focused is view
