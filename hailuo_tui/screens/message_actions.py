@@ -15,7 +15,6 @@ from hailuo_tui.domain import MessageCommand, Paging, Role
 from hailuo_tui.reply_session import ReplySession
 from hailuo_tui.screens.confirm_screen import ConfirmScreen
 from hailuo_tui.store import StoreError
-from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.prompt_input import PromptInput
 
 #: How many messages above a search hit are mounted with it (the ones below it all are).

@@ -80,7 +80,7 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
     }
     """ + CURSOR_CSS
 
-    # The styles of message text (see md_render.BlockPainter): declared here once
+    # The styles of message text (see markdown.painter.BlockPainter): declared here once
     # rather than on each message, which made every mounted message resolve them.
     COMPONENT_CLASSES = {
         "md--h1", "md--h2", "md--h3", "md--h4", "md--h5", "md--h6",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.css.query import NoMatches
 
 from hailuo_tui.bindings import key_name
-from hailuo_tui.markdown_blocks import parser
+from hailuo_tui.markdown.blocks import parser
 
 if TYPE_CHECKING:
     from hailuo_tui.widgets.markdown_body import MarkdownBody
