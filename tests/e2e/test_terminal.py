@@ -178,8 +178,10 @@ async def test_sigkill_mid_stream_keeps_the_partial_answer_and_regenerates(tmp_p
             if rows and rows[-1][3] == "complete":
                 break
             await asyncio.sleep(0.1)
-        assert [(r[1], r[3]) for r in rows] == [("user", "complete"), ("assistant", "complete")]
-        assert rows[1][2] == "Regenerated in full." and len(emu.requests) > before
+        # The regenerated answer is a new version beside the interrupted one, which is kept.
+        assert [(r[1], r[3]) for r in rows] == [("user", "complete"), ("assistant", "interrupted"),
+                                                 ("assistant", "complete")]
+        assert rows[1][2] == saved and rows[2][2] == "Regenerated in full." and len(emu.requests) > before
         await tmux.keys("app2", "C-q")
 
 

@@ -457,6 +457,26 @@ async def _selection(pilot: Pilot) -> None:
     await pilot.mouse_up(answer, offset=(14, row))
 
 
+async def _versions(pilot: Pilot) -> None:
+    """A question answered three times (Ctrl+R twice), then ← on the answer: version 2 of 3 shown."""
+    from hailuo_tui.widgets.chat_view import ChatView
+
+    screen = chat_screen(pilot.app)
+    view = screen.query_one(ChatView)
+    await new_conversation(pilot)
+    await send(pilot, "Name a colour and say why you like it")
+    for versions in (2, 3):
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: (b := view.last_bubble("assistant")) is not None and b.versions == versions
+                         and b.status == "complete", what=f"answer {versions}", timeout=20)
+    await pilot.press("f5")
+    await wait_until(pilot, lambda: view.cursor_message is not None and view.cursor_message.role == "assistant",
+                     what="the cursor on the answer", timeout=20)
+    await pilot.press("left")
+    await wait_until(pilot, lambda: (b := view.last_bubble("assistant")) is not None and b.version == 2,
+                     what="version 2 of 3", timeout=20)
+
+
 SCENES: dict[str, Scene] = {
     scene.name: scene
     for scene in (
@@ -492,6 +512,8 @@ SCENES: dict[str, Scene] = {
         Scene("selection", "Text selected with the mouse across a question and its answer; Ctrl+C copies it "
               "as shown (the paragraph as one line, the code without its padding).",
               seeds=(SELECTION, *SHORT_SIDEBAR), steps=_selection),
+        Scene("versions", "An answer regenerated twice keeps every version: ◀ 2/3 ▶ on the highlighted answer, "
+              "←/→ switch between them.", seeds=SHORT_SIDEBAR, steps=_versions),
         Scene("message-cursor", "F5 puts a cursor on the messages: ↑/↓ highlight one, Shift+↓ a block of an "
               "answer (here its code block), C copies it.", seeds=(CURSOR_SEED, *SHORT_SIDEBAR),
               steps=_message_cursor),

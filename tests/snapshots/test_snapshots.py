@@ -91,3 +91,7 @@ def test_mouse_selection_across_a_question_and_its_answer(snap_compare, tmp_path
 
 def test_message_cursor_and_block_cursor(snap_compare, tmp_path):
     assert _snap(snap_compare, tmp_path, "message-cursor")
+
+
+def test_versions_of_an_answer(snap_compare, tmp_path):
+    assert _snap(snap_compare, tmp_path, "versions")

@@ -217,3 +217,87 @@ async def test_commands_from_the_view_reach_the_message(make_app, emu):
         assert screen.editing == (rows[0].id, None)
         await pilot.press("escape")
         assert screen.editing is None and prompt.text == ""
+
+
+def _header(view: ChatView, message_id: int) -> str:
+    bubble = view.bubble_for(message_id)
+    assert bubble is not None, message_id
+    return str(bubble.query_one("#header").render())
+
+
+async def test_edit_the_third_of_five_questions_switch_and_see_the_same_after_a_restart(make_app, emu, tmp_path):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        for n in range(1, 6):
+            await send(pilot, f"question {n}")
+        cid = screen.current_id
+        rows = await app.store.messages(cid)
+        third = rows[4]
+        assert third.content == "question 3"
+        view = screen.query_one(ChatView)
+        await _cursor_to(pilot, view, third.id)
+        await pilot.press("e")
+        prompt = screen.query_one(PromptInput)
+        await wait_until(pilot, lambda: prompt.text == "question 3", what="the third question in the box")
+        prompt.clear()
+        prompt.insert("question 3, again")
+        before = answers_finished(app)
+        await pilot.press("enter")
+        await wait_answered(pilot, before)
+        await wait_idle(pilot)
+        rows = await app.store.messages(cid)
+        assert [m.content for m in rows if m.role == "user"] == ["question 1", "question 2", "question 3, again"]
+        edited = rows[4]
+        await wait_until(pilot, lambda: view.bubble_for(edited.id) is not None, what="the new branch shown")
+        assert "◀ 2/2 ▶" in _header(view, edited.id)
+        # back to the first version: the five questions again; forth: the edited branch
+        await _cursor_to(pilot, view, edited.id)
+        await pilot.press("left")
+        await wait_until(pilot, lambda: view.bubble_for(third.id) is not None and view.bubble_for(rows[-1].id) is None
+                         and [b.text for b in view.bubbles][-2] == "question 5", what="the first version and its branch")
+        assert "◀ 1/2 ▶" in _header(view, third.id)
+        await pilot.press("right")
+        await wait_until(pilot, lambda: view.bubble_for(edited.id) is not None
+                         and view.bubble_for(rows[-1].id) is not None, what="the edited version and its branch")
+        assert [b.text for b in view.bubbles][-2] == "question 3, again"
+        await pilot.press("left")
+        await wait_until(pilot, lambda: view.bubble_for(third.id) is not None, what="the first version again")
+    # A restart opens the conversation on the branch last shown, its counter there.
+    app = await make_app(root=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        view = screen.query_one(ChatView)
+        await wait_until(pilot, lambda: screen.current_id == cid and view.bubble_for(third.id) is not None,
+                         what="the same branch after the restart")
+        assert [b.text for b in view.bubbles if b.role == "user"] == [f"question {n}" for n in range(1, 6)]
+        assert "◀ 1/2 ▶" in _header(view, third.id)
+
+
+async def test_regenerate_twice_and_switch_among_the_three_answers(make_app, emu):
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await send(pilot, "name a colour")
+        cid = screen.current_id
+        for _ in range(2):
+            before = answers_finished(app)
+            await pilot.press("ctrl+r")
+            await wait_answered(pilot, before)
+            await wait_idle(pilot)
+        question, answer = await app.store.messages(cid)
+        versions = [m for m in await app.store.all_messages(cid) if m.parent_id == question.id]
+        assert len(versions) == 3 and (answer.version, answer.versions) == (3, 3)
+        view = screen.query_one(ChatView)
+        await _cursor_to(pilot, view, answer.id)
+        for expected in (versions[1], versions[0]):
+            await pilot.press("left")
+            await wait_until(pilot, lambda: view.cursor_message is not None and view.cursor_message.id == expected.id,
+                             what=f"version {expected.id}")
+        await pilot.press("left")  # the first version: nothing further that way
+        await pilot.pause(0.2)
+        assert view.cursor_message.id == versions[0].id and "◀ 1/3 ▶" in _header(view, versions[0].id)
+        await pilot.press("right", "right")
+        await wait_until(pilot, lambda: view.cursor_message is not None and view.cursor_message.id == versions[2].id,
+                         what="the newest version again")
+        assert [b.text for b in view.bubbles][1] == versions[2].content

@@ -82,6 +82,12 @@ def test_a_version_2_file_upgrades_in_place_with_every_row_unchanged(tmp_path: P
         assert [(m.id, m.conversation_id, m.role, m.content, m.status, m.error, m.created_at, m.updated_at)
                 for m in sorted(msgs, key=lambda m: m.id)] == msgs_before
         assert {(m.reasoning, m.usage) for m in msgs} == {("", None)}
+        # schema 5: each conversation is one branch, each message after the one before it, one version each
+        for cid in (marathon, xian, maple, kyoto):
+            branch = store.messages(cid)
+            assert [m.parent_id for m in branch] == [None, *(m.id for m in branch[:-1])]
+            assert {(m.version, m.versions) for m in branch} == {(1, 1)}
+            assert store.get_conversation(cid).leaf_id == branch[-1].id
         # the indexes the version-2 store wrote still answer, and still match on delete
         assert [r.id for r in store.search("西安")] == [xian]
         assert [r.id for r in store.search("ryo")] == [kyoto]
