@@ -11,7 +11,6 @@ from textual import work
 from textual.widgets import Input
 
 from hailuo_tui.store import StoreError
-from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.prompt_input import PromptInput
 
@@ -96,17 +95,14 @@ class ChatSearch:
 
     async def open_chosen(self, conversation_id: int) -> None:
         """Open a conversation chosen in the sidebar. A search result opens at its first matching
-        message, under the message cursor; otherwise the message box takes the next keys."""
+        message, under the message cursor (F5 then moves from there); the message box takes the next keys."""
         hit = self.query_one(ConversationList).hit_of(conversation_id)
         if hit is not None:
             await self.open_conversation(conversation_id, focus_id=hit)
         elif conversation_id != self.current_id:
             await self.open_conversation(conversation_id)
         self._result_opened()
-        if hit is not None:
-            self.query_one(ChatView).focus()
-        else:
-            self.query_one(PromptInput).focus()
+        self.query_one(PromptInput).focus()
 
     def _result_opened(self) -> None:
         """A conversation was picked in the sidebar: the search filter and the overlay have done their job."""

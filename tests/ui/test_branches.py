@@ -174,11 +174,15 @@ async def test_a_search_opens_at_the_first_matching_message(make_app, emu):
         view = screen.query_one(ChatView)
         await wait_until(pilot, lambda: view.cursor_message is not None and view.cursor_message.id == first.id,
                          what="the cursor on the matching message")
-        assert screen.focused is view
+        assert isinstance(screen.focused, PromptInput)  # the next keys typed are a message, as after any pick
         bubble = view.bubble_for(first.id)
         assert bubble is not None and bubble.has_class("-cursor")
         region = view.content_region
         await wait_until(pilot, lambda: region.y <= bubble.region.y < region.bottom, what="the hit in view")
+        await pilot.press("f5", "down")  # the cursor goes on from the hit
+        await wait_until(pilot, lambda: view.cursor_message is not None and view.cursor_message.id != first.id,
+                         what="the next message")
+        assert view.cursor_message.role == "assistant"
 
 
 async def test_export_every_branch(make_app, emu, tmp_path, monkeypatch):
