@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
 from hailuo_tui.bindings import CHAT_BINDINGS, key_name
 from hailuo_tui.domain import MessageStatus, Paging, Role, ShownMessage
@@ -31,6 +31,7 @@ from hailuo_tui.markdown.blocks import warm as warm_markdown
 from hailuo_tui.widgets.prompt_input import PromptInput
 from hailuo_tui.widgets.reply_messages import ReplyStarted
 from hailuo_tui.widgets.status_bar import StatusBar
+from hailuo_tui.widgets.steady_footer import SteadyFooter
 
 if TYPE_CHECKING:
     from hailuo_tui.services import Services
@@ -95,7 +96,7 @@ class ChatScreen(StoreFaults, ReplyHosting, MessageActions, ChatActions, ChatSea
                 yield ChatView(id="chat-view")
                 yield PromptInput(id="prompt")
         yield StatusBar(id="status-bar")
-        yield Footer()
+        yield SteadyFooter()
 
     async def on_mount(self) -> None:
         self.web_search = self.services.config.web_search
