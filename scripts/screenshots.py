@@ -35,8 +35,8 @@ from rich.cells import cell_len  # noqa: E402
 from tests.snapshots.scenes import SCENES, frozen_clock  # noqa: E402
 
 #: The screenshots, in README order.
-SHOTS = ("welcome", "conversation", "api-thinking", "user-code", "sources-suggestions", "sidebar-search", "help",
-         "error", "narrow", "chinese")
+SHOTS = ("welcome", "conversation", "api-thinking", "user-code", "sources-suggestions", "message-cursor",
+         "versions", "selection", "sidebar-search", "help", "error", "narrow", "chinese")
 
 _TEXT = re.compile(r'(<text\b[^>]*?\btextLength=")([\d.]+)("[^>]*>)([^<]*)(</text>)')
 
