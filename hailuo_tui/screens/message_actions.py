@@ -80,11 +80,8 @@ class MessageActions:
 
     async def switch_version(self, message_id: int, step: int) -> None:
         """Show the previous (``step=-1``) or next version of a message, and the branch below it."""
-        conversation_id = self.current_id
+        conversation_id = self._idle_conversation()  # None: none open, or still answering (it says so)
         if conversation_id is None:
-            return
-        if conversation_id in self.replies:
-            self.notify(f"Still answering. Press {self.key_for('chat.stop')} to stop first.", severity="warning")
             return
         before = await self.store.path_to(message_id)
         leaf = await self.store.switch_version(message_id, step)
@@ -98,11 +95,8 @@ class MessageActions:
 
     async def delete_branch(self, message: Any) -> None:
         """Delete a message and everything after it on its branch, after confirmation."""
-        conversation_id = self.current_id
+        conversation_id = self._idle_conversation()  # None: none open, or still answering (it says so)
         if conversation_id is None:
-            return
-        if conversation_id in self.replies:
-            self.notify(f"Still answering. Press {self.key_for('chat.stop')} to stop first.", severity="warning")
             return
         what = "this question" if message.role == Role.USER else "this answer"
 
@@ -129,7 +123,11 @@ class MessageActions:
             return
         row = await self.store.get_conversation(conversation_id)
         title = (row.title if row is not None and row.title else "Conversation")
-        forked = await self.store.fork_conversation(message.id, f"{title} (fork)")
+        try:
+            forked = await self.store.fork_conversation(message.id, f"{title} (fork)")
+        except StoreError as exc:  # said on screen (screens/store_faults.py); nothing half made: one transaction
+            self.store_problem(exc)
+            return
         await self.refresh_sidebar()
         await self.open_conversation(forked.id)
         self.query_one(PromptInput).focus()

@@ -40,15 +40,16 @@ from textual.widget import Widget
 
 from hailuo_tui.markdown.blocks import split_blocks
 from hailuo_tui.markdown.code import LazyLine, line_strip
-from hailuo_tui.markdown.lines import copy_of, highlight, selection_style
+from hailuo_tui.markdown.lines import copy_of, highlight
 from hailuo_tui.markdown.painter import SAFE_SCHEMES, BlockPainter
 from hailuo_tui.markdown.selection import selected_text
 from hailuo_tui.widgets.repaint import KeepLinesOnGrow
+from hailuo_tui.widgets.selectable_lines import SelectableLines, selection_points
 
 __all__ = ["MarkdownBody"]
 
 
-class MarkdownBody(KeepLinesOnGrow, Widget):
+class MarkdownBody(SelectableLines, KeepLinesOnGrow, Widget):
     """The Markdown of one message, drawn from pre-rendered lines.
 
     `source` is the whole text written so far; `blocks` the sources of the
@@ -248,27 +249,8 @@ class MarkdownBody(KeepLinesOnGrow, Widget):
         first = 0 if selection.start is None else max(0, selection.start.y - 1)
         last = count - 1 if selection.end is None else min(count - 1, selection.end.y)
         lines = [copy_of(self._line(y)) for y in range(first, last + 1)]  # type: ignore[arg-type]
-        start = None if selection.start is None else (selection.start.x, selection.start.y)
-        end = None if selection.end is None else (selection.end.x, selection.end.y)
+        start, end = selection_points(selection)
         return selected_text(lines, start, end, first=first), "\n\n"
-
-    def selection_updated(self, selection: Selection | None) -> None:
-        self._selection = selection
-        self.refresh()
-
-    def _selection_style(self) -> RichStyle:
-        from textual.style import Style
-
-        selection = Style.from_styles(self.screen.get_component_styles("screen--selection"))
-        return selection_style(selection, self.visual_style)
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Textual draws through here; it maps the pointer to text by calling `render_line` alone.
-        self._drawing = True
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._drawing = False
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -27,15 +27,15 @@ from __future__ import annotations
 import unicodedata
 
 from rich.segment import Segment
-from rich.style import Style as RichStyle
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
-from hailuo_tui.markdown.lines import highlight, selection_style
+from hailuo_tui.markdown.lines import highlight
 from hailuo_tui.markdown.selection import LineText, selected_text
 from hailuo_tui.textual_compat import compute_wrap_offsets
+from hailuo_tui.widgets.selectable_lines import SelectableLines, selection_points
 
 
 PLAIN_CHARS = 32_000
@@ -114,7 +114,7 @@ def wrap_line(line: str, width: int) -> list[int]:
     return fixed
 
 
-class PlainBody(Widget):
+class PlainBody(SelectableLines, Widget):
     """A message's text, soft-wrapped, drawn only where it is visible."""
 
     selection_end = "\n\n"
@@ -238,27 +238,8 @@ class PlainBody(Widget):
             joined = y + 1 < len(rows) and rows[y + 1][0] == index
             text = self._line(index)[start:end]
             lines.append(LineText(text, soft="" if joined else None, size=len(text)))
-        start = None if selection.start is None else (selection.start.x, selection.start.y)
-        end = None if selection.end is None else (selection.end.x, selection.end.y)
+        start, end = selection_points(selection)
         return selected_text(lines, start, end, first=first), self.selection_end
-
-    def selection_updated(self, selection: Selection | None) -> None:
-        self._selection = selection
-        self.refresh()
-
-    def _selection_style(self) -> RichStyle:
-        from textual.style import Style
-
-        selection = Style.from_styles(self.screen.get_component_styles("screen--selection"))
-        return selection_style(selection, self.visual_style)
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Textual draws through here; it maps the pointer to text by calling `render_line` alone.
-        self._drawing = True
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._drawing = False
 
 
 __all__ = ["PLAIN_CHARS", "PLAIN_LINES", "PLAIN_STRETCH", "PlainBody", "format_size", "shown_as_plain", "wrap_line"]

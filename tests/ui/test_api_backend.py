@@ -88,6 +88,9 @@ async def test_the_thinking_section_streams_then_folds_and_opens_again(api_app, 
         await wait_until(pilot, lambda: bubble.text, 30, "the answer")
         await wait_until(pilot, lambda: bubble.thinking.folded, what="the section to fold")
         await wait_until(pilot, lambda: not screen.replies, 60, "the end")
+        await pilot.pause()
+        bubble = view.last_bubble("assistant")  # the newest answer's bubble now (the view may have been reloaded)
+        assert bubble.thinking.folded
         await pilot.press("ctrl+o")
         assert not bubble.thinking.folded
         await pilot.press("ctrl+o")

@@ -7,31 +7,17 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from hailuo_tui.domain import MessageStatus
-from hailuo_tui.emulator import Emulator, EmulatorConfig
 from hailuo_tui.provider.login import token_login
 from hailuo_tui.provider.minimax import MiniMaxAPI
 from hailuo_tui.provider.web_backend import WebBackend
 from hailuo_tui.reply_session import ReplySession
-from hailuo_tui.store import AsyncChatStore
+from tests.unit import test_reply_session as sessions
 from tests.unit.test_reply_session import Host
 
-
-@pytest.fixture
-async def store(tmp_path):
-    store = await AsyncChatStore.open(tmp_path / "chat.db")
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
-@pytest.fixture
-async def emu():
-    async with Emulator(EmulatorConfig(seed=5)) as emulator:
-        yield emulator
+#: The same fixtures as the reply session's tests: a real store file, the emulator.
+store = sessions.store
+emu = sessions.emu
 
 
 async def _ask(store, host, cid, text, **kwargs):
