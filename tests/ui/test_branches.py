@@ -25,6 +25,20 @@ async def _cursor_to(pilot, view: ChatView, message_id: int) -> None:
     raise AssertionError(f"the cursor never reached message {message_id}")
 
 
+async def _edit(pilot, screen, view: ChatView, message, text: str) -> None:
+    """E on ``message`` under the cursor, replace its text in the box with ``text``, Enter, wait for the answer."""
+    await _cursor_to(pilot, view, message.id)
+    await pilot.press("e")  # message.edit
+    prompt = screen.query_one(PromptInput)
+    await wait_until(pilot, lambda: prompt.text == message.content, what="the question in the box")
+    prompt.clear()
+    prompt.insert(text)
+    before = answers_finished(screen.app)
+    await pilot.press("enter")
+    await wait_answered(pilot, before)
+    await wait_idle(pilot)
+
+
 async def _contents(app, conversation_id: int) -> list[str]:
     return [m.content for m in await app.store.messages(conversation_id)]
 
@@ -39,16 +53,7 @@ async def test_an_earlier_question_edited_is_a_new_version_and_arrows_switch_bra
         rows = await app.store.messages(cid)
         old_branch = [m.content for m in rows]
         view = screen.query_one(ChatView)
-        await _cursor_to(pilot, view, rows[0].id)
-        await pilot.press("e")  # message.edit on the first question
-        prompt = screen.query_one(PromptInput)
-        await wait_until(pilot, lambda: prompt.text == "first question", what="the question in the box")
-        prompt.clear()
-        prompt.insert("first question, edited")
-        before = answers_finished(app)
-        await pilot.press("enter")
-        await wait_answered(pilot, before)
-        await wait_idle(pilot)
+        await _edit(pilot, screen, view, rows[0], "first question, edited")
         rows = await app.store.messages(cid)
         assert [m.content for m in rows][0] == "first question, edited" and len(rows) == 2
         assert (rows[0].version, rows[0].versions) == (2, 2)
@@ -240,16 +245,7 @@ async def test_edit_the_third_of_five_questions_switch_and_see_the_same_after_a_
         third = rows[4]
         assert third.content == "question 3"
         view = screen.query_one(ChatView)
-        await _cursor_to(pilot, view, third.id)
-        await pilot.press("e")
-        prompt = screen.query_one(PromptInput)
-        await wait_until(pilot, lambda: prompt.text == "question 3", what="the third question in the box")
-        prompt.clear()
-        prompt.insert("question 3, again")
-        before = answers_finished(app)
-        await pilot.press("enter")
-        await wait_answered(pilot, before)
-        await wait_idle(pilot)
+        await _edit(pilot, screen, view, third, "question 3, again")
         rows = await app.store.messages(cid)
         assert [m.content for m in rows if m.role == "user"] == ["question 1", "question 2", "question 3, again"]
         edited = rows[4]

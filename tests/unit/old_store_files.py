@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from hailuo_tui.store import migrations
 from hailuo_tui.store.fts import fts_text
@@ -69,3 +70,28 @@ def _add(conn: sqlite3.Connection, cid: int, role: str, text: str, status: str, 
     )
     if not (role == "assistant" and status in ("pending", "streaming")):
         conn.execute("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", (mid, fts_text(text)))
+
+
+def upgrade_fails_leaving_the_file_as_it_was(path: Path, version: int, monkeypatch: Any) -> None:
+    """Open a version-``version`` file with the next migration step failing at its very end (the
+    disk, after the step's work); assert the file and its folder are byte for byte as before."""
+    import pytest
+
+    from hailuo_tui.store import ChatStore, StoreError
+
+    before = path.read_bytes()
+    files_before = sorted(p.name for p in path.parent.iterdir())
+    step, ran = migrations.MIGRATIONS[version], []
+
+    def broken(conn: sqlite3.Connection) -> None:
+        step(conn)  # the whole step runs, then the disk fails
+        ran.append(True)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS[:version], broken])
+        with pytest.raises(StoreError):
+            ChatStore(path)
+    assert ran == [True]
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == files_before

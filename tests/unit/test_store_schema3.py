@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from hailuo_tui.domain import MessageStatus, Role
-from hailuo_tui.store import AsyncChatStore, ChatStore, StoreError, migrations
-from tests.unit.old_store_files import write_old_database
+from hailuo_tui.store import AsyncChatStore, ChatStore, migrations
+from tests.unit.old_store_files import upgrade_fails_leaving_the_file_as_it_was, write_old_database
 
 STORE_DIR = Path(__file__).resolve().parents[2] / "hailuo_tui" / "store"
 
@@ -112,22 +112,7 @@ def test_a_failed_upgrade_leaves_the_version_2_file_byte_identical(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, (_marathon, xian, _maple, _kyoto) = _v2_file(tmp_path)
-    before = path.read_bytes()
-    files_before = sorted(p.name for p in path.parent.iterdir())
-    ran: list[bool] = []
-
-    def broken(conn: sqlite3.Connection) -> None:
-        migrations._v3(conn)  # the whole step runs, then the disk fails
-        ran.append(True)
-        raise sqlite3.OperationalError("disk I/O error")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS[:2], broken])
-        with pytest.raises(StoreError):
-            ChatStore(path)
-    assert ran == [True]
-    assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir()) == files_before
+    upgrade_fails_leaving_the_file_as_it_was(path, 2, monkeypatch)
     store = ChatStore(path)  # the next start upgrades it
     try:
         assert store.get_conversation(xian).backend == "web"

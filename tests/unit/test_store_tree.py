@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from hailuo_tui.history import export_markdown, export_tree_markdown
-from hailuo_tui.store import ChatStore, StoreError, migrations
-from tests.unit.old_store_files import write_old_database
+from hailuo_tui.store import ChatStore, migrations
+from tests.unit.old_store_files import upgrade_fails_leaving_the_file_as_it_was, write_old_database
 
 _V4_HISTORY = [
     ("Marathon training plan", [("user", "How should I train for a marathon?"), ("assistant", "Run slowly, mostly.")]),
@@ -84,22 +84,7 @@ def test_a_failed_upgrade_leaves_the_version_4_file_byte_identical(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, (marathon, _xian, _empty) = _v4_file(tmp_path)
-    before = path.read_bytes()
-    files_before = sorted(p.name for p in path.parent.iterdir())
-    ran: list[bool] = []
-
-    def broken(conn: sqlite3.Connection) -> None:
-        migrations._v5(conn)  # the whole step runs, then the disk fails
-        ran.append(True)
-        raise sqlite3.OperationalError("disk I/O error")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS[:4], broken])
-        with pytest.raises(StoreError):
-            ChatStore(path)
-    assert ran == [True]
-    assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir()) == files_before
+    upgrade_fails_leaving_the_file_as_it_was(path, 4, monkeypatch)
     store = ChatStore(path)  # the next start upgrades it
     try:
         assert [m.content for m in store.messages(marathon)][-1] == "Rest, mostly."
