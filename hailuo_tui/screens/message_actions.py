@@ -157,10 +157,6 @@ class MessageActions:
         elif command == MessageCommand.FORK:
             await self.fork(message)
 
-    async def open_at_message(self, conversation_id: int, message_id: int) -> None:
-        """Open a conversation at one message (a search hit), its branch shown and the cursor on it."""
-        await self.open_conversation(conversation_id, focus_id=message_id)
-
     async def read_for_opening(self, conversation_id: int, focus_id: int | None) -> tuple[list[Any], bool]:
         """The rows to show when a conversation opens, and whether older ones exist.
 
