@@ -25,8 +25,8 @@ from .sql import inserted_id
 
 #: The message columns as the CTEs below select them.
 _M_COLS = ", ".join("m." + column.strip() for column in MSG_COLS.split(","))
-#: Where the parent column sits in a row selected with MSG_COLS.
-_PARENT = 12
+#: Where the parent column sits in a row selected with MSG_COLS (found, so a new column cannot move it).
+_PARENT = [column.strip() for column in MSG_COLS.split(",")].index("parent_id")
 #: Ids bound in one IN (...) list at most.
 _CHUNK = 500
 
