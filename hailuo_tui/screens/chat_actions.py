@@ -14,6 +14,7 @@ from hailuo_tui.history import write_export
 from hailuo_tui.markdown.blocks import code_blocks
 from hailuo_tui.reply_session import ReplySession
 from hailuo_tui.widgets.chat_view import ChatView
+from hailuo_tui.widgets.clipboard import copy_with_note
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.prompt_input import PromptInput
 from hailuo_tui.widgets.status_bar import StatusBar
@@ -173,11 +174,7 @@ class ChatActions:
         if not text:
             self.notify("There is no answer to copy yet.", severity="warning")
             return
-        self.app.copy_to_clipboard(text)
-        self.notify(
-            "Copied the last answer (via the terminal's OSC 52). "
-            f"If your terminal does not support it, export the conversation with {self.key_for('conversation.export')}."
-        )
+        copy_with_note(self.app, text, "Copied the last answer", self.account.user_keymap)
 
     async def action_copy_code(self) -> None:
         from hailuo_tui.screens.code_picker_screen import CodePickerScreen

@@ -7,6 +7,7 @@ from typing import Any
 from textual.actions import SkipAction
 
 from hailuo_tui.widgets.chat_view import ChatView
+from hailuo_tui.widgets.clipboard import copy_with_note
 from hailuo_tui.widgets.prompt_input import PromptInput
 
 class TranscriptKeys:
@@ -24,6 +25,7 @@ class TranscriptKeys:
 
     current_id: int | None
     replies: dict[int, Any]
+    account: Any
 
     def _transcript(self) -> ChatView:
         focused = self.focused  # type: ignore[attr-defined]
@@ -65,11 +67,7 @@ class TranscriptKeys:
         text = self.get_selected_text()  # type: ignore[attr-defined]
         if not text:
             return False
-        self.app.copy_to_clipboard(text)  # type: ignore[attr-defined]
-        self.notify(  # type: ignore[attr-defined]
-            "Copied the selection (via the terminal's OSC 52). "
-            f"If your terminal does not support it, export the conversation with {self.key_for('conversation.export')}."  # type: ignore[attr-defined]
-        )
+        copy_with_note(self.app, text, "Copied the selection", self.account.user_keymap)  # type: ignore[attr-defined]
         return True
 
     def action_message_copy(self) -> None:

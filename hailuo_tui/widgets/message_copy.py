@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.css.query import NoMatches
 
 from hailuo_tui.bindings import key_name
+from hailuo_tui.widgets.clipboard import copy_with_note
 from hailuo_tui.markdown.blocks import parser
 
 if TYPE_CHECKING:
@@ -113,8 +114,4 @@ class MessageCopy:
 
     def _copy(self, text: str, what: str) -> None:
         """Copy through the terminal (OSC 52), with F4's note for terminals without it."""
-        app = self.app  # type: ignore[attr-defined]
-        app.copy_to_clipboard(text)
-        export = key_name("conversation.export", self._keymap())
-        app.notify(f"{what} (via the terminal's OSC 52). "
-                   f"If your terminal does not support it, export the conversation with {export}.")
+        copy_with_note(self.app, text, what, self._keymap())  # type: ignore[attr-defined]
