@@ -156,8 +156,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         #: Why it did not complete, sources and suggestions (answers only; see `answer_extras`). Made when
         #: first needed: most answers have none, and a widget made per answer cost ~0.2 ms each.
         self._extras: AnswerExtras | None = None
-        if role == "assistant" and (sources or follow_ups or status in STOPPED):
-            self._answer_extras().set_state(status, error, sources, follow_ups)
+        self._set_extras_state(sources, follow_ups)
 
     def compose(self) -> ComposeResult:
         yield BubbleHeader(self._header_content(), id="header", markup=False)
@@ -338,14 +337,23 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         """Set the status ("pending", "streaming", "complete", "interrupted", "failed"), its reason, the classes."""
         self._status = status
         self._error = error
-        if self._extras is not None or (self.role == "assistant" and status in STOPPED):
-            self._answer_extras().set_state(status, error)
+        self._set_extras_state()
         self._apply_status()
 
     def set_extras(self, sources: tuple[tuple[str, str], ...], follow_ups: tuple[str, ...]) -> None:
         """Show an answer's web-search sources and suggested follow-up questions (server text)."""
-        if self._extras is not None or (self.role == "assistant" and (sources or follow_ups)):
-            self._answer_extras().set_state(self._status, self._error, sources, follow_ups)
+        self._set_extras_state(sources, follow_ups)
+
+    def _set_extras_state(
+        self, sources: tuple[tuple[str, str], ...] | None = None, follow_ups: tuple[str, ...] | None = None
+    ) -> None:
+        """Give the extras the status and (if given) the server's extras; make them only when there may be
+        something to show (an answer that stopped early, sources, suggestions)."""
+        if self.role != "assistant":
+            return
+        if self._extras is None and not (self._status in STOPPED or sources or follow_ups):
+            return
+        self._answer_extras().set_state(self._status, self._error, sources, follow_ups)
 
     def _answer_extras(self) -> AnswerExtras:
         if self._extras is None:
