@@ -16,6 +16,7 @@ from hailuo_tui.domain import LIVE_STATUSES, MessageStatus, Paging, ShownMessage
 from hailuo_tui.textual_compat import (
     AnchorHooks,
     anchor_released,
+    drop_removed_render_caches,
     repaint_in_this_frame,
 )
 from hailuo_tui.widgets.message_bubble import MessageBubble
@@ -221,7 +222,7 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         self._older_requested = False
         self.clear_cursor()
         with self.app.batch_update():
-            await self.remove_children(MessageBubble)
+            await self._remove(MessageBubble)
             if tail:
                 await self.mount_all([self._make_bubble(m) for m in tail])
         self._update_empty()
@@ -286,8 +287,13 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         self._held = []
         self._has_older = True
         self._older_requested = False
-        await self.remove_children(bubbles[: len(bubbles) - self.KEEP])
+        await self._remove(bubbles[: len(bubbles) - self.KEEP])
         self.anchor()
+
+    async def _remove(self, bubbles: Any) -> None:
+        """Unmount bubbles (a list, or MessageBubble for all) and let the lines they drew go."""
+        await self.remove_children(bubbles)
+        drop_removed_render_caches()
 
     @property
     def _following(self) -> bool:
@@ -321,7 +327,7 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         self._below = []
         self._has_older = False
         self.clear_cursor()
-        await self.remove_children(MessageBubble)
+        await self._remove(MessageBubble)
         self._update_empty()
         self.anchor()
 
@@ -426,7 +432,7 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         gone = bubbles[-excess:]
         self.release_anchor()
         self._below[:0] = [self._shown_of(bubble) for bubble in gone]
-        await self.remove_children(gone)
+        await self._remove(gone)
 
     async def _mount_below(self) -> None:
         """The reader reached the bottom of the window: mount the next newer page, unmount the oldest."""
@@ -444,7 +450,7 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
             await self.mount_all([self._make_bubble(m) for m in page])
             if gone:
                 self._held.extend(self._shown_of(bubble) for bubble in gone)
-                await self.remove_children(gone)
+                await self._remove(gone)
         if gone and keep is not None:
 
             def keep_position() -> None:

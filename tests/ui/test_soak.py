@@ -11,7 +11,8 @@ objects and the number of live widgets are taken; between the first and the
 last the widgets must not grow at all (beyond a small slack) and the RSS and
 object counts only by a bounded amount (Textual keeps a bounded number of
 render caches alive: `StylesCache.get_inner_outer` is an `lru_cache(1024)`
-keyed on the cache instance). Figures are printed (run with -s to see them).
+keyed on the cache instance; the chat view empties it after removing bubbles, so the
+styles caches of removed widgets, with the lines they drew, are freed too). Figures are printed (run with -s to see them).
 
 Set HAILUO_SOAK_MESSAGES to run fewer (or more) messages.
 """
@@ -137,5 +138,8 @@ async def test_soak_500_messages_with_random_faults(make_app, emu):
     # Removed bubbles must be freed: MarkdownBody once leaked through the theme signal.
     assert types[-1]["MarkdownBody"] - types[0]["MarkdownBody"] <= 50, memory
     assert widgets_late - widgets_early < 60, memory  # removed bubbles are freed (a leak: thousands)
+    # ...and so are the lines they drew: Textual's memo of StylesCache.get_inner_outer once kept the
+    # styles caches of the last 1,024 removed widgets (textual_compat.drop_removed_render_caches).
+    assert types[-1]["StylesCache"] - types[0]["StylesCache"] <= 60, (types[0]["StylesCache"], types[-1]["StylesCache"])
     assert rss_late - rss_early < 60, memory  # Textual's bounded render caches, a few thousand rows: not a leak
     assert objects_late < objects_early * 2, memory
