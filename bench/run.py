@@ -17,7 +17,9 @@ run's); what is measured and how is printed with each table.
 3. scale (bench/app_scale.py): items 2-5 with the real app: cold start
    (empty, 10,000 conversations / 200,000 messages), opening a
    2,000-message conversation and scrolling to its top, sidebar search per
-   keystroke, idle CPU over 10 s.
+   keystroke, idle CPU over 10 s; the soak (bench/soak.py: 500 answers in one
+   run, then RSS and the time from a key to its frame, beside the same keys
+   before the first answer).
 4. api (bench/api_stream.py): issue 14's API backend: the real app in tmux
    120x40 with ``--backend api`` against bench/openai_fake.py (the same
    answer as 4,000 ``chat.completion.chunk`` deltas), paced and burst, with
