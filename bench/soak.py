@@ -32,6 +32,7 @@ sys.path.insert(0, str(HERE))
 
 ANSWERS = 500
 PER_CONVERSATION = 50
+READ_EVERY, READ_PAUSE = 25, 2.0
 PRESSES = 15
 SIZE = (120, 40)
 ANSWER = (
@@ -176,16 +177,29 @@ async def run(answers: int = ANSWERS) -> dict:
             prompt.clear()
             rss_start = rss_mb()
             checkpoints: dict[int, float] = {}
+            pauses: list[float] = []
+            started: list[float] = []
+
+            def timed(phase: str, info: dict) -> None:
+                if phase == "start":
+                    started[:] = [time.perf_counter()]
+                elif started and info.get("generation") == 2:
+                    pauses.append(time.perf_counter() - started[0])
+
+            gc.callbacks.append(timed)
             t0 = time.monotonic()
             for i in range(answers):
                 if i and i % PER_CONVERSATION == 0:
                     prompt.focus()
                     await pilot.press("ctrl+n")
                 await send(f"soak question {i}: how does the cache work?")
+                if (i + 1) % READ_EVERY == 0:
+                    await pilot.pause(READ_PAUSE)  # a reader's pause (the app may do its slow upkeep now)
                 if i + 1 in (100, 300, 500) or i + 1 == answers:
                     checkpoints[i + 1] = rss_mb()
             soak_s = time.monotonic() - t0
             late = await _key_times(pilot, drawn, keys())
+            gc.callbacks.remove(timed)
             statuses = {}
             for message in finished:
                 status = str(getattr(message.status, "value", message.status))
@@ -194,6 +208,8 @@ async def run(answers: int = ANSWERS) -> dict:
                 "answers": answers, "soak_s": soak_s, "statuses": statuses,
                 "rss_start_mb": rss_start, "rss_mb": checkpoints, "peak_rss_mb": _status_kb("VmHWM") / 1024,
                 "rss_end_mb": checkpoints[answers], "key_after_max_s": max(max(t) for t in late.values()),
+                "full_gc_count": len(pauses), "full_gc_max_s": max(pauses, default=0.0),
+                "full_gc_over_20ms": sum(1 for p in pauses if p > 0.02),
                 "keys_before": _summary(early), "keys_after": _summary(late),
                 "mounted_bubbles": len(view.bubbles),
             }

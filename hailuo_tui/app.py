@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import logging
 import signal
@@ -11,11 +10,13 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from hailuo_tui.bindings import APP_BINDINGS, CHAT_PALETTE, HELP_ENTRY, known_ids
 from hailuo_tui.config import Config
+from hailuo_tui.idle_gc import CHECK_EVERY, IdleCollector
 from hailuo_tui.provider import AuthResult, HailuoError
 from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.chat_screen import ChatScreen
@@ -24,6 +25,8 @@ from hailuo_tui.app_guards import AppGuards
 
 
 #: Seconds after the start is done before a big database is checked (store.connection.needs_check).
+log = logging.getLogger(__name__)
+
 STORE_CHECK_DELAY = 1.0
 #: Set (to anything) to make the app quit once it has started with a login: CI runs the README's quick start so.
 SMOKE_ENV = "HAILUO_TUI_SMOKE"
@@ -52,6 +55,8 @@ class HailuoApp(AppGuards, App[int]):
         #: Set once the stored login has been read (it is read after the first frame).
         self._auth_loaded: asyncio.Event | None = None
         self._heap_frozen = False
+        #: Freezes the heap after start-up and after each full collection; the long one at quiet moments.
+        self._idle_gc = IdleCollector()
         #: The signal that asked the app to close (SIGTERM, SIGHUP), once one came.
         self.closing_signal: int | None = None
 
@@ -122,6 +127,17 @@ class HailuoApp(AppGuards, App[int]):
         screen = self.chat_screen = ChatScreen(self.services, self.store, self)
         await self.push_screen(screen)
         screen.call_after_refresh(self._start_loading_auth)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollUp, events.MouseScrollDown, events.Paste)):
+            self._idle_gc.activity()  # not a quiet moment for the long collection
+        await super().on_event(event)
+
+    def _tick_gc(self) -> None:
+        screen = self.chat_screen
+        done = self._idle_gc.tick(busy=bool(screen is not None and screen.replies))
+        if done == "long":
+            log.debug("long garbage collection at a quiet moment (%d so far)", self._idle_gc.long_collections)
 
     def _start_checking_store(self) -> None:
         from hailuo_tui.store.connection import needs_check
@@ -244,12 +260,15 @@ class HailuoApp(AppGuards, App[int]):
         Start-up leaves a few hundred thousand long-lived objects (Textual, styles, the
         sidebar, the first conversation). Python's full collections walk all of them:
         the first one came 60-70 ms into the first search keystroke. Frozen, they are
-        no longer scanned; objects made later are collected as usual. Unfrozen on exit,
-        so an app run inside a longer process (the tests) leaves nothing behind.
+        no longer scanned; objects made later are collected as usual, and frozen in turn once
+        they survive a full collection (hailuo_tui.idle_gc, which also frees cyclic garbage among
+        frozen objects at quiet moments). Unfrozen on exit, so an app run inside a longer process
+        (the tests) leaves nothing behind.
         """
         if not self._heap_frozen:
             self._heap_frozen = True
-            gc.freeze()
+            self._idle_gc.hold()  # freezes the start-up heap, and what survives later full collections
+            self.set_interval(CHECK_EVERY, self._tick_gc)
             # A big database's integrity check (0.5 s of one core for 221 MB) runs once the first conversation
             # is on screen and the start has settled, not beside the first frames it would slow down.
             self.set_timer(STORE_CHECK_DELAY, self._start_checking_store)
@@ -266,7 +285,7 @@ class HailuoApp(AppGuards, App[int]):
     async def on_unmount(self) -> None:
         if self._heap_frozen:
             self._heap_frozen = False
-            gc.unfreeze()
+            self._idle_gc.release()
         if self.store is not None:
             await self.store.close()
         if self.services is not None:

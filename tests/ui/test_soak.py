@@ -58,9 +58,17 @@ def rss_mb() -> float:
 
 
 def census() -> tuple[float, int, int, collections.Counter[str]]:
-    """(RSS MB, gc objects, live widgets, objects by type) after a full collection."""
+    """(RSS MB, gc objects, live widgets, objects by type) after a full collection.
+
+    The app freezes what survives its collections (hailuo_tui.idle_gc) and gc.get_objects() does not
+    list frozen objects: everything is unfrozen first, so a leak cannot hide there, and frozen again.
+    """
+    frozen = gc.get_freeze_count()
+    gc.unfreeze()
     gc.collect()
     objects = gc.get_objects()
+    if frozen:
+        gc.freeze()
     types = collections.Counter(type(o).__qualname__ for o in objects)
     widgets = sum(1 for o in objects if isinstance(o, Widget))
     return rss_mb(), len(objects), widgets, types
