@@ -13,8 +13,8 @@ So, while held:
 * frozen objects are never walked, so cyclic garbage among them (a removed message's widgets)
   would stay; the *long* collection frees it: unfreeze everything, collect, freeze what is left.
   It runs at a quiet moment (no key, click or paste for :data:`QUIET` s, no answer streaming) at
-  most every :data:`SPACING` s once anything was frozen since, or at once, busy or not, when the
-  frozen heap has grown by :data:`CEILING` objects since the last one (a session that is never quiet).
+  most every :data:`SPACING` s once anything was frozen since, or at once, busy or not, after
+  :data:`CEILING` freezes since the last one (a session that is never quiet).
 
 No Textual here: the policy is tested with fakes; the app calls :meth:`IdleCollector.tick` every
 :data:`CHECK_EVERY` seconds and :meth:`IdleCollector.activity` on input.
@@ -32,8 +32,10 @@ QUIET = 1.0
 """Seconds without input or a streaming answer before the long collection may run."""
 SPACING = 2.0
 """Least seconds between two long collections made at quiet moments."""
-CEILING = 150_000
-"""Objects frozen since the last long collection that make it run even while busy."""
+CEILING = 25
+"""Freezes since the last long collection that make it run even while busy (one follows each of
+Python's full collections: about one every 3-4 answers in bench/soak.py). Counted, not measured:
+``gc.get_freeze_count()`` walks the frozen heap, 11 ms a call after start-up."""
 
 
 def _full_collections() -> int:
@@ -49,17 +51,17 @@ class IdleCollector:
         collect: Callable[[int], object] = gc.collect,
         freeze: Callable[[], None] = gc.freeze,
         unfreeze: Callable[[], None] = gc.unfreeze,
-        frozen: Callable[[], int] = gc.get_freeze_count,
         full_collections: Callable[[], int] = _full_collections,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._collect, self._freeze, self._unfreeze, self._frozen = collect, freeze, unfreeze, frozen
+        self._collect, self._freeze, self._unfreeze = collect, freeze, unfreeze
         self._full_collections = full_collections
         self._clock = clock
         self._held = False
         self._last_activity = self._last_long = clock()
         self._seen_full = full_collections()
-        self._frozen_after_long = 0
+        #: Freezes since the last long collection.
+        self._freezes = 0
         #: Long collections run (for the log and the tests).
         self.long_collections = 0
 
@@ -96,10 +98,9 @@ class IdleCollector:
         """
         if not self._held:
             return None
-        grown = self._frozen() - self._frozen_after_long
         now = self._clock()
         quiet = not busy and now - self._last_activity >= QUIET and now - self._last_long >= SPACING
-        if grown >= CEILING or (grown > 0 and quiet):
+        if self._freezes >= CEILING or (self._freezes and quiet):
             self._unfreeze()
             self._collect(2)
             self._freeze()
@@ -113,10 +114,11 @@ class IdleCollector:
             # collection or is in use now, and is not walked again until the long collection.
             self._collect(1)
             self._freeze()
+            self._freezes += 1
             return "freeze"
         return None
 
     def _after_long(self) -> None:
         self._last_long = self._clock()
-        self._frozen_after_long = self._frozen()
+        self._freezes = 0
         self._seen_full = self._full_collections()

@@ -11,7 +11,6 @@ from hailuo_tui.idle_gc import IdleCollector
 class FakeGC:
     def __init__(self) -> None:
         self.now = 100.0
-        self.frozen = 0
         self.full = 0
         self.calls: list[str] = []
 
@@ -22,16 +21,13 @@ class FakeGC:
 
     def freeze(self) -> None:
         self.calls.append("freeze")
-        self.frozen += 1000
 
     def unfreeze(self) -> None:
         self.calls.append("unfreeze")
-        self.frozen = 0
 
     def collector(self) -> IdleCollector:
         return IdleCollector(
-            collect=self.collect, freeze=self.freeze, unfreeze=self.unfreeze, frozen=lambda: self.frozen,
-            full_collections=lambda: self.full, clock=lambda: self.now,
+            collect=self.collect, freeze=self.freeze, unfreeze=self.unfreeze, full_collections=lambda: self.full, clock=lambda: self.now,
         )
 
 
@@ -86,10 +82,15 @@ def test_a_session_that_is_never_quiet_still_gets_its_long_collection():
     collector = fake.collector()
     collector.hold()
     fake.calls.clear()
-    fake.frozen += idle_gc.CEILING  # the frozen heap grew that much with no quiet moment
-    collector.activity()
+    for _ in range(idle_gc.CEILING):  # Python's full collections, each followed by a freeze, never quiet
+        collector.activity()
+        fake.full += 1
+        assert collector.tick(busy=True) == "freeze"
+    fake.calls.clear()
     assert collector.tick(busy=True) == "long"
     assert fake.calls == ["unfreeze", "collect2", "freeze"]
+    fake.full += 1
+    assert collector.tick(busy=True) == "freeze"  # counted afresh
 
 
 def test_the_real_gc_is_left_as_it_was():
