@@ -55,7 +55,6 @@ __all__ = [
     "content_style",
     "drop_removed_render_caches",
     "get_time",
-    "repaint_in_this_frame",
     "replace_input_parser",
 ]
 
@@ -138,18 +137,6 @@ PRIVATE_API: tuple[PrivateName, ...] = (
         "MessageHooks: a store refusal in any of the chat screen's handlers is said, not raised (screens/store_faults.py)",
     ),
     PrivateName(
-        "textual.widget:Widget", "_repaint_required", None,
-        "repaint_in_this_frame: ChatView's scroll bar is drawn in the frame of the layout that moved it",
-    ),
-    PrivateName(
-        "textual.screen:Screen", "_compositor", None,
-        "repaint_in_this_frame: the compositor that draws the frame being made",
-    ),
-    PrivateName(
-        "textual._compositor:Compositor", "update_widgets", "(self, widgets: 'set[Widget]') -> 'None'",
-        "repaint_in_this_frame: add a widget's repaint to the frame being made",
-    ),
-    PrivateName(
         "textual._styles_cache:StylesCache", "get_inner_outer",
         "(cls, base_background: 'Color', background: 'Color') -> 'tuple[Style, Style]'",
         "drop_removed_render_caches: its lru_cache kept removed widgets' drawn lines alive",
@@ -171,22 +158,6 @@ PRIVATE_API: tuple[PrivateName, ...] = (
     ),
 )
 """Every private Textual name used by the package, with its pinned signature."""
-
-
-def repaint_in_this_frame(widget: Widget) -> None:
-    """Draw a repaint that `widget` asked for during a layout in the frame that layout is making.
-
-    Textual lays out, sizes each widget, then draws; a widget that asks for a repaint while it
-    is being sized (a scroll bar given a new virtual size) is drawn in a frame of its own just
-    after. Call this from a size update (``handle_size_update``) only: the frame is drawn next.
-
-    Args:
-        widget: A mounted widget.
-    """
-    if not widget._repaint_required or not widget.is_mounted:
-        return
-    widget._repaint_required = False  # its own Update message would ask for a second frame
-    widget.screen._compositor.update_widgets({widget})
 
 
 def drop_removed_render_caches() -> None:

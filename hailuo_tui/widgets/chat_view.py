@@ -17,7 +17,6 @@ from hailuo_tui.textual_compat import (
     AnchorHooks,
     anchor_released,
     drop_removed_render_caches,
-    repaint_in_this_frame,
 )
 from hailuo_tui.widgets.message_bubble import MessageBubble
 from hailuo_tui.widgets.message_cursor import CURSOR_CSS, MessageCursor
@@ -332,16 +331,6 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         self.anchor()
 
     # -- internals --------------------------------------------------------
-
-    def handle_size_update(self, size: Any, virtual_size: Any, container_size: Any, layout: bool = True) -> bool:
-        resized = super().handle_size_update(size, virtual_size, container_size, layout)
-        # Textual gives the scroll bar the new virtual size here and draws it in a frame of its own
-        # after this one: a streamed answer drew each frame twice (a 20 s paced API stream: 94
-        # layouts, then 80 scroll-bar frames of 2.2 ms). Drawn with the layout, it also never lags
-        # a frame behind the text.
-        if self.show_vertical_scrollbar:
-            repaint_in_this_frame(self.vertical_scrollbar)
-        return resized
 
     def on_resize(self) -> None:
         if self._unfilled():
