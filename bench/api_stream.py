@@ -1,6 +1,7 @@
 """The MiniMax-API backend through a real terminal: hailuo-tui in tmux against bench's OpenAI-compatible fake.
 
 Usage: .venv/bin/python bench/api_stream.py [--runs N] [--only paced|burst] [--no-reasoning] [--show-screen]
+       .venv/bin/python bench/api_stream.py --floor [--runs N]
 
 How it runs (the same way as terminal_stream.py, whose tmux, /proc and keyring helpers it imports):
 
@@ -18,7 +19,10 @@ Figures (as terminal_stream.py): ``cpu_s`` = the app's utime+stime from just bef
 shows the answer's last line; ``lag_s`` = that capture minus the time the fake wrote the last answer event;
 ``first_text_s`` = the first capture showing the answer's first characters minus the first answer event;
 ``thinking_s`` (with reasoning) = the first capture showing the reasoning's first words minus the first
-reasoning event; ``peak_rss_mb`` = VmHWM at the end. Never run as a test.
+reasoning event; ``peak_rss_mb`` = VmHWM at the end.
+
+``--floor``: what taking the same stream costs without any drawing, ``hailuo-tui ask --backend api`` on the
+same fake (the answer to /dev/null), paced and burst, minus the CPU of its imports alone. Never run as a test.
 """
 
 from __future__ import annotations
@@ -284,13 +288,55 @@ def run_modes(runs: int, modes: list[tuple[float | None, bool]], show_screen: bo
     return results
 
 
+def _child_cpu(argv: list[str], env: dict[str, str]) -> float:
+    """CPU seconds (user + system) of one child process run to its end, output discarded."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=STREAM_TIMEOUT,
+                   check=True, cwd=ROOT)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def ingest_floor(rate: float | None) -> dict:
+    """What taking the answer off the socket costs without drawing: ``hailuo-tui ask`` (text to /dev/null)
+    on the same fake, and the part of that which is its start (the same imports, nothing asked)."""
+    import os
+
+    fake = FakeServer(rate)
+    try:
+        with tempfile.TemporaryDirectory(prefix="hailuo-bench-") as home:
+            env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home, "XDG_DATA_HOME": home,
+                   "XDG_CACHE_HOME": home, "HAILUO_TUI_CONFIG": "", "MINIMAX_API_KEY": "bench-key",
+                   "PYTHONPATH": str(ROOT)}
+            ask = _child_cpu([sys.executable, "-m", "hailuo_tui", "ask", "--backend", "api", "--api-base-url",
+                              fake.url, PROMPT], env)
+            start = _child_cpu([sys.executable, "-c", "import hailuo_tui.cli, hailuo_tui.cli_api, "
+                                "hailuo_tui.provider.minimax, aiohttp"], env)
+    finally:
+        fake.close()
+    return {"ask_cpu_s": ask, "start_cpu_s": start, "ingest_cpu_s": ask - start}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--only", choices=("paced", "burst"), help="one rate only")
     parser.add_argument("--no-reasoning", action="store_true", help="without the reasoning runs")
     parser.add_argument("--show-screen", action="store_true", help="print the final screen of each run")
+    parser.add_argument("--floor", action="store_true",
+                        help="only the floor: `hailuo-tui ask` taking the same stream without drawing")
     args = parser.parse_args()
+    if args.floor:
+        print(f"machine: {ts.machine()}")
+        for rate in (PACED_RATE, None):
+            runs = [ingest_floor(rate) for _ in range(args.runs)]
+            figures = {k: sorted(r[k] for r in runs)[len(runs) // 2] for k in runs[0]}
+            print(f"floor, {'paced' if rate else 'burst'} (`hailuo-tui ask`, medians of {args.runs}): "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in figures.items()))
+        return
     header(args.runs)
     modes = [(rate, reasoning) for rate in (PACED_RATE, None) for reasoning in (False, True)
              if args.only in (None, "paced" if rate else "burst") and not (reasoning and args.no_reasoning)]
