@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 STORE_CHECK_DELAY = 1.0
 #: Set (to anything) to make the app quit once it has started with a login: CI runs the README's quick start so.
 SMOKE_ENV = "HAILUO_TUI_SMOKE"
+#: Set to 0 to turn idle_gc off (only the start-up heap is frozen, as before it), for comparison.
+IDLE_GC_ENV = "HAILUO_TUI_IDLE_GC"
 
 
 class HailuoApp(AppGuards, App[int]):
@@ -268,7 +270,8 @@ class HailuoApp(AppGuards, App[int]):
         if not self._heap_frozen:
             self._heap_frozen = True
             self._idle_gc.hold()  # freezes the start-up heap, and what survives later full collections
-            self.set_interval(CHECK_EVERY, self._tick_gc)
+            if os.environ.get(IDLE_GC_ENV) != "0":
+                self.set_interval(CHECK_EVERY, self._tick_gc)
             # A big database's integrity check (0.5 s of one core for 221 MB) runs once the first conversation
             # is on screen and the start has settled, not beside the first frames it would slow down.
             self.set_timer(STORE_CHECK_DELAY, self._start_checking_store)

@@ -62,8 +62,8 @@ class IdleCollector:
         self._seen_full = full_collections()
         #: Freezes since the last long collection.
         self._freezes = 0
-        #: Long collections run (for the log and the tests).
-        self.long_collections = 0
+        #: Long collections run, and looks taken (for the log and the tests).
+        self.long_collections = self.ticks = 0
 
     @property
     def held(self) -> bool:
@@ -98,6 +98,7 @@ class IdleCollector:
         """
         if not self._held:
             return None
+        self.ticks += 1
         now = self._clock()
         quiet = not busy and now - self._last_activity >= QUIET and now - self._last_long >= SPACING
         if self._freezes >= CEILING or (self._freezes and quiet):

@@ -350,3 +350,21 @@ async def test_no_login_shows_the_welcome_screen(make_app, emu):
         assert "Welcome" in str(app.screen.query_one("#login-title").render())
         await paste_token_on_login_screen(pilot, emu.demo_token)
         assert app.auth is not None and app.auth.token == emu.demo_token
+
+
+async def test_idle_gc_looks_every_second_and_can_be_turned_off(make_app, monkeypatch):
+    """HAILUO_TUI_IDLE_GC=0 leaves only the start-up freeze (benchmarks compare the two)."""
+    import gc
+
+    from hailuo_tui.app import IDLE_GC_ENV
+
+    for setting, looks in (("1", True), ("0", False)):
+        monkeypatch.setenv(IDLE_GC_ENV, setting)
+        app = await make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await pilot.pause(0.2)
+            assert app._idle_gc.held and gc.get_freeze_count() > 0
+            await asyncio.sleep(1.3)
+            assert (app._idle_gc.ticks > 0) is looks, (setting, app._idle_gc.ticks)
+        assert gc.get_freeze_count() == 0  # unfrozen on exit either way
