@@ -362,6 +362,9 @@ class AppRun:
             })
             self.argv += ["--base-url", emu.url]
         self.env.update(extra_env or {})
+        for name in ("HAILUO_TUI_IDLE_GC",):  # a technique's off switch, for comparison
+            if name in os.environ:
+                self.env[name] = os.environ[name]
         self.term = Term()
         self.t0 = 0.0
         self.pid = 0
