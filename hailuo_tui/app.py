@@ -24,9 +24,9 @@ from hailuo_tui.services import Options, Services
 from hailuo_tui.app_guards import AppGuards
 
 
-#: Seconds after the start is done before a big database is checked (store.connection.needs_check).
 log = logging.getLogger(__name__)
 
+#: Seconds after the start is done before a big database is checked (store.connection.needs_check).
 STORE_CHECK_DELAY = 1.0
 #: Set (to anything) to make the app quit once it has started with a login: CI runs the README's quick start so.
 SMOKE_ENV = "HAILUO_TUI_SMOKE"
