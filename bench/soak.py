@@ -6,12 +6,14 @@ The real HailuoApp in-process on Textual's headless driver (120x40), logged in o
 127.0.0.1 (in the same process: its memory is counted with the app's, so the RSS is an upper
 bound). Each answer is a ~1,600-character Markdown reply (paragraphs, a list, a code block, a
 table) streamed in 40-character events; a new conversation every 50 answers, as a user would
-start one, so every conversation grows past the view's window of mounted bubbles.
+start one, so every conversation grows past the view's window of mounted bubbles; a 2 s pause after
+every 25th answer, as a reader makes (hailuo_tui.idle_gc does its long collection in such moments).
 
 Before the first answer and after the last, three keys are timed from the press to the frame that
 shows their effect (compositor refreshes, as app_scale's open/search figures): a character typed
 into the message box, ↑ moving the message cursor (F5), ↓ moving the sidebar's highlight. RSS is
-read from /proc after a full collection at answers 100, 300 and 500, and the peak (VmHWM) at the end.
+read from /proc after a full collection at answers 100, 300 and 500, and the peak (VmHWM) at the end;
+the app's full garbage collections during the soak are counted and timed (not the benchmark's own).
 Never run as a test.
 """
 
@@ -56,8 +58,15 @@ def _status_kb(field: str) -> int:
     return 0
 
 
+_OWN_COLLECTION = [False]
+
+
 def rss_mb() -> float:
-    gc.collect()
+    _OWN_COLLECTION[0] = True
+    try:
+        gc.collect()
+    finally:
+        _OWN_COLLECTION[0] = False
     return _status_kb("VmRSS") / 1024
 
 
@@ -181,6 +190,8 @@ async def run(answers: int = ANSWERS) -> dict:
             started: list[float] = []
 
             def timed(phase: str, info: dict) -> None:
+                if _OWN_COLLECTION[0]:
+                    return
                 if phase == "start":
                     started[:] = [time.perf_counter()]
                 elif started and info.get("generation") == 2:
