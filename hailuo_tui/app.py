@@ -56,7 +56,6 @@ class HailuoApp(AppGuards, App[int]):
         self.api_key_known = False
         #: Set once the stored login has been read (it is read after the first frame).
         self._auth_loaded: asyncio.Event | None = None
-        self._heap_frozen = False
         #: Freezes the heap after start-up and after each full collection; the long one at quiet moments.
         self._idle_gc = IdleCollector()
         #: The signal that asked the app to close (SIGTERM, SIGHUP), once one came.
@@ -267,8 +266,7 @@ class HailuoApp(AppGuards, App[int]):
         frozen objects at quiet moments). Unfrozen on exit, so an app run inside a longer process
         (the tests) leaves nothing behind.
         """
-        if not self._heap_frozen:
-            self._heap_frozen = True
+        if not self._idle_gc.held:
             self._idle_gc.hold()  # freezes the start-up heap, and what survives later full collections
             if os.environ.get(IDLE_GC_ENV) != "0":
                 self.set_interval(CHECK_EVERY, self._tick_gc)
@@ -286,9 +284,7 @@ class HailuoApp(AppGuards, App[int]):
         self.exit(return_code=0 if logged_in else 1, message=None if logged_in else "Smoke test: no login.")
 
     async def on_unmount(self) -> None:
-        if self._heap_frozen:
-            self._heap_frozen = False
-            self._idle_gc.release()
+        self._idle_gc.release()  # nothing if the start never finished
         if self.store is not None:
             await self.store.close()
         if self.services is not None:
