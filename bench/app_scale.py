@@ -486,8 +486,9 @@ def bench_idle(seconds: float = 10.0) -> dict:
 # -- 3 and 4: in-process, the real HailuoApp on Textual's headless driver ---------------------
 
 
-async def _headless_app(root: Path):
-    """The real HailuoApp on a copy of the history, logged in (in-memory vault) on an emulator."""
+async def _headless_app(root: Path, *, history: bool = True, emulator_config=None):
+    """The real HailuoApp on a copy of the history (or an empty store), logged in (in-memory vault) on an
+    emulator (``EmulatorConfig(seed=3)`` unless given)."""
     from hailuo_tui.app import HailuoApp
     from hailuo_tui.config import Config, Paths
     from hailuo_tui.emulator import Emulator, EmulatorConfig
@@ -497,8 +498,9 @@ async def _headless_app(root: Path):
 
     paths = Paths.under(root)
     paths.ensure()
-    shutil.copyfile(history_db(), paths.db_path)
-    emulator = Emulator(EmulatorConfig(seed=3))
+    if history:
+        shutil.copyfile(history_db(), paths.db_path)
+    emulator = Emulator(emulator_config or EmulatorConfig(seed=3))
     await emulator.start()
     options = Options(base_url=emulator.url)
     services = Services(Config(base_url=emulator.url), paths, options, vault=TokenVault.in_memory())

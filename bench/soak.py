@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import shutil
 import statistics
 import sys
@@ -31,6 +32,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
+
+from terminal_stream import status_kb  # noqa: E402  (bench/ is on sys.path from here)
 
 ANSWERS = 500
 PER_CONVERSATION = 50
@@ -50,14 +53,6 @@ ANSWER = (
 )
 
 
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 _OWN_COLLECTION = [False]
 
 
@@ -67,25 +62,7 @@ def rss_mb() -> float:
         gc.collect()
     finally:
         _OWN_COLLECTION[0] = False
-    return _status_kb("VmRSS") / 1024
-
-
-async def _app(root: Path):
-    from hailuo_tui.app import HailuoApp
-    from hailuo_tui.config import Config, Paths
-    from hailuo_tui.emulator import Emulator, EmulatorConfig
-    from hailuo_tui.provider.login import token_login
-    from hailuo_tui.services import Options, Services
-    from hailuo_tui.store.vault import TokenVault
-
-    paths = Paths.under(root)
-    paths.ensure()
-    emulator = Emulator(EmulatorConfig(seed=1, answer_text=ANSWER, chunk_chars=40, record_events=False))
-    await emulator.start()
-    options = Options(base_url=emulator.url)
-    services = Services(Config(base_url=emulator.url), paths, options, vault=TokenVault.in_memory())
-    await services.vault.save(await token_login(emulator.demo_token, emulator.url))
-    return HailuoApp(options, services=services), emulator
+    return status_kb(os.getpid(), "VmRSS") / 1024
 
 
 async def _key_times(pilot, drawn, keys) -> dict[str, list[float]]:
@@ -108,7 +85,8 @@ async def _key_times(pilot, drawn, keys) -> dict[str, list[float]]:
 async def run(answers: int = ANSWERS) -> dict:
     from textual.message import Message
 
-    from app_scale import Drawn
+    from app_scale import Drawn, _headless_app
+    from hailuo_tui.emulator import EmulatorConfig
     from hailuo_tui.widgets.chat_view import ChatView
     from hailuo_tui.widgets.conversation_list import ConversationList
     from hailuo_tui.widgets.prompt_input import PromptInput
@@ -121,7 +99,9 @@ async def run(answers: int = ANSWERS) -> dict:
             finished.append(message)  # posted to several widgets: counted once
 
     root = Path(tempfile.mkdtemp(prefix="hailuo-soak-"))
-    app, emulator = await _app(root)
+    app, emulator = await _headless_app(
+        root, history=False,
+        emulator_config=EmulatorConfig(seed=1, answer_text=ANSWER, chunk_chars=40, record_events=False))
     try:
         async with app.run_test(size=SIZE, message_hook=hook) as pilot:
             deadline = time.monotonic() + 30
@@ -217,7 +197,7 @@ async def run(answers: int = ANSWERS) -> dict:
                 statuses[status] = statuses.get(status, 0) + 1
             return {
                 "answers": answers, "soak_s": soak_s, "statuses": statuses,
-                "rss_start_mb": rss_start, "rss_mb": checkpoints, "peak_rss_mb": _status_kb("VmHWM") / 1024,
+                "rss_start_mb": rss_start, "rss_mb": checkpoints, "peak_rss_mb": status_kb(os.getpid(), "VmHWM") / 1024,
                 "rss_end_mb": checkpoints[answers], "key_after_max_s": max(max(t) for t in late.values()),
                 "full_gc_count": len(pauses), "full_gc_max_s": max(pauses, default=0.0),
                 "full_gc_over_20ms": sum(1 for p in pauses if p > 0.02),
