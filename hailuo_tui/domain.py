@@ -72,13 +72,16 @@ class Paging:
     WINDOW = 24
     """Messages the chat view mounts when a conversation opens (more of those it read, until they fill
     two screens). Each mounted bubble costs time when a conversation opens."""
-    PAGE = 30
-    """Older messages mounted per scroll to the top."""
+    PAGE = 6
+    """Older messages mounted per scroll to the top. Small: each mounted message costs ~2 ms (compose,
+    styles, its Markdown laid out for its height) on top of ~25 ms for the layout and frame every page
+    costs (bench/app_scale.py open-2000+top); 30 at a time made each page 0.15-0.2 s, a visible stop."""
     KEEP = 50
     """Bubbles that stay mounted while the view follows the bottom and new messages are added."""
     TRIM_SLACK = 10
     """Bubbles allowed beyond KEEP before a new message unmounts the oldest (in batches, not one per message)."""
-    MOUNTED_MAX = 80
-    """Most bubbles mounted while the reader scrolls up or back down. Well over PAGE: the bubbles kept
-    below the reader after a page is mounted above must fill more than a screen, or reaching their
-    bottom would mount the newer ones back at once."""
+    MOUNTED_MAX = 40
+    """Most bubbles mounted while the reader scrolls up or back down (every one is laid out again on each
+    page: 80 cost ~12 ms a page more than 40). Well over PAGE: the bubbles kept below the reader after
+    a page is mounted above must fill more than a screen, or reaching their bottom would mount the
+    newer ones back at once."""

@@ -426,9 +426,11 @@ class ChatScreen(StoreFaults, ReplyHosting, MessageActions, ChatActions, ChatSea
         if rows:
             oldest = rows[0].id
             has_older = bool(await self.store.messages(self.current_id, limit=1, before_id=oldest))
-            await self.query_one(ChatView).prepend([shown_message(m) for m in rows], has_older=has_older)
+            await self.query_one(ChatView).prepend(
+                [shown_message(m) for m in rows], has_older=has_older, before_id=event.before_id
+            )
         else:  # nothing older after all: say so (a message cursor going up waits for this answer)
-            await self.query_one(ChatView).prepend([], has_older=False)
+            await self.query_one(ChatView).prepend([], has_older=False, before_id=event.before_id)
 
     @on(Input.Changed, "#search")
     def search_changed(self) -> None:

@@ -8,7 +8,11 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.geometry import Size
+from textual.layout import DockArrangeResult
 from textual.message import Message
+from textual.scrollbar import ScrollBar
+from textual.widget import Widget
 from textual.widgets import Static
 
 from hailuo_tui.bindings import MESSAGE_BINDINGS
@@ -24,6 +28,9 @@ from hailuo_tui.widgets.repaint import KeepLinesOnGrow
 
 EMPTY_TEXT = "Start the conversation: type below and press Enter"
 
+#: `prepend` without `before_id`: mount what is given, whatever the oldest message here is.
+_ANY = object()
+
 
 class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
     """A VerticalScroll of MessageBubbles that follows the bottom.
@@ -31,9 +38,17 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
     Only the last `WINDOW` messages are mounted by `load` (more of those it
     received while they do not fill two screens); older ones are mounted
     `PAGE` at a time when the reader scrolls to the top. Messages that
-    `load` received but did not mount are kept here; when none are left
-    and the caller said there are more (`has_older=True`), the view posts
-    `ChatView.OlderRequested` and the screen answers with `prepend`.
+    `load` or `prepend` received but did not mount are held here; when fewer
+    than a page are left and the caller said there are more
+    (`has_older=True`), the view posts `ChatView.OlderRequested` ahead of
+    need and the screen answers with `prepend`, so reaching the top seldom
+    waits for the store.
+
+    A page mounted above keeps the reader's place in the frame that first
+    shows it: `arrange` moves the scroll offset by what the page added above
+    the message the reader was looking at (see `_keep_place`). Before, the
+    view was laid out at the old offset, drawn, then scrolled back: a frame
+    of the wrong messages, and a second full repaint, on every page.
 
     `add_message` keeps the window bounded while the view follows the
     bottom: past `KEEP + TRIM_SLACK` bubbles it unmounts the oldest down to
@@ -128,6 +143,11 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         self._older_requested = False
         #: True while `scroll_to_first` mounts the older messages.
         self._to_first = False
+        #: A page is wanted now (the reader is at the top, or the cursor waits): `prepend` mounts one.
+        self._page_wanted = False
+        #: While a page is mounted above (or unmounted above, going down): the bubble whose place on
+        #: screen is kept, its top in the last arrangement, and whether the mount is done.
+        self._kept: list[Any] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY_TEXT, id="empty-state", markup=False)
@@ -218,7 +238,8 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         tail = messages[start : start + self.WINDOW]
         self._below = messages[start + self.WINDOW :]
         self._has_older = has_older
-        self._older_requested = False
+        self._older_requested = self._page_wanted = False
+        self._kept = None
         self.clear_cursor()
         with self.app.batch_update():
             await self._remove(MessageBubble)
@@ -234,17 +255,25 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
             self.set_cursor(focus_id)
 
     async def prepend(
-        self, messages: Sequence[ShownMessage], *, has_older: bool = False
+        self, messages: Sequence[ShownMessage], *, has_older: bool = False, before_id: Any = _ANY
     ) -> None:
-        """Mount older messages above the current ones, keeping the view still.
+        """Hold older messages above the current ones; mount a page of them if one is wanted now
+        (the reader is at the top or the message cursor waits), keeping the view still.
 
         Args:
             messages: Older messages, oldest first.
             has_older: True when even older messages exist in the store.
+            before_id: The `OlderRequested.before_id` these answer: if it is no longer the oldest
+                message here (another conversation was opened, or another answer came first), they
+                are dropped.
         """
-        self._has_older = has_older
-        self._older_requested = False
-        await self._mount_older(list(messages))
+        if before_id is _ANY or before_id == self._oldest_id():
+            self._held[:0] = messages
+            self._has_older = has_older
+            self._older_requested = False
+            if self._page_wanted and not self._to_first:
+                self._page_wanted = False
+                await self._mount_held()
         self.older_arrived()
 
     async def add_message(
@@ -324,7 +353,8 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         """Remove every message and show the empty state."""
         self._held = []
         self._below = []
-        self._has_older = False
+        self._has_older = self._page_wanted = False
+        self._kept = None
         self.clear_cursor()
         await self._remove(MessageBubble)
         self._update_empty()
@@ -376,11 +406,22 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
     def _at_top(self) -> None:
         if self._held:
             self.run_worker(self._mount_held(), group="chat-view-older", exclusive=True)
-        elif self._has_older and not self._older_requested:
-            bubbles = self.bubbles
-            if bubbles:
-                self._older_requested = True
-                self.post_message(self.OlderRequested(self, bubbles[0].message_id))
+        elif self._has_older and self.bubbles:
+            self._page_wanted = True  # mounted when the store's answer comes
+            self._request_older()
+
+    def _oldest_id(self) -> Any:
+        """The id of the oldest message here, mounted or held (None when there is none)."""
+        if self._held:
+            return self._held[0].id
+        bubbles = self.bubbles
+        return bubbles[0].message_id if bubbles else None
+
+    def _request_older(self) -> None:
+        """Ask the screen for the store's messages before the oldest one here (one request at a time)."""
+        if self._has_older and not self._older_requested and (self._held or self.bubbles):
+            self._older_requested = True
+            self.post_message(self.OlderRequested(self, self._oldest_id()))
 
     async def _mount_held(self) -> None:
         if not self._held:
@@ -388,35 +429,80 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         page = self._held[-self.PAGE :]
         del self._held[-self.PAGE :]
         await self._mount_older(page)
+        if len(self._held) < self.PAGE:
+            self._request_older()  # ahead of need: the store's answer waits here until the reader is at the top
 
     async def _mount_older(self, messages: list[ShownMessage]) -> None:
         if not messages:
             return
         first = next(iter(self.bubbles), None)
         bubbles = [self._make_bubble(m) for m in messages]
-        old_top = first.virtual_region.y if first is not None else 0
-        old_y = self.scroll_y
+        await self._keep_place(first)
         with self.app.batch_update():  # one layout for the mount and the trim
             if first is None:
                 await self.mount_all(bubbles)
             else:
                 await self.mount_all(bubbles, before=first)
             await self._trim_bottom()
+        self._place_kept()
         self._update_empty()
         self._fill_later()
 
-        def keep_position() -> None:
-            # The previously first bubble moved down by the height of what was mounted above it.
-            grown = first.virtual_region.y - old_top if first is not None and first.is_attached else 0
-            self.scroll_to(y=old_y + max(grown, 0), animate=False, immediate=True)
+    async def _keep_place(self, bubble: MessageBubble | None) -> None:
+        """Keep `bubble` where it is on screen while bubbles are mounted above it or removed above it
+        (see `arrange`); a running scroll animation ends first (its next step would undo the move)."""
+        if bubble is None or not bubble.is_attached:
+            self._kept = None
+            return
+        if self.app.animator.is_being_animated(self, "scroll_y"):
+            await self.stop_animation("scroll_y")
+        self._kept = [bubble, bubble.virtual_region.y, False]
 
-        self._after_layout(bubbles[0], keep_position)
+    def _place_kept(self) -> None:
+        """The mount is done: the next arrangement places everything; it keeps the place one last time."""
+        if self._kept is not None:
+            self._kept[2] = True
+            self.refresh(layout=True)
+
+    def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
+        """Textual's arrangement; while a page is mounted above, the scroll offset moves with the
+        message kept in place. Textual places the children at the scroll offset it reads after this
+        returns (as its own anchor does), so the first frame with the page is the right one."""
+        arrangement = super().arrange(size, optimal)
+        kept = self._kept
+        if kept is None:
+            return arrangement
+        bubble, top, done = kept
+        if not bubble.is_attached:
+            self._kept = None
+            return arrangement
+        for placement in arrangement.placements:
+            if placement.widget is bubble:
+                moved = placement.region.y - top
+                if moved:
+                    kept[1] = placement.region.y
+                    self._scroll_by_layout(moved)
+                break
+        if done:
+            self._kept = None
+        return arrangement
+
+    def _scroll_by_layout(self, moved: int) -> None:
+        """Move the scroll offset by `moved` rows inside a layout (no watchers: nothing scrolled for the reader)."""
+        y = max(0, self.scroll_y + moved)
+        self.set_reactive(Widget.scroll_y, y)
+        self.set_reactive(Widget.scroll_target_y, max(0, self.scroll_target_y + moved))
+        self.vertical_scrollbar.set_reactive(ScrollBar.position, y)
 
     async def _trim_bottom(self) -> None:
-        """Unmount the newest bubbles beyond `MOUNTED_MAX`, keeping their messages in `_below`."""
+        """Unmount the newest bubbles beyond `MOUNTED_MAX`, keeping their messages in `_below`; not while
+        what is mounted is under three screens high (a tall terminal of short messages: `_fill_later`
+        mounts until two screens are filled, and a trim here would undo it, again and again)."""
         bubbles = self.bubbles
         excess = len(bubbles) - self.MOUNTED_MAX
         if excess <= 0 or any(b.status in LIVE_STATUSES for b in bubbles):
+            return
+        if self.virtual_size.height < 3 * self.size.height:
             return
         gone = bubbles[-excess:]
         self.release_anchor()
@@ -432,21 +518,14 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         bubbles = self.bubbles
         excess = len(bubbles) + len(page) - self.MOUNTED_MAX
         gone = bubbles[:excess] if excess > 0 else []
-        keep = bubbles[len(gone)] if len(gone) < len(bubbles) else None
-        old_top = keep.virtual_region.y if keep is not None else 0
-        old_y = self.scroll_y
+        if gone:
+            await self._keep_place(bubbles[len(gone)] if len(gone) < len(bubbles) else None)
         with self.app.batch_update():  # one layout for the mount and the trim
             await self.mount_all([self._make_bubble(m) for m in page])
             if gone:
                 self._held.extend(self._shown_of(bubble) for bubble in gone)
                 await self._remove(gone)
-        if gone and keep is not None:
-
-            def keep_position() -> None:
-                shrunk = old_top - keep.virtual_region.y if keep.is_attached else 0  # type: ignore[union-attr]
-                self.scroll_to(y=max(0, old_y - shrunk), animate=False, immediate=True)
-
-            self._after_layout(self.bubbles[-1], keep_position)
+        self._place_kept()
         if not self._below:
             self.anchor()
 

@@ -207,9 +207,8 @@ class MessageCursor(MessageCopy):
         view: ChatView = self  # type: ignore[assignment]
         if delta < 0 and view._held:
             view.run_worker(view._mount_held(), group="chat-view-older", exclusive=True)
-        elif delta < 0 and view.has_older and not view._older_requested and view.bubbles:
-            view._older_requested = True
-            view.post_message(view.OlderRequested(view, view.bubbles[0].message_id))
+        elif delta < 0:
+            view._request_older()
         elif delta > 0 and view._below:
             view.run_worker(view._mount_below(), group="chat-view-newer", exclusive=True)
 
@@ -218,24 +217,22 @@ class MessageCursor(MessageCopy):
         view: ChatView = self  # type: ignore[assignment]
         first = view.bubbles[0] if view.bubbles else None
         if view._held:
-            page = view._held[-view.PAGE :]
-            del view._held[-view.PAGE :]
-            await view._mount_older(page)
+            await view._mount_held()
         elif view.has_older:
             await self._ask_older()
         return bool(view.bubbles) and view.bubbles[0] is not first
 
     async def _ask_older(self) -> None:
-        """Ask the screen for the page before the first bubble and wait (bounded) for its `prepend`."""
+        """Ask the screen for the page before the first bubble (unless already asked) and wait (bounded)
+        for its `prepend`, which mounts a page of it."""
         view: ChatView = self  # type: ignore[assignment]
         self._prepended = asyncio.Event()
-        if not view._older_requested:
-            view._older_requested = True
-            view.post_message(view.OlderRequested(view, view.bubbles[0].message_id))
+        view._page_wanted = True
+        view._request_older()
         try:
             await asyncio.wait_for(self._prepended.wait(), self.OLDER_TIMEOUT)
         except asyncio.TimeoutError:
-            view._older_requested = False
+            view._older_requested = view._page_wanted = False
         finally:
             self._prepended = None
 

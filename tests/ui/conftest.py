@@ -226,7 +226,8 @@ class Spy:
     """Counts the screen's layouts and frames, and notes which widgets asked for each layout
     (`arranged`: their class names; none for a layout that only scrolls)."""
 
-    def __init__(self, screen) -> None:
+    def __init__(self, screen, after_frame=None) -> None:
+        """``after_frame``: called after each frame is drawn (to read what it showed)."""
         self.layouts = self.frames = 0
         self.arranged: list[list[str]] = []
         layout, frame = screen._refresh_layout, screen._compositor_refresh
@@ -238,7 +239,10 @@ class Spy:
 
         def counted_frame():
             self.frames += 1
-            return frame()
+            drawn = frame()
+            if after_frame is not None:
+                after_frame()
+            return drawn
 
         screen._refresh_layout = counted_layout
         screen._compositor_refresh = counted_frame

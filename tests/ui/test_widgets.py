@@ -356,25 +356,31 @@ async def test_chat_view_loads_tail_of_long_conversation_and_prepends():
         assert view.scroll_y > 0
         assert first_visible.region.y <= view.region.y + 2
 
-        # A window from the store: the view mounts the newest, then the rest it holds, then asks
-        # the store for older ones and gets them.
+        # A window from the store: the view mounts the newest, then a page at a time of the rest it
+        # holds, and asks the store for older ones before those run out (ahead of need).
         await view.load(_messages(50, start=100), has_older=True)
         await pilot.pause()
         assert len(view.bubbles) == ChatView.WINDOW and view.held_count == 50 - ChatView.WINDOW
-        for _ in range(10):
+        for _ in range(20):
             view.scroll_home(animate=False, immediate=True)
             await pilot.pause(0.1)
             if any(isinstance(m, ChatView.OlderRequested) for m in app.seen):
                 break
         requests = [m for m in app.seen if isinstance(m, ChatView.OlderRequested)]
         assert [m.before_id for m in requests] == [100]
-        assert view.held_count == 0 and len(view.bubbles) == 50
-        await view.prepend(_messages(50, start=50), has_older=False)
-        await pilot.pause()
-        # At most MOUNTED_MAX stay mounted: the newest 20 wait below, in memory.
-        assert len(view.bubbles) == ChatView.MOUNTED_MAX == 80
-        assert view.bubbles[0].message_id == 50 and view.bubbles[-1].message_id == 129
-        assert view.below_count == 20
+        held = view.held_count
+        assert 0 < held < ChatView.PAGE  # asked while some were still held
+        # An answer to another question (an older request, another conversation) is dropped.
+        await view.prepend(_messages(50, start=0), has_older=False, before_id=99)
+        assert view.held_count == held
+        await view.prepend(_messages(50, start=50), has_older=False, before_id=100)
+        assert view.held_count == held + 50
+        # Reading on up to the first: at most MOUNTED_MAX stay mounted, the newest wait below, in memory.
+        await scroll_to_oldest(pilot, view, 50)
+        assert len(view.bubbles) == ChatView.MOUNTED_MAX == 40
+        assert view.bubbles[0].message_id == 50 and view.bubbles[-1].message_id == 50 + ChatView.MOUNTED_MAX - 1
+        assert view.below_count == 100 - ChatView.MOUNTED_MAX
+        assert len([m for m in app.seen if isinstance(m, ChatView.OlderRequested)]) == 1  # has_older=False
 
 
 async def test_the_mounted_messages_fill_two_screens():
@@ -396,7 +402,7 @@ async def test_the_mounted_messages_fill_two_screens():
 
 
 async def test_a_page_of_older_messages_is_laid_out_once():
-    """Mounting 30 bubbles above costs one layout of the view: a newly placed bubble,
+    """Mounting a page of bubbles above costs one layout of the view: a newly placed bubble,
     header or body does not ask for Textual's second pass (issue 5: it doubled the
     cost of each page while reading up). The reader's place is kept."""
     view = ChatView()
@@ -415,6 +421,39 @@ async def test_a_page_of_older_messages_is_laid_out_once():
             arranged = [names for names in spy.arranged if names]  # a scroll alone names no widget
             assert len(arranged) == 1 and "ChatView" in arranged[0], spy.arranged
             assert view.scroll_y > 0 and top.region.y <= view.region.y + 2  # still where it was read
+
+
+async def test_the_first_frame_of_a_page_keeps_the_readers_place():
+    """A page mounted above the message at the top of the screen leaves that message where it was
+    in every frame, the first that holds the page included (issue 14: the view used to draw the
+    page at the old offset, the wrong messages for a frame, then scroll back)."""
+    view = ChatView()
+    app = Host(view)
+    shown: list[tuple[int, int, int]] = []  # per frame: the oldest mounted, the top visible, its row
+
+    def top_visible() -> None:
+        for bubble in view.bubbles:
+            if bubble.region.bottom > view.region.y:
+                shown.append((view.bubbles[0].message_id, bubble.message_id, bubble.region.y))
+                return
+
+    async with app.run_test(size=(60, 20)) as pilot:
+        await view.load(_messages(400))
+        await pilot.pause(0.2)
+        Spy(app.screen, after_frame=top_visible)
+        for _ in range(4):
+            oldest = view.bubbles[0].message_id
+            view.scroll_home(animate=False, immediate=True)
+            for _ in range(50):
+                await pilot.pause(0.02)
+                if view.bubbles[0].message_id < oldest and shown and shown[-1][0] < oldest:
+                    break
+            with_page = [frame for frame in shown if frame[0] < oldest]
+            assert with_page, shown
+            # Every frame with the page shows what the reader had at the top, on the top row.
+            assert {frame[1:] for frame in with_page} == {(oldest, view.region.y)}, shown
+            assert view.scroll_y > 0
+            shown.clear()
 
 
 async def test_chat_view_reading_up_and_down_keeps_the_window_bounded():
