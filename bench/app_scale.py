@@ -583,6 +583,7 @@ def bench_open_scroll() -> dict:
                 # Scroll to the top as Home does, again and again, without the scroll animation
                 # (seconds at Textual's 50 lines/s); forced, so it works whatever keys the view takes.
                 def home() -> None:
+                    app._idle_gc.activity()  # what the reader's key would tell the app: not a quiet moment
                     view.scroll_to(y=0, animate=False, immediate=True, force=True)
 
                 steps = nudged = 0
@@ -597,8 +598,10 @@ def bench_open_scroll() -> dict:
                         await drawn.wait()
                         break
                     ts = time.perf_counter()
-                    # A page is there once it is drawn in place: the older bubbles mounted and laid out.
-                    drawn.arm(lambda: view.bubbles[0].message_id < oldest and view.bubbles[0].virtual_region.height)
+                    # A page is there once it is drawn in place: the older bubbles mounted and laid out,
+                    # and the reader's place kept, in one frame.
+                    drawn.arm(lambda: view.bubbles[0].message_id < oldest and view.bubbles[0].virtual_region.height
+                              and view.scroll_y > 0)
                     if view.scroll_y == 0:  # the view did not keep its place: step off the top first
                         view.scroll_to(y=1, animate=False, immediate=True, force=True)
                         nudged += 1
@@ -623,6 +626,68 @@ def bench_open_scroll() -> dict:
                     "page_mean_s": sum(step_times) / max(len(step_times), 1),
                     "page_max_s": max(step_times, default=0.0),
                     "bubbles_at_top": len(view.bubbles), "kept_place": steps - nudged,
+                }
+        finally:
+            await emulator.stop()
+            shutil.rmtree(root, ignore_errors=True)
+
+    return asyncio.run(run())
+
+
+def bench_cursor() -> dict:
+    """Issue 14: the message cursor from the newest message of the 2,000-message conversation to its
+    first, one ↑ at a time (F5 puts the cursor on the messages); key sent -> the cursor drawn on the
+    next message. Pages of older messages are mounted on the way, ahead of the cursor."""
+    import asyncio
+
+    async def run() -> dict:
+        from hailuo_tui.widgets.chat_view import ChatView
+        from hailuo_tui.widgets.conversation_list import ConversationList
+
+        root = Path(tempfile.mkdtemp(prefix="hailuo-bench-"))
+        app, emulator = await _headless_app(root)
+        try:
+            async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+                while not getattr(app.screen, "loaded", True) or type(app.screen).__name__ != "ChatScreen":
+                    await pilot.pause(0.01)
+                await pilot.pause(0.2)
+                screen = app.screen
+                view = screen.query_one(ChatView)
+                sidebar = screen.query_one(ConversationList)
+                first_id = app.store.sync._conn.execute(
+                    "SELECT min(id) FROM messages WHERE conversation_id = ?", (BIG_ID,)).fetchone()[0]
+                await pilot.press("ctrl+l", "down")
+                await pilot.pause(0.2)
+                assert sidebar.highlighted_id == BIG_ID, sidebar.highlighted_id
+                await pilot.press("enter")
+                for _ in range(500):
+                    if view.bubbles and view.is_vertical_scroll_end:
+                        break
+                    await pilot.pause(0.01)
+                await pilot.press("f5")
+                await pilot.pause(0.3)
+                drawn = Drawn(screen)
+                times = []
+                cpu0 = time.process_time()
+                t_all = time.perf_counter()
+                for _ in range(BIG + 10):
+                    current = view.cursor_message
+                    if current is not None and current.id == first_id:
+                        break
+                    current_id = current.id if current is not None else None
+                    drawn.arm(lambda: view.cursor_message is not None and view.cursor_message.id != current_id)
+                    t0 = time.perf_counter()
+                    await pilot.press("up")
+                    try:
+                        times.append(await drawn.wait(10) - t0)
+                    except TimeoutError:
+                        raise TimeoutError(f"key {len(times)}: the cursor stayed on {current_id}") from None
+                else:
+                    raise AssertionError("the cursor did not reach the first message")
+                return {
+                    "keys": len(times), "all_s": time.perf_counter() - t_all, "cpu_s": time.process_time() - cpu0,
+                    "key_mean_s": sum(times) / len(times), "key_max_s": max(times),
+                    "keys_over_50ms": sum(t > 0.05 for t in times),
                 }
         finally:
             await emulator.stop()
@@ -724,6 +789,7 @@ CASES = {
     "start-10k": lambda quick: bench_start(True, repeat=3 if quick else 7),
     "start-demo-empty": lambda quick: bench_start(False, demo=True, repeat=3 if quick else 5),
     "open-2000+top": lambda quick: bench_open_scroll(),
+    "cursor-2000": lambda quick: bench_cursor(),
     "search-10k": lambda quick: bench_search(),
     "idle-cpu-10s": lambda quick: bench_idle(),
     "soak-500": lambda quick: bench_soak(100 if quick else 500),
@@ -732,6 +798,7 @@ TARGETS = {
     "start-empty": ("frame_s", 0.22),
     "start-10k": ("frame_s", 0.22),
     "open-2000+top": ("page_max_s", 0.05),
+    "cursor-2000": ("key_max_s", 0.05),
     "search-10k": ("key_max_s", 0.05),
     "idle-cpu-10s": ("idle_cpu_pct", 0.2),
     "soak-500": ("rss_end_mb", 120),
