@@ -13,6 +13,8 @@ class FakeGC:
         self.now = 100.0
         self.full = 0
         self.calls: list[str] = []
+        self.callbacks: list = []
+        self.threshold = (700, 10, 10)
 
     def collect(self, generation: int) -> None:
         self.calls.append(f"collect{generation}")
@@ -25,9 +27,20 @@ class FakeGC:
     def unfreeze(self) -> None:
         self.calls.append("unfreeze")
 
+    def set_threshold(self, *values: int) -> None:
+        self.threshold = values
+
+    def pythons_full_collection(self) -> None:
+        """One of Python's own: the callbacks hear of it when it ends."""
+        self.full += 1
+        for callback in list(self.callbacks):
+            callback("start", {"generation": 2})
+            callback("stop", {"generation": 2, "collected": 0, "uncollectable": 0})
+
     def collector(self) -> IdleCollector:
         return IdleCollector(
-            collect=self.collect, freeze=self.freeze, unfreeze=self.unfreeze, full_collections=lambda: self.full, clock=lambda: self.now,
+            collect=self.collect, freeze=self.freeze, unfreeze=self.unfreeze, full_collections=lambda: self.full,
+            clock=lambda: self.now, callbacks=self.callbacks, threshold=(lambda: self.threshold, self.set_threshold),
         )
 
 
@@ -38,22 +51,28 @@ def test_nothing_happens_until_held_and_after_release():
     assert collector.tick(busy=False) is None and fake.calls == []
     collector.hold()
     assert collector.held and fake.calls == ["freeze"]
+    assert fake.threshold == (700, 10, idle_gc.FULL_EVERY) and len(fake.callbacks) == 1
     collector.release()
     assert not collector.held and fake.calls == ["freeze", "unfreeze"]
-    fake.full += 1
+    assert fake.threshold == (700, 10, 10) and fake.callbacks == []  # Python's own settings back
+    fake.pythons_full_collection()
     fake.now += 60
-    assert collector.tick(busy=False) is None
+    assert collector.tick(busy=False) is None and fake.calls == ["freeze", "unfreeze"]
 
 
-def test_what_survives_pythons_full_collection_is_frozen_after_the_young_garbage_goes():
+def test_what_survives_pythons_full_collection_is_frozen_as_it_ends():
     fake = FakeGC()
     collector = fake.collector()
     collector.hold()
     fake.calls.clear()
     assert collector.tick(busy=True) is None  # no full collection since: nothing to do
-    fake.full += 1  # Python ran one of its own
-    assert collector.tick(busy=True) == "freeze"
-    assert fake.calls == ["collect1", "freeze"]
+    for callback in fake.callbacks:  # a young collection: nothing frozen
+        callback("stop", {"generation": 1, "collected": 0, "uncollectable": 0})
+    assert fake.calls == []
+    fake.pythons_full_collection()
+    assert fake.calls == ["freeze"]  # at its end, not at the next look
+    assert collector.tick(busy=True) == "freeze"  # the look counts it (for the ceiling)
+    assert fake.calls == ["freeze"]
     assert collector.tick(busy=True) is None  # once per full collection
 
 
@@ -61,7 +80,7 @@ def test_the_long_collection_waits_for_a_quiet_moment():
     fake = FakeGC()
     collector = fake.collector()
     collector.hold()
-    fake.full += 1
+    fake.pythons_full_collection()
     collector.tick(busy=True)  # something frozen since the hold
     fake.calls.clear()
     fake.now += idle_gc.SPACING + 1
@@ -84,27 +103,33 @@ def test_a_session_that_is_never_quiet_still_gets_its_long_collection():
     fake.calls.clear()
     for _ in range(idle_gc.CEILING):  # Python's full collections, each followed by a freeze, never quiet
         collector.activity()
-        fake.full += 1
+        fake.pythons_full_collection()
         assert collector.tick(busy=True) == "freeze"
     fake.calls.clear()
     assert collector.tick(busy=True) == "long"
     assert fake.calls == ["unfreeze", "collect2", "freeze"]
-    fake.full += 1
+    fake.pythons_full_collection()
     assert collector.tick(busy=True) == "freeze"  # counted afresh
 
 
 def test_the_real_gc_is_left_as_it_was():
     before = gc.get_freeze_count()
+    threshold, callbacks = gc.get_threshold(), list(gc.callbacks)
     collector = IdleCollector()
     collector.hold()
     try:
         assert gc.get_freeze_count() >= before
+        assert gc.get_threshold()[2] == idle_gc.FULL_EVERY
+        kept = [[] for _ in range(1000)]  # made after the hold: not frozen yet
+        frozen = gc.get_freeze_count()
         junk = [[] for _ in range(10)]
         for item in junk:
             item.append(item)  # cycles, made after the freeze
         del junk
-        gc.collect()  # a full collection of Python's own...
-        assert collector.tick(busy=False) in ("freeze", "long")  # ...is followed by a freeze
+        gc.collect()  # a full collection...
+        assert gc.get_freeze_count() >= frozen + len(kept)  # ...froze what it kept as it ended
+        assert collector.tick(busy=False) in ("freeze", "long")  # and the next look counts it
     finally:
         collector.release()
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == threshold and gc.callbacks == callbacks
