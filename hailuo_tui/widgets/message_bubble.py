@@ -304,19 +304,29 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
             self.set_status(MessageStatus.STREAMING)
         await self._schedule_flush()
 
+    async def show_buffered(self) -> None:
+        """No more text is coming: write what waits for the next flush now (the status stays as it is)."""
+        self._take_sanitizer_tail()
+        if self._pending or self._reasoning.pending:
+            await self._flush()
+
     async def finish(self, status: str = MessageStatus.COMPLETE, error: str | None = None) -> None:
         """Flush what is pending, seal the last runs and set the final status (and its reason, shown in full)."""
         if self._reasoning.live:
             self._reasoning.end(fold=False)  # no answer text came: the reasoning is all there is
+        self._take_sanitizer_tail()
+        await self._flush(final=True)
+        self.set_status(status, error)
+        self._show_usage()
+
+    def _take_sanitizer_tail(self) -> None:
+        """What the sanitizer held back (a sequence that might have continued) is text now."""
         tail = self._sanitizer.flush()
         if tail:
             self._chunks.append(tail)
             self._text_cache = None
             self._pending.append(tail)
             self._pending_length += len(tail)
-        await self._flush(final=True)
-        self.set_status(status, error)
-        self._show_usage()
 
     #: Why the text shown is not all on disk yet ("disk full"); None when it is.
     unsaved: str | None = None

@@ -68,6 +68,10 @@ class View:
         self.text = ""
         self.reasoning = ""
         self.finished: tuple | None = None
+        self.shown_all = False
+
+    async def show_buffered(self) -> None:
+        self.shown_all = True
 
     async def append(self, delta: str) -> None:
         self.text += delta
@@ -130,6 +134,30 @@ async def test_web_answer_saved_in_order_with_title_and_server_chat(store, emu):
     assert host.of(ReplyEnded)[-1].status == MessageStatus.COMPLETE
     row = await store.get_conversation(conversation.id)
     assert row.chat_id and row.title and host.of(TitleApplied)[0].title == row.title
+
+
+async def test_the_last_words_are_drawn_before_the_final_save_and_the_end_after_it(store, emu):
+    host = Host(await _web(emu))
+    conversation, _user, reply = await _start(store, host, "a short answer please")
+    seen: list[tuple[str, str, str]] = []  # (call, status on disk, text given to the view so far)
+
+    class OrderView(View):
+        async def _on_disk(self) -> str:
+            return (await store.messages(conversation.id))[-1].status
+
+        async def show_buffered(self) -> None:
+            seen.append(("show_buffered", await self._on_disk(), self.text))
+
+        async def finish(self, status="complete", error=None) -> None:
+            seen.append(("finish", await self._on_disk(), self.text))
+            await super().finish(status, error)
+
+    view = reply.view = OrderView()
+    await asyncio.wait_for(reply.run(host), 30)
+    assert [call for call, _, _ in seen] == ["show_buffered", "finish"]
+    assert seen[0][1] == MessageStatus.STREAMING and seen[0][2] == reply.text  # all of it, before the save
+    assert seen[1][1] == MessageStatus.COMPLETE  # "complete" shown once it is on disk
+    assert view.finished == ("complete", None)
 
 
 async def test_partial_text_is_saved_while_it_streams(store, emu):
