@@ -21,6 +21,7 @@ from hailuo_tui.provider import AuthResult, HailuoError
 from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.services import Options, Services
+from hailuo_tui.textual_compat import keep_full_map_after_reflow
 from hailuo_tui.app_guards import AppGuards
 
 
@@ -32,6 +33,8 @@ STORE_CHECK_DELAY = 1.0
 SMOKE_ENV = "HAILUO_TUI_SMOKE"
 #: Set to 0 to turn idle_gc off (only the start-up heap is frozen, as before it), for comparison.
 IDLE_GC_ENV = "HAILUO_TUI_IDLE_GC"
+#: Set to 0 to leave Textual's layout as it is (textual_compat.keep_full_map_after_reflow), for comparison.
+FULL_MAP_ENV = "HAILUO_TUI_KEEP_FULL_MAP"
 
 
 class HailuoApp(AppGuards, App[int]):
@@ -44,6 +47,7 @@ class HailuoApp(AppGuards, App[int]):
 
     def __init__(self, options: Options, *, config: Config | None = None, services: Services | None = None) -> None:
         super().__init__()
+        keep_full_map_after_reflow(os.environ.get(FULL_MAP_ENV, "1") != "0")
         self.options = options
         self._config = config
         #: Given by tests; otherwise built on mount.
