@@ -21,7 +21,11 @@ from hailuo_tui.provider import AuthResult, HailuoError
 from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.services import Options, Services
-from hailuo_tui.textual_compat import keep_full_map_after_reflow
+from hailuo_tui.textual_compat import (
+    keep_full_map_after_reflow,
+    resume_only_after_suspend,
+    survive_a_closed_terminal,
+)
 from hailuo_tui.app_guards import AppGuards
 
 
@@ -48,6 +52,8 @@ class HailuoApp(AppGuards, App[int]):
     def __init__(self, options: Options, *, config: Config | None = None, services: Services | None = None) -> None:
         super().__init__()
         keep_full_map_after_reflow(os.environ.get(FULL_MAP_ENV, "1") != "0")
+        survive_a_closed_terminal()
+        resume_only_after_suspend()
         self.options = options
         self._config = config
         #: Given by tests; otherwise built on mount.

@@ -24,15 +24,17 @@ both still agree.
 
 from __future__ import annotations
 
+import errno
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from textual._compositor import Compositor
 from textual._styles_cache import StylesCache
 from textual._time import get_time
 from textual._wrap import compute_wrap_offsets
 from textual._xterm_parser import XTermParser
+from textual.drivers._writer_thread import WriterThread
 from textual.style import Style
 from textual.widget import Widget
 
@@ -58,6 +60,8 @@ __all__ = [
     "get_time",
     "keep_full_map_after_reflow",
     "replace_input_parser",
+    "resume_only_after_suspend",
+    "survive_a_closed_terminal",
 ]
 
 PINNED_TEXTUAL = "8.2.8"
@@ -65,6 +69,8 @@ PINNED_TEXTUAL = "8.2.8"
 
 INPUT_DRIVERS = ("textual.drivers.linux_driver", "textual.drivers.linux_inline_driver")
 """Driver modules whose input thread builds an `XTermParser` by that global name."""
+OUTPUT_DRIVERS = ("textual.drivers.linux_driver", "textual.drivers.windows_driver")
+"""Driver modules that build their output thread as ``WriterThread(file)`` by that global name."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +171,18 @@ PRIVATE_API: tuple[PrivateName, ...] = (
             "replace_input_parser: the name the input thread looks up when it starts",
         )
         for module in INPUT_DRIVERS
+    ),
+    PrivateName(
+        "textual.drivers.linux_driver:LinuxDriver", "_sigcont_application", "(self, *_) -> 'None'",
+        "resume_only_after_suspend: the SIGCONT handler the driver installs when it is built",
+    ),
+    PrivateName(
+        "textual.drivers._writer_thread:WriterThread", "__init__", "(self, file: 'IO[str]') -> 'None'",
+        "survive_a_closed_terminal: the drivers build their output thread as WriterThread(file)",
+    ),
+    PrivateName(
+        "textual.drivers.linux_driver", "WriterThread", None,
+        "survive_a_closed_terminal: the name the Linux driver looks up when it starts",
     ),
 )
 """Every private Textual name used by the package, with its pinned signature."""
@@ -361,3 +379,99 @@ def replace_input_parser(parser: type[XTermParser]) -> bool:
         elif current is parser:
             installed = True
     return installed
+
+
+#: What a write to a terminal that went away fails with (the pty closed, the connection dropped).
+_TERMINAL_GONE = frozenset({errno.EIO, errno.EPIPE, errno.ENXIO, errno.EBADF, errno.ENOTTY})
+
+
+class _OutputOfAGoneTerminal:
+    """The file Textual's output thread writes to, dropping writes once the terminal has gone away."""
+
+    def __init__(self, file: IO[str]) -> None:
+        self._file = file
+        self.gone = False
+
+    def _guard(self, action: Any, *args: Any) -> None:
+        if self.gone:
+            return
+        try:
+            action(*args)
+        except OSError as error:
+            if error.errno not in _TERMINAL_GONE:
+                raise
+            self.gone = True  # nothing can be shown any more: the rest is dropped
+
+    def write(self, text: str) -> None:
+        self._guard(self._file.write, text)
+
+    def flush(self) -> None:
+        self._guard(self._file.flush)
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+
+def _tolerant_writer_thread(file: IO[str]) -> WriterThread:
+    return WriterThread(_OutputOfAGoneTerminal(file))  # type: ignore[arg-type]
+
+
+def survive_a_closed_terminal() -> bool:
+    """Keep Textual's output thread alive when the terminal goes away under the app.
+
+    Textual writes the screen from a thread through a queue of 30 writes. When the terminal is
+    closed (its window, a dropped SSH session, ``tmux kill-server``), a write fails with EIO and
+    the thread dies; the app's next writes fill the queue and block its main thread for good, while
+    the input thread spins on the closed terminal. The app never ended: bench/app_scale.py left
+    every ``hailuo-tui`` it closed this way running at ~25 % of a core (5 of 5 in a row). With the
+    output's file wrapped, such a write is dropped and the app closes as after Ctrl+Q (SIGHUP, which
+    such a close sends, saves streaming answers and exits: ``AppGuards``).
+
+    Returns:
+        True when at least one driver now builds its output thread this way.
+    """
+    installed = False
+    for name in OUTPUT_DRIVERS:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # the other platform's driver
+            continue
+        current = getattr(module, "WriterThread", None)
+        if current is WriterThread:
+            module.WriterThread = _tolerant_writer_thread  # type: ignore[attr-defined]
+            installed = True
+        elif current is _tolerant_writer_thread:
+            installed = True
+    return installed
+
+
+def resume_only_after_suspend() -> bool:
+    """Let SIGCONT restart the terminal only after the app suspended itself (Ctrl+Z, SIGTSTP).
+
+    Textual's Linux driver answers every SIGCONT by starting application mode again: a new input
+    thread (not a daemon) and a new output thread, over the ones running. A terminal that is closed
+    sends SIGHUP and SIGCONT to the programs in it; so does ``kill -CONT``. After five SIGCONTs a
+    running app had 14 threads instead of 4 and, after Ctrl+Q, never ended (2 of 2 in a real tmux:
+    the input threads it had lost track of kept Python from exiting); when the SIGCONT came while it
+    was quitting (a closed tmux, bench/app_scale.py: 5 of 5), the new input thread spun on the dead
+    terminal at ~25 % of a core for good. The driver marks a suspension it made itself
+    (``_must_signal_resume``); a SIGCONT without one is ignored.
+
+    Returns:
+        True when the Linux driver now answers SIGCONT this way (False where it cannot be imported).
+    """
+    try:
+        from textual.drivers.linux_driver import LinuxDriver
+    except ImportError:  # Windows: no SIGCONT
+        return False
+    current = LinuxDriver._sigcont_application
+    if getattr(current, "__wrapped__", None) is not None:
+        return True
+
+    def _sigcont_application(self: Any, *args: Any) -> None:
+        if getattr(self, "_must_signal_resume", True):  # it suspended itself: come back
+            current(self, *args)
+
+    _sigcont_application.__wrapped__ = current  # type: ignore[attr-defined]
+    LinuxDriver._sigcont_application = _sigcont_application  # type: ignore[method-assign]
+    return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -172,6 +173,40 @@ def test_chat_switch_and_quit_in_a_real_terminal(terminal):
     term.wait_for(lambda: "Show me a table" in term.header(), describe="Alt+Up")
 
     # Ctrl+Q quits cleanly.
+    term.send_keys("C-q")
+    term.wait_for("EXITED rc=0", describe="the app to exit with rc 0")
+
+
+def _app_pid(term: Terminal) -> int:
+    """The app's process: the child of the pane's shell."""
+    shell = int(term.tmux("display-message", "-p", "-t", term.session, "#{pane_pid}").stdout.strip())
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == shell:
+                return int(entry.name)
+    raise AssertionError(f"no process under the pane's shell {shell}")
+
+
+def _threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def test_sigcont_does_not_restart_the_terminal_and_ctrl_q_still_quits(terminal):
+    """A terminal that closes sends SIGHUP and SIGCONT to the programs in it, and ``kill -CONT`` sends
+    SIGCONT: Textual started its input and output threads again on each one, over the running ones,
+    after which Ctrl+Q never ended the app (textual_compat.resume_only_after_suspend)."""
+    term = terminal
+    app = _app_pid(term)
+    threads = _threads(app)
+    for _ in range(3):
+        os.kill(app, signal.SIGCONT)
+        time.sleep(0.3)
+    term.wait_for(PROMPT_READY)
+    assert _threads(app) == threads
     term.send_keys("C-q")
     term.wait_for("EXITED rc=0", describe="the app to exit with rc 0")
 

@@ -236,3 +236,93 @@ def test_no_module_reads_a_textual_private_name_of_another_object():
             ):
                 offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.args[1].value!r}")
     assert offenders == []
+
+
+# -- a terminal that goes away -------------------------------------------------------------------
+
+
+def _closed_pty_file():
+    """A text file on a pty whose other end is closed: writing to it fails with EIO, as to a closed terminal."""
+    import os
+
+    master, slave = os.openpty()
+    os.close(master)
+    return os.fdopen(slave, "w", encoding="utf-8")
+
+
+def _close(file) -> None:
+    try:
+        file.close()
+    except OSError:  # its buffer could not be flushed to the closed terminal either
+        pass
+
+
+def _stopped_within(thread, seconds: float) -> bool:
+    import threading
+
+    stopper = threading.Thread(target=thread.stop, daemon=True)
+    stopper.start()
+    stopper.join(seconds)
+    return not stopper.is_alive()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # its death, on purpose
+def test_textuals_output_thread_dies_on_a_closed_terminal():
+    """What `survive_a_closed_terminal` is for: the first failed write ends Textual's own thread,
+    and the 30 queued writes that follow would block the app's main thread for good."""
+    from textual.drivers._writer_thread import MAX_QUEUED_WRITES, WriterThread
+
+    file = _closed_pty_file()
+    try:
+        thread = WriterThread(file)
+        thread.start()
+        thread.write("a frame")
+        thread.join(5)
+        assert not thread.is_alive()  # died on EIO
+        for _ in range(MAX_QUEUED_WRITES):
+            thread.write("another frame")
+        assert thread._queue.full()  # the next write (the app's next frame) would wait forever
+    finally:
+        _close(file)
+
+
+def test_a_closed_terminal_leaves_the_output_thread_taking_writes():
+    import threading
+
+    assert textual_compat.survive_a_closed_terminal()
+    import textual.drivers.linux_driver as linux_driver
+
+    file = _closed_pty_file()
+    try:
+        thread = linux_driver.WriterThread(file)  # as the driver builds it
+        thread.start()
+        writer = threading.Thread(target=lambda: [thread.write("a frame") for _ in range(200)], daemon=True)
+        writer.start()
+        writer.join(5)
+        assert not writer.is_alive() and thread.is_alive()  # 200 writes taken, none blocked
+        assert _stopped_within(thread, 5)
+    finally:
+        _close(file)
+
+
+async def test_sigcont_restarts_application_mode_only_after_a_suspend():
+    """The driver's SIGCONT handler comes back from its own Ctrl+Z only (see `resume_only_after_suspend`)."""
+    import signal
+
+    from textual.drivers.linux_driver import LinuxDriver
+
+    assert textual_compat.resume_only_after_suspend()
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTSTP, signal.SIGCONT)}
+    try:
+        driver = LinuxDriver(App(), debug=False, mouse=False, size=None)  # installs its SIGTSTP/SIGCONT handlers
+        resumed: list[bool] = []
+        driver.resume_application_mode = lambda: resumed.append(True)  # type: ignore[method-assign]
+        assert driver._must_signal_resume is False  # the flag it sets when it suspends itself
+        driver._sigcont_application()  # a SIGCONT out of the blue (a closing terminal, kill -CONT)
+        assert resumed == []
+        driver._must_signal_resume = True  # after its own suspension (SIGTSTP)
+        driver._sigcont_application()
+        assert resumed == [True]
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
