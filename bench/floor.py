@@ -62,8 +62,9 @@ TARGET_FRAME_S = 0.22
 TARGET_GAP_S = 0.05
 
 
-def floor_start() -> dict:
-    """One cold start of the bare app: seconds to the focused Input, and its peak RSS."""
+def floor_start(idle_windows: tuple[float, ...] = ()) -> dict:
+    """One cold start of the bare app: seconds to the focused Input, and its peak RSS; with
+    ``idle_windows``, then its CPU (% of a core) over each window in turn, from 1 s after that frame."""
     root = Path(app_scale.tempfile.mkdtemp(prefix="hailuo-bench-floor-"))
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(root), "TERM": "tmux-256color",
            "COLORTERM": "truecolor", "LANG": "C.UTF-8"}
@@ -84,9 +85,11 @@ def floor_start() -> dict:
 
         t_frame, _ = term.wait(focused, what="the bare app's focused Input")
         rss = status_kb(pid, "VmHWM") / 1024
+        idle = app_scale.idle_windows(pid, idle_windows) if idle_windows else []
         term.send("C-q")
         time.sleep(0.2)
-        return {"frame_s": t_frame - t0, "drawn_s": (drawn[0] if drawn else t_frame) - t0, "rss_mb": rss}
+        return {"frame_s": t_frame - t0, "drawn_s": (drawn[0] if drawn else t_frame) - t0, "rss_mb": rss,
+                "idle_cpu_pct": idle}
     finally:
         term.close()
         app_scale.shutil.rmtree(root, ignore_errors=True)
