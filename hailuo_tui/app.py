@@ -283,6 +283,8 @@ class HailuoApp(AppGuards, App[int]):
             # A big database's integrity check (0.5 s of one core for 221 MB) runs once the first conversation
             # is on screen and the start has settled, not beside the first frames it would slow down.
             self.set_timer(STORE_CHECK_DELAY, self._start_checking_store)
+            if self.services is not None:
+                self.services.preload_backends()  # the first message then does not wait for aiohttp's import
         if os.environ.get(SMOKE_ENV):
             self.run_worker(self._smoke_exit(), group="smoke", exit_on_error=False)
 

@@ -175,3 +175,42 @@ def test_services_and_the_cli_do_not_import_aiohttp_at_start():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_backends_are_preloaded_once_and_a_backend_waits_for_them(tmp_path, caplog):
+    """`preload_backends` imports in a thread; building a backend joins it first (never two importers at
+    once), and a module that fails to import is logged, not raised (it is imported again, and fails
+    where it is used)."""
+    import importlib
+    import threading
+
+    services, _keyring = make(tmp_path)
+    started = threading.Event()
+    release = threading.Event()
+    seen: list[str] = []
+    original = importlib.import_module
+
+    def slow_import(name, *args):
+        if name in ("json", "no_such_module_for_hailuo"):
+            seen.append(name)
+            started.set()
+            release.wait(5)
+        return original(name, *args)
+
+    importlib.import_module = slow_import
+    try:
+        services.preload_backends(("json", "no_such_module_for_hailuo"))
+        assert started.wait(5)
+        services.preload_backends(("json",))  # once: no second thread
+        joined = threading.Thread(target=services._backends_loaded)
+        joined.start()
+        joined.join(0.2)
+        assert joined.is_alive()  # a backend built now waits for the preload...
+        release.set()
+        joined.join(5)
+        assert not joined.is_alive()  # ...and goes on once it is done
+    finally:
+        importlib.import_module = original
+    assert seen == ["json", "no_such_module_for_hailuo"]
+    assert "could not preload no_such_module_for_hailuo" in caplog.text
+    assert services.api_backend("sk-test").id == "api"
