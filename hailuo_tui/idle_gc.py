@@ -40,10 +40,13 @@ QUIET = 1.0
 """Seconds without input or a streaming answer before the long collection may run."""
 SPACING = 2.0
 """Least seconds between two long collections made at quiet moments."""
-CEILING = 25
+CEILING = 120
 """Looks (:data:`CHECK_EVERY`) that found a freeze since the last long collection, that make it run
-even while busy (at most one a second: 25 s of a session that is never quiet). Counted, not
-measured: ``gc.get_freeze_count()`` walks the frozen heap, 11 ms a call after start-up."""
+even while busy (at most one a second: two minutes of a session that is never quiet). Since full
+collections come after 3 young ones, nearly every look finds one while the app works: at 25, the
+message cursor held on ↑ through 2,000 messages (bench/app_scale.py cursor-2000, a key every ~0.12 s
+for 4 minutes) met a forced long collection every 25 s, one of them inside a key (0.43 s). Counted,
+not measured: ``gc.get_freeze_count()`` walks the frozen heap, 11 ms a call after start-up."""
 
 
 def _full_collections() -> int:
