@@ -564,24 +564,28 @@ class Drawn:
         return self.seen
 
 
+async def _chat_screen(app, pilot):
+    """Wait for the chat screen of a `_headless_app` run: (screen, its ChatView, its ConversationList)."""
+    from hailuo_tui.widgets.chat_view import ChatView
+    from hailuo_tui.widgets.conversation_list import ConversationList
+
+    while not getattr(app.screen, "loaded", True) or type(app.screen).__name__ != "ChatScreen":
+        await pilot.pause(0.01)
+    await pilot.pause(0.2)
+    screen = app.screen
+    return screen, screen.query_one(ChatView), screen.query_one(ConversationList)
+
+
 def bench_open_scroll() -> dict:
     """3: open the 2,000-message conversation from the sidebar, then scroll to its top."""
     import asyncio
 
     async def run() -> dict:
-        from hailuo_tui.widgets.chat_view import ChatView
-        from hailuo_tui.widgets.conversation_list import ConversationList
-
         root = Path(tempfile.mkdtemp(prefix="hailuo-bench-"))
         app, emulator = await _headless_app(root)
         try:
             async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
-                while not getattr(app.screen, "loaded", True) or type(app.screen).__name__ != "ChatScreen":
-                    await pilot.pause(0.01)
-                await pilot.pause(0.2)
-                screen = app.screen
-                view = screen.query_one(ChatView)
-                sidebar = screen.query_one(ConversationList)
+                screen, view, sidebar = await _chat_screen(app, pilot)
                 first_id, last_id = [
                     r[0] for r in app.store.sync._conn.execute(
                         "SELECT min(id), max(id) FROM messages WHERE conversation_id = ?", (BIG_ID,))
@@ -662,19 +666,11 @@ def bench_cursor() -> dict:
     import asyncio
 
     async def run() -> dict:
-        from hailuo_tui.widgets.chat_view import ChatView
-        from hailuo_tui.widgets.conversation_list import ConversationList
-
         root = Path(tempfile.mkdtemp(prefix="hailuo-bench-"))
         app, emulator = await _headless_app(root)
         try:
             async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
-                while not getattr(app.screen, "loaded", True) or type(app.screen).__name__ != "ChatScreen":
-                    await pilot.pause(0.01)
-                await pilot.pause(0.2)
-                screen = app.screen
-                view = screen.query_one(ChatView)
-                sidebar = screen.query_one(ConversationList)
+                screen, view, sidebar = await _chat_screen(app, pilot)
                 first_id = app.store.sync._conn.execute(
                     "SELECT min(id) FROM messages WHERE conversation_id = ?", (BIG_ID,)).fetchone()[0]
                 await pilot.press("ctrl+l", "down")

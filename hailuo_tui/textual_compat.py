@@ -366,17 +366,27 @@ def replace_input_parser(parser: type[XTermParser]) -> bool:
         drivers cannot be imported, e.g. on Windows, or where the name
         is gone or already bound to some other class).
     """
+    return _rebind(INPUT_DRIVERS, "XTermParser", XTermParser, parser)
+
+
+def _rebind(modules: tuple[str, ...], name: str, stock: Any, replacement: Any) -> bool:
+    """Rebind the global `name` of each driver module from Textual's `stock` to `replacement`.
+
+    Returns:
+        True when at least one module now holds `replacement` (False where none can be imported,
+        e.g. the Linux drivers on Windows, or where the name is gone or bound to something else).
+    """
     installed = False
-    for name in INPUT_DRIVERS:
+    for module_name in modules:
         try:
-            module = importlib.import_module(name)
-        except ImportError:  # e.g. on Windows, where termios is missing
+            module = importlib.import_module(module_name)
+        except ImportError:  # the other platform's driver
             continue
-        current = getattr(module, "XTermParser", None)
-        if current is XTermParser:
-            module.XTermParser = parser  # type: ignore[attr-defined]
+        current = getattr(module, name, None)
+        if current is stock:
+            setattr(module, name, replacement)
             installed = True
-        elif current is parser:
+        elif current is replacement:
             installed = True
     return installed
 
@@ -430,19 +440,7 @@ def survive_a_closed_terminal() -> bool:
     Returns:
         True when at least one driver now builds its output thread this way.
     """
-    installed = False
-    for name in OUTPUT_DRIVERS:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:  # the other platform's driver
-            continue
-        current = getattr(module, "WriterThread", None)
-        if current is WriterThread:
-            module.WriterThread = _tolerant_writer_thread  # type: ignore[attr-defined]
-            installed = True
-        elif current is _tolerant_writer_thread:
-            installed = True
-    return installed
+    return _rebind(OUTPUT_DRIVERS, "WriterThread", WriterThread, _tolerant_writer_thread)
 
 
 def resume_only_after_suspend() -> bool:
