@@ -202,11 +202,16 @@ def test_sigcont_does_not_restart_the_terminal_and_ctrl_q_still_quits(terminal):
     term = terminal
     app = _app_pid(term)
     threads = _threads(app)
+    for _ in range(50):  # settled: start-up's own threads (the backends' preload) have come and gone
+        time.sleep(0.2)
+        now, threads = threads, _threads(app)
+        if now == threads:
+            break
     for _ in range(3):
         os.kill(app, signal.SIGCONT)
         time.sleep(0.3)
     term.wait_for(PROMPT_READY)
-    assert _threads(app) == threads
+    assert _threads(app) <= threads  # each restart added an input and an output thread
     term.send_keys("C-q")
     term.wait_for("EXITED rc=0", describe="the app to exit with rc 0")
 
