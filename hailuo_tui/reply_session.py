@@ -406,9 +406,9 @@ class ReplySession:
         if self.closing:
             error = "Stopped when hailuo-tui was closed."
         if self.view is not None and self.view.is_attached:
-            # The last words on screen now, not after the store work below: the final save (and the title
-            # and batch saves it waits for) took the lag after the last event from ~0.03 s to 0.075 s
-            # (bench/api_stream.py). The status still says streaming until the text is on disk.
+            # The last words on screen now, not after the store work below: behind the final save (and the
+            # title and batch saves it waits for) they came 0.071 s after the last event, now 0.018-0.028 s
+            # (bench/api_stream.py, paced). The status still says streaming until the text is on disk.
             await self.view.show_buffered()
         # Saved and shown: a server may have echoed the token or key into its error text.
         error = redact(error) if error else error

@@ -204,6 +204,7 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
                 if not self._held and self.bubbles and self.bubbles[0].message_id == oldest:
                     break  # nothing older came back
         finally:
+            self._page_wanted = False  # a cursor's wish made on the way was served by the loop above
             self.scroll_home(animate=False, immediate=True)
 
             def at_top() -> None:  # after the positions kept by the mounts above

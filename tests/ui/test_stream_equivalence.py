@@ -205,7 +205,9 @@ async def test_switching_away_and_back_while_streaming_renders_like_one_shot(mak
         await pilot.press("ctrl+n")
         emu.config.answer_text = text
         emu.config.chunk_chars = 23
-        emu.config.event_delay = 0.01
+        # ~13 s of answer: room for three returns with a loaded machine (at 0.01, 8.7 s, a full-suite run
+        # once saw the answer end after two).
+        emu.config.event_delay = 0.015
         prompt.load_text("a long answer please")
         await pilot.press("enter")
         await wait_until(pilot, lambda: screen.replies, what="the answer to start")
