@@ -431,11 +431,12 @@ def survive_a_closed_terminal() -> bool:
 
     Textual writes the screen from a thread through a queue of 30 writes. When the terminal is
     closed (its window, a dropped SSH session, ``tmux kill-server``), a write fails with EIO and
-    the thread dies; the app's next writes fill the queue and block its main thread for good, while
-    the input thread spins on the closed terminal. The app never ended: bench/app_scale.py left
-    every ``hailuo-tui`` it closed this way running at ~25 % of a core (5 of 5 in a row). With the
+    the thread dies; 30 more writes fill the queue and the next one blocks the app's main thread for
+    good (tests/unit/test_textual_compat.py shows both on a pty whose far end is closed). With the
     output's file wrapped, such a write is dropped and the app closes as after Ctrl+Q (SIGHUP, which
-    such a close sends, saves streaming answers and exits: ``AppGuards``).
+    such a close sends, saves streaming answers and exits: ``AppGuards``). The processes
+    bench/app_scale.py left running after closing tmux were another fault, a SIGCONT restarting the
+    terminal (`resume_only_after_suspend`); this one alone did not end them (3 of 5 still ran).
 
     Returns:
         True when at least one driver now builds its output thread this way.
