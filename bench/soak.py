@@ -22,10 +22,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -85,7 +83,7 @@ async def _key_times(pilot, drawn, keys) -> dict[str, list[float]]:
 async def run(answers: int = ANSWERS) -> dict:
     from textual.message import Message
 
-    from app_scale import Drawn, _headless_app
+    from app_scale import Drawn, _running_app
     from hailuo_tui.emulator import EmulatorConfig
     from hailuo_tui.widgets.chat_view import ChatView
     from hailuo_tui.widgets.conversation_list import ConversationList
@@ -98,115 +96,104 @@ async def run(answers: int = ANSWERS) -> dict:
         if isinstance(message, ReplyFinished) and (not finished or finished[-1] is not message):
             finished.append(message)  # posted to several widgets: counted once
 
-    root = Path(tempfile.mkdtemp(prefix="hailuo-soak-"))
-    app, emulator = await _headless_app(
-        root, history=False,
-        emulator_config=EmulatorConfig(seed=1, answer_text=ANSWER, chunk_chars=40, record_events=False))
-    try:
-        async with app.run_test(size=SIZE, message_hook=hook) as pilot:
-            deadline = time.monotonic() + 30
-            while type(app.screen).__name__ != "ChatScreen" or not getattr(app.screen, "loaded", False):
-                if time.monotonic() > deadline:
-                    raise TimeoutError("the chat screen never loaded")
-                await pilot.pause(0.01)
-            screen = app.screen
-            prompt = screen.query_one(PromptInput)
-            view = screen.query_one(ChatView)
-            sidebar = screen.query_one(ConversationList)
-            drawn = Drawn(screen)
+    config = EmulatorConfig(seed=1, answer_text=ANSWER, chunk_chars=40, record_events=False)
+    async with _running_app(size=SIZE, settle=0.0, message_hook=hook, prefix="hailuo-soak-", history=False,
+                            emulator_config=config) as (app, pilot):
+        screen = app.screen
+        prompt = screen.query_one(PromptInput)
+        view = screen.query_one(ChatView)
+        sidebar = screen.query_one(ConversationList)
+        drawn = Drawn(screen)
 
-            async def send(text: str) -> None:
+        async def send(text: str) -> None:
+            prompt.focus()
+            prompt.insert(text)
+            before = len(finished)
+            await pilot.press("enter")
+            limit = time.monotonic() + 30
+            while len(finished) <= before:
+                if time.monotonic() > limit:
+                    raise TimeoutError(f"no answer to {text!r}")
+                await pilot.pause(0.005)
+
+        def keys():
+            async def at_prompt():
                 prompt.focus()
-                prompt.insert(text)
-                before = len(finished)
-                await pilot.press("enter")
-                limit = time.monotonic() + 30
-                while len(finished) <= before:
-                    if time.monotonic() > limit:
-                        raise TimeoutError(f"no answer to {text!r}")
-                    await pilot.pause(0.005)
 
-            def keys():
-                async def at_prompt():
-                    prompt.focus()
+            async def at_messages():
+                if not view.has_focus:
+                    await pilot.press("f5")
+                if view.cursor_message is None or view.cursor_message.id == view.bubbles[0].message_id:
+                    await pilot.press("end")
 
-                async def at_messages():
-                    if not view.has_focus:
-                        await pilot.press("f5")
-                    if view.cursor_message is None or view.cursor_message.id == view.bubbles[0].message_id:
-                        await pilot.press("end")
+            async def at_sidebar():
+                if not sidebar.has_focus:
+                    sidebar.focus()
+                if sidebar.highlighted is None or sidebar.highlighted >= sidebar.option_count - 1:
+                    sidebar.highlighted = 0
 
-                async def at_sidebar():
-                    if not sidebar.has_focus:
-                        sidebar.focus()
-                    if sidebar.highlighted is None or sidebar.highlighted >= sidebar.option_count - 1:
-                        sidebar.highlighted = 0
+            def typed():
+                length = len(prompt.text)
+                return lambda: len(prompt.text) > length
 
-                def typed():
-                    length = len(prompt.text)
-                    return lambda: len(prompt.text) > length
+            def cursor_up():
+                current = view.cursor_message.id if view.cursor_message is not None else None
+                return lambda: view.cursor_message is not None and view.cursor_message.id != current
 
-                def cursor_up():
-                    current = view.cursor_message.id if view.cursor_message is not None else None
-                    return lambda: view.cursor_message is not None and view.cursor_message.id != current
+            def sidebar_down():
+                current = sidebar.highlighted
+                return lambda: sidebar.highlighted != current
 
-                def sidebar_down():
-                    current = sidebar.highlighted
-                    return lambda: sidebar.highlighted != current
+            return [("x", at_prompt, typed), ("up", at_messages, cursor_up), ("down", at_sidebar, sidebar_down)]
 
-                return [("x", at_prompt, typed), ("up", at_messages, cursor_up), ("down", at_sidebar, sidebar_down)]
+        # A little history, so the cursor and the sidebar have somewhere to move before the soak.
+        for i in range(6):
+            if i % 2 == 0 and i:
+                prompt.focus()
+                await pilot.press("ctrl+n")
+            await send(f"warm-up question {i}")
+        early = await _key_times(pilot, drawn, keys())
+        prompt.clear()
+        rss_start = rss_mb()
+        checkpoints: dict[int, float] = {}
+        pauses: list[float] = []
+        started: list[float] = []
 
-            # A little history, so the cursor and the sidebar have somewhere to move before the soak.
-            for i in range(6):
-                if i % 2 == 0 and i:
-                    prompt.focus()
-                    await pilot.press("ctrl+n")
-                await send(f"warm-up question {i}")
-            early = await _key_times(pilot, drawn, keys())
-            prompt.clear()
-            rss_start = rss_mb()
-            checkpoints: dict[int, float] = {}
-            pauses: list[float] = []
-            started: list[float] = []
+        def timed(phase: str, info: dict) -> None:
+            if _OWN_COLLECTION[0]:
+                return
+            if phase == "start":
+                started[:] = [time.perf_counter()]
+            elif started and info.get("generation") == 2:
+                pauses.append(time.perf_counter() - started[0])
 
-            def timed(phase: str, info: dict) -> None:
-                if _OWN_COLLECTION[0]:
-                    return
-                if phase == "start":
-                    started[:] = [time.perf_counter()]
-                elif started and info.get("generation") == 2:
-                    pauses.append(time.perf_counter() - started[0])
-
-            gc.callbacks.append(timed)
-            t0 = time.monotonic()
-            for i in range(answers):
-                if i and i % PER_CONVERSATION == 0:
-                    prompt.focus()
-                    await pilot.press("ctrl+n")
-                await send(f"soak question {i}: how does the cache work?")
-                if (i + 1) % READ_EVERY == 0:
-                    await pilot.pause(READ_PAUSE)  # a reader's pause (the app may do its slow upkeep now)
-                if i + 1 in (100, 300, 500) or i + 1 == answers:
-                    checkpoints[i + 1] = rss_mb()
-            soak_s = time.monotonic() - t0
-            late = await _key_times(pilot, drawn, keys())
-            gc.callbacks.remove(timed)
-            statuses = {}
-            for message in finished:
-                status = str(getattr(message.status, "value", message.status))
-                statuses[status] = statuses.get(status, 0) + 1
-            return {
-                "answers": answers, "soak_s": soak_s, "statuses": statuses,
-                "rss_start_mb": rss_start, "rss_mb": checkpoints, "peak_rss_mb": status_kb(os.getpid(), "VmHWM") / 1024,
-                "rss_end_mb": checkpoints[answers], "key_after_max_s": max(max(t) for t in late.values()),
-                "full_gc_count": len(pauses), "full_gc_max_s": max(pauses, default=0.0),
-                "full_gc_over_20ms": sum(1 for p in pauses if p > 0.02),
-                "keys_before": _summary(early), "keys_after": _summary(late),
-                "mounted_bubbles": len(view.bubbles),
-            }
-    finally:
-        await emulator.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        gc.callbacks.append(timed)
+        t0 = time.monotonic()
+        for i in range(answers):
+            if i and i % PER_CONVERSATION == 0:
+                prompt.focus()
+                await pilot.press("ctrl+n")
+            await send(f"soak question {i}: how does the cache work?")
+            if (i + 1) % READ_EVERY == 0:
+                await pilot.pause(READ_PAUSE)  # a reader's pause (the app may do its slow upkeep now)
+            if i + 1 in (100, 300, 500) or i + 1 == answers:
+                checkpoints[i + 1] = rss_mb()
+        soak_s = time.monotonic() - t0
+        late = await _key_times(pilot, drawn, keys())
+        gc.callbacks.remove(timed)
+        statuses = {}
+        for message in finished:
+            status = str(getattr(message.status, "value", message.status))
+            statuses[status] = statuses.get(status, 0) + 1
+        return {
+            "answers": answers, "soak_s": soak_s, "statuses": statuses,
+            "rss_start_mb": rss_start, "rss_mb": checkpoints, "peak_rss_mb": status_kb(os.getpid(), "VmHWM") / 1024,
+            "rss_end_mb": checkpoints[answers], "key_after_max_s": max(max(t) for t in late.values()),
+            "full_gc_count": len(pauses), "full_gc_max_s": max(pauses, default=0.0),
+            "full_gc_over_20ms": sum(1 for p in pauses if p > 0.02),
+            "keys_before": _summary(early), "keys_after": _summary(late),
+            "mounted_bubbles": len(view.bubbles),
+        }
 
 
 def _summary(times: dict[str, list[float]]) -> dict[str, str]:
