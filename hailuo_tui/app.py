@@ -22,6 +22,7 @@ from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.services import Options, Services
 from hailuo_tui.textual_compat import (
+    draw_scroll_bars_with_layout,
     keep_full_map_after_reflow,
     resume_only_after_suspend,
     survive_a_closed_terminal,
@@ -39,6 +40,9 @@ SMOKE_ENV = "HAILUO_TUI_SMOKE"
 IDLE_GC_ENV = "HAILUO_TUI_IDLE_GC"
 #: Set to 0 to leave Textual's layout as it is (textual_compat.keep_full_map_after_reflow), for comparison.
 FULL_MAP_ENV = "HAILUO_TUI_KEEP_FULL_MAP"
+#: Set to 0 to let a scroll view's bars ask for a frame of their own after each layout
+#: (textual_compat.draw_scroll_bars_with_layout), for comparison.
+BARS_ENV = "HAILUO_TUI_BARS_WITH_LAYOUT"
 
 
 class HailuoApp(AppGuards, App[int]):
@@ -52,6 +56,7 @@ class HailuoApp(AppGuards, App[int]):
     def __init__(self, options: Options, *, config: Config | None = None, services: Services | None = None) -> None:
         super().__init__()
         keep_full_map_after_reflow(os.environ.get(FULL_MAP_ENV, "1") != "0")
+        draw_scroll_bars_with_layout(os.environ.get(BARS_ENV, "1") != "0")
         survive_a_closed_terminal()
         resume_only_after_suspend()
         self.options = options

@@ -56,6 +56,7 @@ __all__ = [
     "anchor_released",
     "compute_wrap_offsets",
     "content_style",
+    "draw_scroll_bars_with_layout",
     "drop_removed_render_caches",
     "get_time",
     "keep_full_map_after_reflow",
@@ -100,6 +101,26 @@ PRIVATE_API: tuple[PrivateName, ...] = (
     PrivateName(
         "textual.widget:Widget", "_set_dirty", "(self, *regions: 'Region') -> 'None'",
         "ResizeHooks: the whole-widget repaint a size change asks for (widgets/repaint.py)",
+    ),
+    PrivateName(
+        "textual.widget:Widget", "_vertical_scrollbar", None,
+        "draw_scroll_bars_with_layout: a scroll view's bars, read without creating them",
+    ),
+    PrivateName(
+        "textual.widget:Widget", "_horizontal_scrollbar", None,
+        "draw_scroll_bars_with_layout: a scroll view's bars, read without creating them",
+    ),
+    PrivateName(
+        "textual.widget:Widget", "_repaint_required", None,
+        "draw_scroll_bars_with_layout: the repaint a bar asked for while the layout that draws it ran",
+    ),
+    PrivateName(
+        "textual.widget:Widget", "_layout_required", None,
+        "draw_scroll_bars_with_layout: a bar waiting for a layout of its own is left alone",
+    ),
+    PrivateName(
+        "textual.app:App", "_batch_count", None,
+        "draw_scroll_bars_with_layout: inside a batch the frame is drawn later, so the bars are left alone",
     ),
     PrivateName(
         "textual.widget:Widget", "_check_anchor", "(self) -> 'None'",
@@ -316,15 +337,60 @@ class AnchorHooks(_Base):
             super()._check_anchor()
 
 
+_scroll_bars_with_layout = True
+
+
+def draw_scroll_bars_with_layout(on: bool = True) -> None:
+    """Let the frame of a layout draw a `ResizeHooks` scroll view's bars once (``on=False``: twice, as Textual).
+
+    When a layout gives a scroll view a new size or scrollable size, Textual moves its bars'
+    thumbs from inside the layout (``Widget._scroll_update``), and each bar asks to be repainted.
+    The layout's own frame already draws them: the view's geometry changed, so the compositor
+    repaints the view's whole region, bars included, after the sizes are set. But the bars' requests
+    reach the screen only afterwards, as ``Update`` messages, and cost a second frame that draws the
+    same cells again. While an answer streams that is every other frame: bench/frame_log.py counted
+    92 layouts of the growing message and 81 frames repainting nothing but the scroll bar
+    (2.7 ms each, 0.21 of 1.28 CPU-s of frames). With this on, a bar's request made during such a
+    layout is dropped as drawn.
+    """
+    global _scroll_bars_with_layout
+    _scroll_bars_with_layout = on
+
+
+def _bars_at_rest(widget: Widget, layout: bool) -> list[Widget]:
+    """The scroll bars of ``widget`` this layout's frame will draw whatever they ask for now.
+
+    Only a full layout (``layout`` is True: ``Screen._refresh_layout`` after ``Compositor.reflow``,
+    which marks a changed widget's whole region dirty) of the screen on display, not in a batch, and
+    bars with no repaint or layout of their own pending.
+    """
+    if not (layout and _scroll_bars_with_layout):
+        return []
+    try:
+        if widget.screen is not widget.app.screen or widget.app._batch_count:
+            return []
+    except Exception:  # not on a screen (yet): nothing is drawn
+        return []
+    bars = (widget._vertical_scrollbar, widget._horizontal_scrollbar)
+    return [bar for bar in bars if bar is not None and bar.display
+            and not bar._repaint_required and not bar._layout_required]
+
+
 class ResizeHooks(_Base):
     """Mixin: Textual's size update and dirty marking, under public names.
 
     Override `handle_size_update` and `mark_dirty` and call ``super()`` for
-    Textual's own behaviour.
+    Textual's own behaviour. The view's scroll bars are drawn once by the
+    layout's frame (`draw_scroll_bars_with_layout`).
     """
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        return self.handle_size_update(size, virtual_size, container_size, layout)
+        bars = _bars_at_rest(self, layout) if self.is_scrollable else []
+        changed = self.handle_size_update(size, virtual_size, container_size, layout)
+        for bar in bars:
+            if bar._repaint_required and not bar._layout_required and changed:
+                bar._repaint_required = False  # drawn by this layout's frame (the view's region is dirty)
+        return changed
 
     def _set_dirty(self, *regions: Region) -> None:
         self.mark_dirty(*regions)
