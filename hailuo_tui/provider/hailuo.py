@@ -35,6 +35,7 @@ from hailuo_tui.provider.models import (
     LoginRequested,
 )
 from hailuo_tui.provider.limits import Deadline, DeadlinePassed, flush_pending, line_limit
+from hailuo_tui.provider.read_pacing import ReadPacer, transport_of
 from hailuo_tui.provider.signing import sign_message, unix_of
 from hailuo_tui.provider.sse import DEFAULT_MAX_LINE, SSEDecoder, SSELineTooLong
 from hailuo_tui.provider.stream import EventMapper
@@ -243,8 +244,10 @@ class HailuoAI:
     ) -> AsyncIterator[Any]:
         deadline = deadline or Deadline(None)
         decoder = SSEDecoder(max_line=line_limit(max_chars))
+        pacer = ReadPacer(transport_of(response))
         try:
-            while chunk := await deadline.run(response.content.readany(), idle=read_timeout):
+            while chunk := await pacer.read(lambda: deadline.run(response.content.readany(), idle=read_timeout),
+                                            ending=mapper.final):
                 for sse in decoder.feed(chunk):
                     for event in mapper.feed(sse):
                         yield event

@@ -32,6 +32,7 @@ from hailuo_tui.provider.errors import (
 )
 from hailuo_tui.provider.compat_aiohttp import unread_bytes
 from hailuo_tui.provider.limits import Deadline, DeadlinePassed, flush_pending, line_limit
+from hailuo_tui.provider.read_pacing import ReadPacer, transport_of
 from hailuo_tui.provider.models import HistoryTrimmed
 from hailuo_tui.provider.openai_stream import ChunkMapper, api_error, error_info
 from hailuo_tui.provider.reasoning import ReasoningSplitter
@@ -312,8 +313,10 @@ class MiniMaxAPI:
         limit = self.max_answer_chars
         decoder = SSEDecoder(max_line=line_limit(limit))
         head = bytearray()  # the body's start, while no chunk came: it may be a JSON error under an SSE type
+        pacer = ReadPacer(transport_of(response))
         try:
-            while chunk := await deadline.run(response.content.readany(), idle=self.read_timeout):
+            while chunk := await pacer.read(lambda: deadline.run(response.content.readany(), idle=self.read_timeout),
+                                            ending=mapper.complete):
                 if not mapper.chunks and len(head) < 65536:
                     head += chunk
                 for sse in decoder.feed(chunk):
