@@ -34,7 +34,7 @@ from hailuo_tui.provider.models import (
     LoginProgress,
     LoginRequested,
 )
-from hailuo_tui.provider.limits import Deadline, DeadlinePassed, flush_pending, line_limit
+from hailuo_tui.provider.limits import Deadline, DeadlinePassed, flush_pending, line_limit, read_chunk
 from hailuo_tui.provider.read_pacing import ReadPacer, transport_of
 from hailuo_tui.provider.signing import sign_message, unix_of
 from hailuo_tui.provider.sse import DEFAULT_MAX_LINE, SSEDecoder, SSELineTooLong
@@ -245,16 +245,22 @@ class HailuoAI:
         deadline = deadline or Deadline(None)
         decoder = SSEDecoder(max_line=line_limit(max_chars))
         pacer = ReadPacer(transport_of(response))
+
+        def checked() -> bool:
+            if max_chars and len(mapper.text) > max_chars:
+                raise AnswerTooLong(max_chars, partial=mapper.text)
+            return mapper.closed
+
         try:
             while chunk := await pacer.read(lambda: deadline.run(response.content.readany(), idle=read_timeout),
                                             ending=mapper.final):
-                for sse in decoder.feed(chunk):
-                    for event in mapper.feed(sse):
-                        yield event
-                    if max_chars and len(mapper.text) > max_chars:
-                        raise AnswerTooLong(max_chars, partial=mapper.text)
-                    if mapper.closed:
-                        return
+                events, error, closed = read_chunk(decoder, mapper.feed, chunk, checked)
+                for event in events:
+                    yield event
+                if error is not None:
+                    raise error
+                if closed:
+                    return
             for sse in decoder.close():
                 for event in mapper.feed(sse):
                     yield event

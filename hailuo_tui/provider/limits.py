@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from hailuo_tui.provider.errors import HailuoError
+from hailuo_tui.provider.models import ReasoningDelta, TextDelta
 from hailuo_tui.provider.sse import DEFAULT_MAX_LINE, SSEDecoder, SSELineTooLong
 
 T = TypeVar("T")
@@ -85,3 +86,51 @@ def flush_pending(decoder: SSEDecoder, mapper: Any) -> list[Any]:
         return [event for sse in decoder.close() for event in mapper.feed(sse)]
     except (HailuoError, SSELineTooLong):
         return []
+
+
+def coalesce(events: list[Any]) -> list[Any]:
+    """``events`` with each run of :class:`TextDelta` (and of :class:`ReasoningDelta`) joined into one.
+
+    Everything else keeps its place, and so does every character: only neighbours of one kind merge.
+    """
+    if len(events) < 2:
+        return events
+    out: list[Any] = []
+    run: list[str] = []  # the texts of the run of deltas at the end of `out`
+    for event in events:
+        kind = type(event)
+        if run and kind is type(out[-1]):
+            run.append(event.text)
+            continue
+        if len(run) > 1:
+            out[-1] = type(out[-1])("".join(run))
+        run = [event.text] if kind in (TextDelta, ReasoningDelta) else []
+        out.append(event)
+    if len(run) > 1:
+        out[-1] = type(out[-1])("".join(run))
+    return out
+
+
+def read_chunk(
+    decoder: SSEDecoder, feed: Callable[[Any], list[Any]], chunk: bytes, after_each: Callable[[], bool]
+) -> tuple[list[Any], Exception | None, bool]:
+    """The events of one network read, each run of deltas joined (:func:`coalesce`).
+
+    A burst brings over a thousand SSE events in one read; handed up one at a time, each went the whole
+    way to the screen through two async generators, the reply's bookkeeping and the bubble's sanitizer.
+    ``after_each`` runs after each SSE event: it may raise (a size cap) or return True to stop reading.
+
+    Returns:
+        ``(events, error, stop)``: the events to hand up first; then ``error`` to raise (what the decoder,
+        ``feed`` or ``after_each`` raised: the events before it still count, as when they went one by
+        one); ``stop``: ``after_each`` said the stream is over.
+    """
+    events: list[Any] = []
+    try:
+        for sse in decoder.feed(chunk):
+            events += feed(sse)
+            if after_each():
+                return coalesce(events), None, True
+    except Exception as exc:
+        return coalesce(events), exc, False
+    return coalesce(events), None, False

@@ -31,7 +31,7 @@ from hailuo_tui.provider.errors import (
     StreamInterrupted,
 )
 from hailuo_tui.provider.compat_aiohttp import unread_bytes
-from hailuo_tui.provider.limits import Deadline, DeadlinePassed, flush_pending, line_limit
+from hailuo_tui.provider.limits import Deadline, DeadlinePassed, flush_pending, line_limit, read_chunk
 from hailuo_tui.provider.read_pacing import ReadPacer, transport_of
 from hailuo_tui.provider.models import HistoryTrimmed
 from hailuo_tui.provider.openai_stream import ChunkMapper, api_error, error_info
@@ -314,16 +314,22 @@ class MiniMaxAPI:
         decoder = SSEDecoder(max_line=line_limit(limit))
         head = bytearray()  # the body's start, while no chunk came: it may be a JSON error under an SSE type
         pacer = ReadPacer(transport_of(response))
+
+        def over_limit() -> bool:
+            if limit and len(mapper.text) + len(mapper.reasoning) > limit:
+                raise AnswerTooLong(limit, partial=mapper.text)
+            return False
+
         try:
             while chunk := await pacer.read(lambda: deadline.run(response.content.readany(), idle=self.read_timeout),
                                             ending=mapper.complete):
                 if not mapper.chunks and len(head) < 65536:
                     head += chunk
-                for sse in decoder.feed(chunk):
-                    for event in mapper.feed(sse):
-                        yield event
-                    if limit and len(mapper.text) + len(mapper.reasoning) > limit:
-                        raise AnswerTooLong(limit, partial=mapper.text)
+                events, error, _ = read_chunk(decoder, mapper.feed, chunk, over_limit)
+                for event in events:
+                    yield event
+                if error is not None:
+                    raise error
                 if mapper.done:
                     break
             else:

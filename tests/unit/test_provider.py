@@ -59,6 +59,7 @@ async def test_class_attributes():
 
 
 async def test_new_chat_streams_title_conversation_and_text(emu, auth):
+    emu.config.event_delay = 0.01  # a read per event: the deltas of one read are joined (limits.read_chunk)
     events = await collect([{"role": "user", "content": "Show me some code please"}], auth, return_conversation=True)
     kinds = [type(e) for e in events]
     assert kinds[0] is ChatStarted
