@@ -17,6 +17,7 @@ from textual.screen import Screen
 from hailuo_tui.bindings import APP_BINDINGS, CHAT_PALETTE, HELP_ENTRY, known_ids
 from hailuo_tui.config import Config
 from hailuo_tui.idle_gc import CHECK_EVERY, IdleCollector
+from hailuo_tui.markdown.code import warm_highlighting
 from hailuo_tui.provider import AuthResult, HailuoError
 from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.chat_screen import ChatScreen
@@ -289,7 +290,9 @@ class HailuoApp(AppGuards, App[int]):
             # is on screen and the start has settled, not beside the first frames it would slow down.
             self.set_timer(STORE_CHECK_DELAY, self._start_checking_store)
             if self.services is not None:
-                self.services.preload_backends()  # the first message then does not wait for aiohttp's import
+                # The first message then does not wait for aiohttp's import, nor its first code block
+                # for Pygments to build a highlighter.
+                self.services.preload_backends(then=warm_highlighting)
         if os.environ.get(SMOKE_ENV):
             self.run_worker(self._smoke_exit(), group="smoke", exit_on_error=False)
 

@@ -69,6 +69,8 @@ class Services:
         self._api_vault: ApiKeyVault | None = None
         self._env_auth: AuthResult | None = None
         self._preload: threading.Thread | None = None
+        #: Set once the preload thread has imported the backends (what follows them is not waited for).
+        self._backends_imported = threading.Event()
         self.base_url = (options.base_url or config.base_url).rstrip("/")
         self.proxy = options.proxy if options.proxy is not None else config.proxy
         self.headless = options.headless if options.headless is not None else config.headless
@@ -330,8 +332,10 @@ class Services:
             max_answer_chars=self.config.max_answer_chars,
         )
 
-    def preload_backends(self, modules: Sequence[str] = BACKEND_MODULES) -> None:
-        """Import the backends' modules in a thread, once (the app calls this after its first screen).
+    def preload_backends(self, modules: Sequence[str] = BACKEND_MODULES,
+                         then: Callable[[], object] | None = None) -> None:
+        """Import the backends' modules in a thread, once (the app calls this after its first screen);
+        then run ``then`` in that thread (the app warms its code highlighting there).
 
         A backend built meanwhile waits for the thread first (`_backends_loaded`): two threads
         importing one chain of modules at once could meet Python's import deadlock detection.
@@ -345,13 +349,19 @@ class Services:
                     importlib.import_module(name)
                 except Exception as exc:  # imported again, and reported, when a backend is built
                     log.warning("could not preload %s: %r", name, exc)
+            self._backends_imported.set()
+            if then is not None:
+                try:
+                    then()
+                except Exception as exc:  # only a head start: the same work happens when it is needed
+                    log.warning("preloading failed: %r", exc)
 
         self._preload = threading.Thread(target=load, name="hailuo-preload", daemon=True)
         self._preload.start()
 
     def _backends_loaded(self) -> None:
         if self._preload is not None:
-            self._preload.join()  # at most the import itself, only when a message is sent right at start
+            self._backends_imported.wait()  # at most the import itself, only when a message is sent right at start
 
     def api_backend(self, api_key: str) -> "MiniMaxAPI":
         """The MiniMax API for ``api_key``, with this run's host, proxy, timeouts and ``max_tokens``."""

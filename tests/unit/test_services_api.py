@@ -178,15 +178,16 @@ def test_services_and_the_cli_do_not_import_aiohttp_at_start():
 
 
 def test_the_backends_are_preloaded_once_and_a_backend_waits_for_them(tmp_path, caplog):
-    """`preload_backends` imports in a thread; building a backend joins it first (never two importers at
-    once), and a module that fails to import is logged, not raised (it is imported again, and fails
-    where it is used)."""
+    """`preload_backends` imports in a thread; building a backend waits for those imports first (never two
+    importers at once) but not for what the thread runs after them (``then``); a module that fails to
+    import is logged, not raised (it is imported again, and fails where it is used)."""
     import importlib
     import threading
 
     services, _keyring = make(tmp_path)
     started = threading.Event()
     release = threading.Event()
+    after = threading.Event()  # holds what runs after the imports: a backend does not wait for it
     seen: list[str] = []
     original = importlib.import_module
 
@@ -199,7 +200,7 @@ def test_the_backends_are_preloaded_once_and_a_backend_waits_for_them(tmp_path, 
 
     importlib.import_module = slow_import
     try:
-        services.preload_backends(("json", "no_such_module_for_hailuo"))
+        services.preload_backends(("json", "no_such_module_for_hailuo"), then=lambda: (seen.append("then"), after.wait(5)))
         assert started.wait(5)
         services.preload_backends(("json",))  # once: no second thread
         joined = threading.Thread(target=services._backends_loaded)
@@ -208,9 +209,13 @@ def test_the_backends_are_preloaded_once_and_a_backend_waits_for_them(tmp_path, 
         assert joined.is_alive()  # a backend built now waits for the preload...
         release.set()
         joined.join(5)
-        assert not joined.is_alive()  # ...and goes on once it is done
+        assert not joined.is_alive()  # ...and goes on once it is done, while `then` still runs
+        assert services._preload.is_alive()
+        after.set()
+        services._preload.join(5)
     finally:
         importlib.import_module = original
-    assert seen == ["json", "no_such_module_for_hailuo"]
+        after.set()
+    assert seen == ["json", "no_such_module_for_hailuo", "then"]
     assert "could not preload no_such_module_for_hailuo" in caplog.text
     assert services.api_backend("sk-test").id == "api"
