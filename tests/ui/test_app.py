@@ -101,7 +101,9 @@ async def test_a_new_token_replays_the_history_as_a_new_chat(make_app, emu, tmp_
 
 
 async def test_switching_conversations_while_one_is_answering(make_app, emu):
-    emu.config.event_delay = 0.02
+    # ~9 s of answer: the second message must be typed and sent while it streams. With 4.7 s, one full
+    # run never saw the two answers at once (alone, and with the rest of tests/ui, it passed every time).
+    emu.config.event_delay = 0.04
     emu.config.chunk_chars = 10
     emu.config.answer_text = "\n\n".join(f"Paragraph {i}: " + "some words " * 20 for i in range(10))
     app = await make_app()
