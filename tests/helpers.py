@@ -90,3 +90,19 @@ class UnstarvedTimer:
         if queued is None or self._queued is None:
             return wall
         return wall - (queued - self._queued)
+
+
+async def api_answer(config: Any, timeout: float = 60.0) -> list:
+    """Every event of one MiniMax-API answer from an emulator run with ``config`` (an EmulatorConfig)."""
+    from hailuo_tui.emulator import Emulator
+    from hailuo_tui.provider import MiniMaxAPI
+    from hailuo_tui.provider.backend import ChatRequest
+
+    async with Emulator(config) as emu:
+        api = MiniMaxAPI(emu.demo_api_key, base_url=emu.url + "/v1", read_timeout=10, connect_timeout=5)
+        request = ChatRequest([{"role": "user", "content": "hello"}])
+
+        async def run() -> list:
+            return [event async for event in api.stream(request)]
+
+        return await asyncio.wait_for(run(), timeout)

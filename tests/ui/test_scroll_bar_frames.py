@@ -84,6 +84,17 @@ async def _stream_watched(on: bool) -> tuple[int, int, list[tuple[int, int]], se
             bubble = await view.add_message("assistant", status="streaming")
             differences: list[tuple[int, int]] = []
             bars: set[str] = set()
+
+            async def checkpoint() -> None:
+                """Let the frames settle; note where the terminal differs from a fresh render, and the bar."""
+                for _ in range(4):
+                    await pilot.pause(0.03)
+                fresh = TerminalModel.of(app)
+                differences.extend((y, x) for y in range(HEIGHT) for x in range(WIDTH)
+                                   if terminal.cells[y][x] != fresh.cells[y][x])
+                bar = view.vertical_scrollbar.region
+                bars.add(repr([terminal.cells[y][bar.x:bar.right] for y in range(bar.y, bar.bottom)]))
+
             deltas = deltas_of(long_answer()[:6000], 600)
             for i, delta in enumerate(deltas):
                 await bubble.append(delta)
@@ -91,19 +102,9 @@ async def _stream_watched(on: bool) -> tuple[int, int, list[tuple[int, int]], se
                     await pilot.pause(0.02)  # frames and timed flushes happen
                 if i % 150 == 149:
                     await bubble._flush()
-                    for _ in range(4):
-                        await pilot.pause(0.03)
-                    fresh = TerminalModel.of(app)
-                    differences += [(y, x) for y in range(HEIGHT) for x in range(WIDTH)
-                                    if terminal.cells[y][x] != fresh.cells[y][x]]
-                    bar = view.vertical_scrollbar.region
-                    bars.add(repr([terminal.cells[y][bar.x:bar.right] for y in range(bar.y, bar.bottom)]))
+                    await checkpoint()
             await bubble.finish()
-            for _ in range(4):
-                await pilot.pause(0.03)
-            fresh = TerminalModel.of(app)
-            differences += [(y, x) for y in range(HEIGHT) for x in range(WIDTH)
-                            if terminal.cells[y][x] != fresh.cells[y][x]]
+            await checkpoint()
             bar = view.vertical_scrollbar.region
             bar_column = set(range(bar.x, bar.right))
             bar_only = sum(1 for columns in frames if columns and columns <= bar_column)

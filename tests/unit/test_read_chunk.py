@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hailuo_tui.emulator import Emulator, EmulatorConfig
-from hailuo_tui.provider import MiniMaxAPI, ServiceError, TextDelta, Usage
-from hailuo_tui.provider.backend import ChatRequest
+from hailuo_tui.emulator import EmulatorConfig
+from hailuo_tui.provider import ServiceError, TextDelta, Usage
 from hailuo_tui.provider.limits import coalesce, read_chunk
 from hailuo_tui.provider.models import ReasoningDelta, TitleGenerated
 from hailuo_tui.provider.sse import SSEDecoder
+from tests.helpers import api_answer
 
 
 def test_runs_of_the_same_delta_merge_and_nothing_moves():
@@ -79,14 +77,7 @@ async def test_a_burst_goes_up_in_few_events_and_a_paced_stream_in_many(monkeypa
     monkeypatch.setenv("HAILUO_TUI_READ_BATCH", "0")  # one read per event when paced
     answer = "word " * 400
     config = EmulatorConfig(seed=7, api_answer_text=answer, api_chunk_chars=4, api_chunk_delay=delay)
-    async with Emulator(config) as emu:
-        api = MiniMaxAPI(emu.demo_api_key, base_url=emu.url + "/v1", read_timeout=10, connect_timeout=5)
-        request = ChatRequest([{"role": "user", "content": "hello"}])
-
-        async def run() -> list:
-            return [event async for event in api.stream(request)]
-
-        events = await asyncio.wait_for(run(), 60)
+    events = await api_answer(config)
     deltas = [e.text for e in events if isinstance(e, TextDelta)]
     assert "".join(deltas) == answer  # the same text either way
     if delay:

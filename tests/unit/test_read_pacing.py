@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 
 import hailuo_tui.provider.minimax as minimax
-from hailuo_tui.emulator import Emulator, EmulatorConfig
-from hailuo_tui.provider import MiniMaxAPI, TextDelta
-from hailuo_tui.provider.backend import ChatRequest
+from hailuo_tui.emulator import EmulatorConfig
+from hailuo_tui.provider import TextDelta
 from hailuo_tui.provider.read_pacing import ENV, READ_BATCH, STREAK, ReadPacer, read_batch
+from tests.helpers import api_answer
 
 
 class Transport:
@@ -108,14 +107,7 @@ async def test_over_real_http_a_paced_stream_takes_fewer_reads_than_events_and_t
     monkeypatch.delenv(ENV, raising=False)
     answer = "word " * 300
     config = EmulatorConfig(seed=7, api_answer_text=answer, api_chunk_chars=5, api_chunk_delay=delay)
-    async with Emulator(config) as emu:
-        api = MiniMaxAPI(emu.demo_api_key, base_url=emu.url + "/v1", read_timeout=10, connect_timeout=5)
-        request = ChatRequest([{"role": "user", "content": "hello"}])
-
-        async def run() -> list:
-            return [event async for event in api.stream(request)]
-
-        events = await asyncio.wait_for(run(), 60)
+    events = await api_answer(config)
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == answer
     [pacer] = pacers
     if delay:
