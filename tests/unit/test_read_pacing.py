@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 import hailuo_tui.provider.minimax as minimax
