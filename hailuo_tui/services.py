@@ -337,8 +337,8 @@ class Services:
         """Import the backends' modules in a thread, once (the app calls this after its first screen);
         then run ``then`` in that thread (the app warms its code highlighting there).
 
-        A backend built meanwhile waits for the thread first (`_backends_loaded`): two threads
-        importing one chain of modules at once could meet Python's import deadlock detection.
+        A backend built meanwhile waits for those imports first (`_backends_loaded`), not for ``then``: two
+        threads importing one chain of modules at once could meet Python's import deadlock detection.
         """
         if self._preload is not None:
             return
