@@ -57,6 +57,11 @@ class CodeBlock:
         self.height = rows + 2
         self._strips: list[Strip] | None = None
 
+    @property
+    def drawn(self) -> bool:
+        """Whether its lines were highlighted (drawing one highlights them all)."""
+        return self._strips is not None
+
     def strip(self, index: int) -> Strip:
         if self._strips is None:
             self._strips = self.strips()

@@ -59,7 +59,7 @@ def _drawn_alike(old: list[Strip | LazyLine], new: list[Strip | LazyLine]) -> in
     for before, after in zip(old, new):
         if before is not after:
             if isinstance(before, LazyLine):
-                if before.block._strips is not None:
+                if before.block.drawn:
                     if not isinstance(after, LazyLine) or line_strip(before) != line_strip(after):
                         break
                 elif not isinstance(after, LazyLine):
@@ -180,10 +180,9 @@ class MarkdownBody(SelectableLines, KeepLinesOnGrow, Widget):
         if painter is None or key != self._painter_key:
             painter = self._painter = BlockPainter.for_widget(self)  # resolves styles once per theme and width
             self._painter_key = key
-        sealed = self._rendered_blocks < len(self.blocks) or fresh
+        rebuilt = fresh or self._rendered_blocks < len(self.blocks)  # the rows from `first` on are new
         first = len(self._lines)
-        if sealed:
-            self._dirty_from = first if self._dirty_from is None else min(first, self._dirty_from)
+        if rebuilt:
             lines = self._lines
             for source in self.blocks[self._rendered_blocks :]:
                 block = painter.render(source, width, lazy=True)
@@ -196,6 +195,8 @@ class MarkdownBody(SelectableLines, KeepLinesOnGrow, Widget):
                 else:
                     self._block_rows.append((len(lines), len(lines)))
             self._rendered_blocks = len(self.blocks)
+        elif not self._open_dirty:
+            return
         if self._open_dirty:
             lines = painter.render(self.open_text, width, lazy=True)
             if lines and self._lines:
@@ -203,11 +204,11 @@ class MarkdownBody(SelectableLines, KeepLinesOnGrow, Widget):
             # Rows of the open text that look as they did need no repaint: a code block or a list
             # being written changes its last lines only. (Repainted whole, the open block was
             # ~18 of the 33 lines Textual drew again on each frame of bench/api_stream.py.)
-            if not sealed:
+            if not rebuilt:
                 first += _drawn_alike(self._open_lines, lines)
-            self._dirty_from = first if self._dirty_from is None else min(first, self._dirty_from)
             self._open_lines = lines
             self._open_dirty = False
+        self._dirty_from = first if self._dirty_from is None else min(first, self._dirty_from)
 
     @property
     def line_count(self) -> int:
