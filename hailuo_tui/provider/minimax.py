@@ -316,7 +316,7 @@ class MiniMaxAPI:
         pacer = ReadPacer(transport_of(response))
 
         def over_limit() -> bool:
-            if limit and len(mapper.text) + len(mapper.reasoning) > limit:
+            if limit and mapper.size > limit:
                 raise AnswerTooLong(limit, partial=mapper.text)
             return False
 

@@ -126,6 +126,11 @@ class ThinkTagParser:
         """Whether the content is inside its ``<think>`` block."""
         return self._state == "thinking"
 
+    @property
+    def answering(self) -> bool:
+        """Whether everything fed from now on is answer, as it is (nothing is held back then)."""
+        return self._state == "answer"
+
     def feed(self, text: str) -> tuple[str, str]:
         """Take the next piece of ``content``; return ``(reasoning, answer)`` that can be shown now."""
         if not text:
@@ -174,6 +179,13 @@ class ThinkTagParser:
         return "", ""
 
 
+def _joined(pieces: list[str]) -> str:
+    """``pieces`` as one string, kept as the only piece (read again, it costs nothing)."""
+    if len(pieces) > 1:
+        pieces[:] = ["".join(pieces)]
+    return pieces[0] if pieces else ""
+
+
 def _text_of(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
@@ -187,8 +199,12 @@ class ReasoningSplitter:
     """
 
     def __init__(self) -> None:
-        self.reasoning = ""
-        self.answer = ""
+        # What was emitted, as pieces joined when read: ``answer += text`` on each of a burst's 4,000 deltas
+        # copied the growing answer every time (O(n²): bench/decode_burst.py).
+        self._answers: list[str] = []
+        self._reasonings: list[str] = []
+        #: Characters emitted so far, answer and reasoning (what a size cap counts).
+        self.size = 0
         self._field: str | None = None  # "details" or "content", once one brought text
         self._details: dict[Any, FragmentJoiner] = {}
         self._content_field = FragmentJoiner()
@@ -196,10 +212,21 @@ class ReasoningSplitter:
         self._source: str | None = None  # "fields" or "inline": the shape that is shown
         self._text = ReasoningText()
 
+    @property
+    def answer(self) -> str:
+        """The answer emitted so far."""
+        return _joined(self._answers)
+
+    @property
+    def reasoning(self) -> str:
+        """The reasoning emitted so far."""
+        return _joined(self._reasonings)
+
     def feed_delta(self, delta: Mapping[str, Any]) -> list[Piece]:
         """Take one ``delta`` (or non-streamed ``message``) object."""
         out: list[Piece] = []
-        self._reason(self._field_text(delta), "fields", out)
+        if "reasoning_details" in delta or "reasoning_content" in delta:  # neither: no reasoning text, in any state
+            self._reason(self._field_text(delta), "fields", out)
         self._content(_text_of(delta.get("content")), out)
         return out
 
@@ -221,10 +248,7 @@ class ReasoningSplitter:
         reasoning, answer = self._inline.finish()
         self._reason(reasoning, "inline", out)
         if self._source is not None:
-            tail = self._text.finish()
-            if tail:
-                self.reasoning += tail
-                out.append(ReasoningDelta(tail))
+            self._emit_reasoning(self._text.finish(), out)
         self._answer(answer, out)
         return out
 
@@ -253,6 +277,9 @@ class ReasoningSplitter:
     def _content(self, text: str, out: list[Piece]) -> None:
         if not text:
             return
+        if self._inline.answering:  # the usual delta: past any <think> block, all of it is answer
+            self._answer(text, out)
+            return
         reasoning, answer = self._inline.feed(text)
         self._reason(reasoning, "inline", out)
         self._answer(answer, out)
@@ -264,20 +291,21 @@ class ReasoningSplitter:
             self._source = source
         elif self._source != source:
             return  # the same reasoning in a second shape (M3 quirk): shown once
-        shown = self._text.feed(text)
-        if shown:
-            self.reasoning += shown
-            out.append(ReasoningDelta(shown))
+        self._emit_reasoning(self._text.feed(text), out)
+
+    def _emit_reasoning(self, text: str, out: list[Piece]) -> None:
+        if text:
+            self._reasonings.append(text)
+            self.size += len(text)
+            out.append(ReasoningDelta(text))
 
     def _answer(self, text: str, out: list[Piece]) -> None:
         if not text:
             return
-        if not self.answer and self._source is not None:
+        if not self._answers and self._source is not None:
             # The answer starts: the reasoning is over, so what it held back comes out now, before the
             # answer (not after it at the very end).
-            tail = self._text.finish()
-            if tail:
-                self.reasoning += tail
-                out.append(ReasoningDelta(tail))
-        self.answer += text
+            self._emit_reasoning(self._text.finish(), out)
+        self._answers.append(text)
+        self.size += len(text)
         out.append(TextDelta(text))
