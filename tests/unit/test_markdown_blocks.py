@@ -1,4 +1,7 @@
-from hailuo_tui.markdown.blocks import code_blocks
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hailuo_tui.markdown.blocks import block_parser, code_blocks, parser
 
 
 def test_fences_with_languages_and_unclosed_tail():
@@ -32,3 +35,25 @@ def test_warming_the_highlighting_builds_the_common_lexers_ahead():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[False, False, False, False] [True, True, True, True]"
+
+
+# Lines that change where blocks start: headings, setext underlines, fences, lists, quotes, tables, HTML,
+# link definitions, thematic breaks, indented code; and inline syntax, which must not matter.
+_LINES = st.sampled_from([
+    "", "text", "# head", "===", "---", "```", "```py", "~~~", "- item", "  - sub", "1. one", "> quote",
+    "| a | b |", "|---|---|", "<div>", "</div>", "[x]: https://example.com", "    code", "***", "*em* **b**",
+    "`tick`", "https://example.com", "<think>", "\t- tab", "2) two",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_LINES, max_size=25))
+def test_the_block_parser_cuts_where_the_full_parser_does(lines):
+    """`block_starts` reads only markdown-it's block stage; its top-level tokens, and where they start, are
+    those of the full parse (inline tokens get their children in a later stage, never new lines)."""
+
+    def top(tokens):
+        return [(t.type, t.map, t.nesting) for t in tokens if t.level == 0]
+
+    text = "\n".join(lines)
+    assert top(block_parser().parse(text)) == top(parser().parse(text))
