@@ -182,6 +182,13 @@ async def _with_services(options, runner, args) -> int:
 
 def run_app(options) -> int:
     """Open the full-screen app."""
+    import os
+
+    from hailuo_tui import idle_gc
+
+    # Before Textual's imports: no collection until the start is done (idle_gc.defer_collections).
+    if os.environ.get(idle_gc.DEFER_ENV) != "0" and os.environ.get("HAILUO_TUI_IDLE_GC") != "0":
+        idle_gc.defer_collections()
     from hailuo_tui.app import run
 
     return run(options)

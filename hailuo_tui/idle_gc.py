@@ -22,6 +22,13 @@ So, while held:
   most every :data:`SPACING` s once anything was frozen since, or at once, busy or not, after
   :data:`CEILING` looks found a freeze since the last one (a session that is never quiet).
 
+Before all that, the start: :func:`defer_collections` (called before the app's imports) turns Python's
+automatic collections off until :meth:`IdleCollector.hold`, the start-up done. Start-up makes a few
+hundred thousand objects that all live on, and Python walked them in a full collection that landed
+just before the first frame (27.5 ms of it, collecting 375 objects; bench/floor.py's first frame, with the
+deferral and without, is in the README). The little garbage the start leaves is frozen with the rest by
+:meth:`IdleCollector.hold` and freed by the first long collection, at the first quiet moment.
+
 No Textual here: the policy is tested with fakes; the app calls :meth:`IdleCollector.tick` every
 :data:`CHECK_EVERY` seconds and :meth:`IdleCollector.activity` on input.
 """
@@ -49,6 +56,34 @@ for 4 minutes) met a forced long collection every 25 s, one of them inside a key
 not measured: ``gc.get_freeze_count()`` walks the frozen heap, 11 ms a call after start-up."""
 
 
+#: Set to 0 to let Python collect during the start as it does by itself (:func:`defer_collections`), for comparison.
+DEFER_ENV = "HAILUO_TUI_DEFER_GC"
+#: Seconds after which collections come back even if the start never finished (a dialog about a damaged
+#: database, say): a start takes well under one.
+DEFER_AT_MOST = 10.0
+
+_deferred = False
+
+
+def defer_collections() -> None:
+    """No automatic collection until :meth:`IdleCollector.hold` or :func:`resume_collections` (nothing if
+    the collector is already off)."""
+    global _deferred
+    if gc.isenabled():
+        gc.disable()
+        _deferred = True
+
+
+def resume_collections() -> bool:
+    """Undo :func:`defer_collections`; returns whether it had deferred them."""
+    global _deferred
+    if not _deferred:
+        return False
+    _deferred = False
+    gc.enable()
+    return True
+
+
 def _full_collections() -> int:
     return gc.get_stats()[2]["collections"]
 
@@ -66,12 +101,14 @@ class IdleCollector:
         clock: Callable[[], float] = time.monotonic,
         callbacks: list[Callable[[str, dict], object]] | None = None,
         threshold: tuple[Callable[[], tuple[int, ...]], Callable[..., None]] = (gc.get_threshold, gc.set_threshold),
+        resume: Callable[[], bool] = resume_collections,
     ) -> None:
         self._collect, self._freeze, self._unfreeze = collect, freeze, unfreeze
         self._full_collections = full_collections
         self._clock = clock
         self._callbacks = gc.callbacks if callbacks is None else callbacks
         self._get_threshold, self._set_threshold = threshold
+        self._resume = resume
         self._saved_threshold: tuple[int, ...] | None = None
         self._held = False
         self._last_activity = self._last_long = clock()
@@ -87,11 +124,15 @@ class IdleCollector:
         return self._held
 
     def hold(self) -> None:
-        """Freeze the heap as it is (the start-up heap) and take over from here."""
+        """Freeze the heap as it is (the start-up heap) and take over from here; collections deferred for
+        the start (:func:`defer_collections`) come back, and the garbage frozen with the heap is freed by
+        the long collection at the first quiet moment."""
         if not self._held:
             self._held = True
             self._freeze()
             self._after_long()
+            if self._resume():
+                self._freezes = 1
             self._callbacks.append(self._collected)
             self._saved_threshold = tuple(self._get_threshold())
             young, middle, *_ = self._saved_threshold
@@ -100,6 +141,7 @@ class IdleCollector:
     def release(self) -> None:
         """Unfreeze everything and give Python its own settings back (on exit: an app run inside a longer
         process, the tests, leaves nothing frozen)."""
+        self._resume()
         if self._held:
             self._held = False
             if self._collected in self._callbacks:

@@ -354,6 +354,27 @@ async def test_no_login_shows_the_welcome_screen(make_app, emu):
         assert app.auth is not None and app.auth.token == emu.demo_token
 
 
+async def test_collections_deferred_for_the_start_come_back_once_it_is_done(make_app):
+    """`hailuo-tui` starts with the collector off (idle_gc.defer_collections); the start done, it is on, and
+    the long collection that frees the start's frozen garbage runs at the first quiet moment."""
+    import gc
+
+    from hailuo_tui import idle_gc
+
+    app = await make_app()
+    idle_gc.defer_collections()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await wait_until(pilot, lambda: app._idle_gc.held, what="the start done")
+            assert gc.isenabled()
+            await wait_until(pilot, lambda: app._idle_gc.long_collections >= 1,
+                             timeout=idle_gc.SPACING + idle_gc.QUIET + 5, what="the long collection")
+    finally:
+        idle_gc.resume_collections()
+    assert gc.isenabled()
+
+
 async def test_idle_gc_looks_every_second_and_can_be_turned_off(make_app, monkeypatch):
     """HAILUO_TUI_IDLE_GC=0 leaves only the start-up freeze (benchmarks compare the two)."""
     import gc

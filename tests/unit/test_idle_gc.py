@@ -15,6 +15,12 @@ class FakeGC:
         self.calls: list[str] = []
         self.callbacks: list = []
         self.threshold = (700, 10, 10)
+        #: Collections were deferred for the start (idle_gc.defer_collections).
+        self.deferred = False
+
+    def resume(self) -> bool:
+        was, self.deferred = self.deferred, False
+        return was
 
     def collect(self, generation: int) -> None:
         self.calls.append(f"collect{generation}")
@@ -41,6 +47,7 @@ class FakeGC:
         return IdleCollector(
             collect=self.collect, freeze=self.freeze, unfreeze=self.unfreeze, full_collections=lambda: self.full,
             clock=lambda: self.now, callbacks=self.callbacks, threshold=(lambda: self.threshold, self.set_threshold),
+            resume=self.resume,
         )
 
 
@@ -133,3 +140,57 @@ def test_the_real_gc_is_left_as_it_was():
         collector.release()
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == threshold and gc.callbacks == callbacks
+
+
+def test_a_start_with_collections_deferred_gets_its_long_collection_at_the_first_quiet_moment():
+    """The start's garbage is frozen with the start-up heap by the hold: the long collection frees it."""
+    for deferred in (True, False):
+        fake = FakeGC()
+        fake.deferred = deferred
+        collector = fake.collector()
+        collector.hold()
+        assert not fake.deferred  # collections are back
+        fake.calls.clear()
+        fake.now += idle_gc.SPACING + idle_gc.QUIET
+        assert collector.tick(busy=False) == ("long" if deferred else None)
+
+
+def test_deferring_collections_turns_the_collector_off_until_resumed():
+    assert gc.isenabled()
+    idle_gc.defer_collections()
+    try:
+        assert not gc.isenabled()
+        IdleCollector().release()  # an app that ends before its start did: collections come back
+        assert gc.isenabled()
+        assert idle_gc.resume_collections() is False  # once
+    finally:
+        idle_gc.resume_collections()
+        gc.enable()
+    gc.disable()  # someone turned the collector off: deferring and resuming leave it so
+    try:
+        idle_gc.defer_collections()
+        assert idle_gc.resume_collections() is False and not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_app_command_defers_collections_until_its_start_is_done(monkeypatch):
+    """`hailuo-tui` turns the collector off before its imports (HAILUO_TUI_DEFER_GC=0 or
+    HAILUO_TUI_IDLE_GC=0: not)."""
+    import hailuo_tui.app
+    from hailuo_tui import cli
+
+    seen: list[bool] = []
+    monkeypatch.setattr(hailuo_tui.app, "run", lambda options: seen.append(gc.isenabled()) or 0)
+    try:
+        for env, value, enabled in ((idle_gc.DEFER_ENV, "1", False), (idle_gc.DEFER_ENV, "0", True),
+                                    ("HAILUO_TUI_IDLE_GC", "0", True)):
+            monkeypatch.delenv(idle_gc.DEFER_ENV, raising=False)
+            monkeypatch.setenv(env, value)
+            cli.run_app(None)
+            assert seen[-1] is enabled, (env, value)
+            idle_gc.resume_collections()
+            monkeypatch.delenv(env)
+    finally:
+        idle_gc.resume_collections()
+        gc.enable()
