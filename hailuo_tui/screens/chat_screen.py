@@ -19,6 +19,7 @@ from hailuo_tui.reply_session import ReplySession
 from hailuo_tui.sanitize import clean
 from hailuo_tui.store import StoreError
 from hailuo_tui.screens.account import AccountHost
+from hailuo_tui.screens.breakpoints import breakpoint_classes
 from hailuo_tui.screens.chat_actions import ChatActions
 from hailuo_tui.screens.message_actions import MessageActions
 from hailuo_tui.screens.reply_host import ReplyHosting
@@ -61,7 +62,7 @@ class ChatScreen(StoreFaults, ReplyHosting, MessageActions, ChatActions, ChatSea
     web_search: reactive[bool] = reactive(False)
 
     def __init__(self, services: Services, store: Any, account: AccountHost) -> None:
-        super().__init__()
+        super().__init__(classes=breakpoint_classes(ChatScreen, self.app))
         self.services = services
         self.store = store
         self.account = account

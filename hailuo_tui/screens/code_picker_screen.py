@@ -12,6 +12,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from hailuo_tui.sanitize import clean
+from hailuo_tui.screens.breakpoints import breakpoint_classes
 
 
 class CodePickerScreen(ModalScreen[int | None]):
@@ -29,7 +30,7 @@ class CodePickerScreen(ModalScreen[int | None]):
     """
 
     def __init__(self, blocks: list[tuple[str, str]]) -> None:
-        super().__init__()
+        super().__init__(classes=breakpoint_classes(CodePickerScreen, self.app))
         self._blocks = blocks
 
     def compose(self) -> ComposeResult:

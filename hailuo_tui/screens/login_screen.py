@@ -17,6 +17,7 @@ from textual.worker import WorkerState
 from hailuo_tui.provider import AuthResult, HailuoError
 from hailuo_tui.config import hide_password
 from hailuo_tui.sanitize import clean
+from hailuo_tui.screens.breakpoints import breakpoint_classes
 
 if TYPE_CHECKING:
     from hailuo_tui.services import Services
@@ -69,7 +70,7 @@ class LoginScreen(ModalScreen["AuthResult | str | None"]):
     def __init__(
         self, services: Services, *, reason: str | None = None, welcome: bool = False, api: bool = False
     ) -> None:
-        super().__init__()
+        super().__init__(classes=breakpoint_classes(LoginScreen, self.app))
         self.services = services
         self._api_first = api
         self._reason = reason

@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from hailuo_tui.provider.backend import BACKEND_LABELS
 from hailuo_tui.sanitize import clean
+from hailuo_tui.screens.breakpoints import breakpoint_classes
 
 
 class ModelPickerScreen(ModalScreen[tuple[str, str] | None]):
@@ -36,7 +37,7 @@ class ModelPickerScreen(ModalScreen[tuple[str, str] | None]):
             current: The open conversation's pair (highlighted).
             note: A plain line under the list (why a backend is missing, where the list came from).
         """
-        super().__init__()
+        super().__init__(classes=breakpoint_classes(ModelPickerScreen, self.app))
         self._choices = choices
         self._current = current
         self._note = note

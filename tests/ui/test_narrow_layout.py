@@ -125,3 +125,15 @@ async def test_every_dialog_fits_a_60x15_terminal(make_app, name):
             if isinstance(control, Button):
                 label = str(control.label)
                 assert region.width >= min(len(label), 8), (name, label, region)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_chat_screen_has_its_breakpoint_class_before_its_first_frame(make_app, size):
+    """Textual gives a screen its breakpoint class at its first resize, which restyled every widget in the
+    middle of the first frame; the chat screen starts with the class Textual then finds it has."""
+    app = await make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(pilot)
+        expected = {"-narrow" if size[0] < 100 else "-wide"}
+        assert screen.classes == expected  # Textual's
+        assert ChatScreen(app.services, app.store, app).classes == expected  # from the constructor on
