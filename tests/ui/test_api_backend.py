@@ -73,12 +73,15 @@ async def test_two_turns_with_thinking_usage_and_a_live_title(api_app, emu):
 
 
 async def test_the_thinking_section_streams_then_folds_and_opens_again(api_app, emu):
+    # The reasoning (~35 pieces of 6 characters: ~0.9 s at 40 a second) must last well over the bubble's slowest
+    # flush (0.25 s), or its first words can reach the screen with the answer's: at 100 a second (0.35 s) 2 of 3
+    # runs failed on a slow VM. A short question keeps the answer short (~110 pieces).
     emu.config.api_chunk_chars = 6
-    emu.config.api_events_per_second = 100
+    emu.config.api_events_per_second = 40
     app = await api_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await type_text(pilot, "Think about a long answer")
+        await type_text(pilot, "Think about it")
         await pilot.press("enter")
         view = screen.query_one(ChatView)
         await wait_until(pilot, lambda: (b := view.last_bubble("assistant")) is not None and b.thinking is not None
@@ -212,7 +215,7 @@ async def test_coming_back_while_it_thinks_shows_all_the_reasoning(api_app, emu)
         screen = await ready(pilot)
         await send(pilot, "first conversation")
         await pilot.press("ctrl+n")
-        await type_text(pilot, "Think about a long answer")
+        await type_text(pilot, "Think about it")
         await pilot.press("enter")
         await wait_until(pilot, lambda: screen.replies and next(iter(screen.replies.values())).reasoning,
                          what="reasoning")
