@@ -364,7 +364,8 @@ class AppRun:
             self.argv += ["--base-url", emu.url]
         self.env.update(extra_env or {})
         for name in ("HAILUO_TUI_IDLE_GC", "HAILUO_TUI_KEEP_FULL_MAP", "HAILUO_TUI_BARS_WITH_LAYOUT",
-                     "HAILUO_TUI_READ_BATCH", "HAILUO_TUI_DEFER_GC"):  # a technique's off switch, for comparison
+                     "HAILUO_TUI_READ_BATCH", "HAILUO_TUI_DEFER_GC",
+                     "HAILUO_TUI_EARLY_STORE"):  # a technique's off switch, for comparison
             if name in os.environ:
                 self.env[name] = os.environ[name]
         self.term = Term()

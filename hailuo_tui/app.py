@@ -55,7 +55,8 @@ class HailuoApp(AppGuards, App[int]):
     BINDINGS = APP_BINDINGS
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, options: Options, *, config: Config | None = None, services: Services | None = None) -> None:
+    def __init__(self, options: Options, *, config: Config | None = None, services: Services | None = None,
+                 pending_store: Any = None) -> None:
         super().__init__()
         keep_full_map_after_reflow(os.environ.get(FULL_MAP_ENV, "1") != "0")
         draw_scroll_bars_with_layout(os.environ.get(BARS_ENV, "1") != "0")
@@ -77,6 +78,8 @@ class HailuoApp(AppGuards, App[int]):
         self._idle_gc = IdleCollector()
         #: The signal that asked the app to close (SIGTERM, SIGHUP), once one came.
         self.closing_signal: int | None = None
+        #: The database opening since before Textual's imports (services.start_opening_store), until taken.
+        self._pending_store = pending_store
 
     async def on_mount(self) -> None:
         from hailuo_tui.config import load_config
@@ -91,8 +94,9 @@ class HailuoApp(AppGuards, App[int]):
             self.services = await Services.start(self.options, config)
         config = self.services.config
         self._apply_config(config)
+        pending, self._pending_store = self._pending_store, None
         try:
-            self.store = await self.services.open_store()
+            self.store = await self.services.open_store(pending)
         except StoreError as exc:
             if exc.kind == "corrupt":
                 self._offer_fresh_store(exc)
@@ -308,6 +312,8 @@ class HailuoApp(AppGuards, App[int]):
 
     async def on_unmount(self) -> None:
         self._idle_gc.release()  # nothing if the start never finished
+        if self._pending_store is not None:  # the app ended before it mounted
+            self._pending_store.abandon()
         if self.store is not None:
             await self.store.close()
         if self.services is not None:
@@ -488,8 +494,11 @@ def _plain(text: str) -> Any:
     return Text(clean(text))
 
 
-def run(options: Options) -> int:
-    """Run the app; returns the exit code. Config errors are reported before the screen opens."""
+def run(options: Options, pending_store: Any = None) -> int:
+    """Run the app; returns the exit code. Config errors are reported before the screen opens.
+
+    ``pending_store``: the database already opening (`services.start_opening_store`).
+    """
     import sys
 
     from hailuo_tui.config import ConfigError, load_config
@@ -497,6 +506,8 @@ def run(options: Options) -> int:
     try:
         config = load_config(options.config_path)
     except ConfigError as exc:
+        if pending_store is not None:
+            pending_store.abandon()
         print(f"Config error: {exc}", file=sys.stderr)
         return 2
     from hailuo_tui.widgets import install_kitty_text_fix
@@ -504,6 +515,6 @@ def run(options: Options) -> int:
     # Text committed by an input method (e.g. 你好) must arrive as characters.
     if not install_kitty_text_fix():
         logging.getLogger(__name__).warning("kitty text fix not installed: long IME commits may arrive as escape codes")
-    app = HailuoApp(options, config=config)
+    app = HailuoApp(options, config=config, pending_store=pending_store)
     result = app.run()
     return app.return_code or (result if isinstance(result, int) else 0)

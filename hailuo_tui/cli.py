@@ -189,9 +189,12 @@ def run_app(options) -> int:
     # Before Textual's imports: no collection until the start is done (idle_gc.defer_collections).
     if os.environ.get(idle_gc.DEFER_ENV) != "0" and os.environ.get("HAILUO_TUI_IDLE_GC") != "0":
         idle_gc.defer_collections()
+    from hailuo_tui.services import start_opening_store
+
+    pending = start_opening_store(options)  # the database opens on its thread while Textual is imported
     from hailuo_tui.app import run
 
-    return run(options)
+    return run(options, pending)
 
 
 def cmd_config(options, args) -> int:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from hailuo_tui.provider.minimax import MiniMaxAPI
     from hailuo_tui.provider.web_backend import WebBackend
     from hailuo_tui.store import AsyncChatStore
+    from hailuo_tui.store.async_store import PendingStore
     from hailuo_tui.store.vault import ApiKeyVault, TokenVault
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,31 @@ class Options:
     """``"web"`` or ``"api"``: the backend of ``ask`` and of new conversations."""
     api_base_url: str | None = None
     """Another OpenAI-compatible host for the API backend."""
+
+
+#: Set to 0 to open the database only once the app is up (`start_opening_store`), for comparison.
+EARLY_STORE_ENV = "HAILUO_TUI_EARLY_STORE"
+
+
+def start_opening_store(options: Options) -> "PendingStore | None":
+    """Start opening the app's database on its worker thread now, before Textual's imports (the two overlap:
+    SQLite creates or opens the file without holding Python's lock); `Services.open_store` takes it."""
+    if os.environ.get(EARLY_STORE_ENV) == "0":
+        return None
+    return _opening(Paths.default(demo=options.demo))
+
+
+def _opening(paths: Paths) -> "PendingStore":
+    from hailuo_tui.store.async_store import PendingStore
+    from hailuo_tui.store.connection import os_error
+
+    def ensure() -> None:
+        try:
+            paths.ensure()
+        except OSError as exc:  # a read-only or full disk: a message, not a traceback
+            raise os_error(str(paths.db_path), exc) from exc
+
+    return PendingStore(paths.db_path, before=ensure)
 
 
 class Services:
@@ -149,15 +175,12 @@ class Services:
             self._api_vault = ApiKeyVault(service=_keyring_service())
         return self._api_vault
 
-    async def open_store(self) -> "AsyncChatStore":
-        from hailuo_tui.store import AsyncChatStore
-        from hailuo_tui.store.connection import os_error
-
-        try:
-            self.paths.ensure()
-        except OSError as exc:  # a read-only or full disk: a message, not a traceback
-            raise os_error(str(self.paths.db_path), exc) from exc
-        return await AsyncChatStore.open(self.paths.db_path)
+    async def open_store(self, pending: "PendingStore | None" = None) -> "AsyncChatStore":
+        """The database, opened now or taken from ``pending`` (`start_opening_store`) when it is the same file."""
+        if pending is not None and pending.path != self.paths.db_path:
+            pending.abandon()
+            pending = None
+        return await (pending or _opening(self.paths)).result()
 
     # --- account --------------------------------------------------------------
 

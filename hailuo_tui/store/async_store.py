@@ -54,13 +54,7 @@ class AsyncChatStore:
     @classmethod
     async def open(cls, path: Path | str) -> AsyncChatStore:
         """Open (and migrate) the database on the worker thread."""
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hailuo-store")
-        try:
-            store = await asyncio.get_running_loop().run_in_executor(executor, ChatStore, path)
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
-        return cls(store, executor)
+        return await PendingStore(path).result()
 
     @property
     def sync(self) -> ChatStore:
@@ -100,3 +94,53 @@ class AsyncChatStore:
     messages_around = on_worker(ChatStore.messages_around)
     delete_branch = on_worker(ChatStore.delete_branch)
     fork_conversation = on_worker(ChatStore.fork_conversation)
+
+
+class PendingStore:
+    """A database being opened (and migrated) on its worker thread from the moment this is made, with or
+    without an event loop running: the app starts opening its database before Textual's imports, so the
+    two overlap (SQLite works, and waits on the disk, without Python's lock).
+
+    Args:
+        path: The database file.
+        before: Run first on the worker thread (the data directory's creation); what it raises is raised
+            by :meth:`result`, as :class:`ChatStore`'s errors are.
+    """
+
+    def __init__(self, path: Path | str, before: Callable[[], object] | None = None) -> None:
+        self.path = Path(path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hailuo-store")
+
+        def open_store() -> ChatStore:
+            if before is not None:
+                before()
+            return ChatStore(path)
+
+        self._future = self._executor.submit(open_store)
+        self._taken = False
+
+    async def result(self) -> AsyncChatStore:
+        """The open store (raises what opening it raised)."""
+        self._taken = True
+        try:
+            store = await asyncio.wrap_future(self._future)
+        except BaseException:
+            self._executor.shutdown(wait=False)
+            raise
+        return AsyncChatStore(store, self._executor)
+
+    def abandon(self) -> None:
+        """Not wanted after all (the app ended first, or uses another file): close what was opened."""
+        if self._taken:
+            return
+        self._taken = True
+
+        def close() -> None:
+            try:
+                store = self._future.result()
+            except BaseException:  # it failed to open: nothing to close
+                return
+            store.close()
+
+        self._executor.submit(close)  # on the worker, after the open
+        self._executor.shutdown(wait=True)

@@ -181,7 +181,8 @@ def test_the_app_command_defers_collections_until_its_start_is_done(monkeypatch)
     from hailuo_tui import cli
 
     seen: list[bool] = []
-    monkeypatch.setattr(hailuo_tui.app, "run", lambda options: seen.append(gc.isenabled()) or 0)
+    monkeypatch.setenv("HAILUO_TUI_EARLY_STORE", "0")  # no database opened here (services.start_opening_store)
+    monkeypatch.setattr(hailuo_tui.app, "run", lambda options, pending=None: seen.append(gc.isenabled()) or 0)
     try:
         for env, value, enabled in ((idle_gc.DEFER_ENV, "1", False), (idle_gc.DEFER_ENV, "0", True),
                                     ("HAILUO_TUI_IDLE_GC", "0", True)):

@@ -592,6 +592,51 @@ async def test_async_open_reports_store_errors(tmp_path: Path) -> None:
         await AsyncChatStore.open(path)
 
 
+async def test_a_store_opened_before_the_loop_runs_is_taken_by_services(tmp_path: Path, monkeypatch) -> None:
+    """cli.run_app starts opening the database before Textual's imports (services.start_opening_store, on the
+    store's own thread, no event loop yet); Services.open_store takes that one when it is the same file."""
+    from hailuo_tui.config import Config, Paths
+    from hailuo_tui.services import EARLY_STORE_ENV, Options, Services, _opening, start_opening_store
+    from hailuo_tui.store.async_store import PendingStore
+
+    paths = Paths.under(tmp_path / "data")
+    pending = _opening(paths)  # creates the data directory too, on the worker
+    services = Services(Config(), paths, Options())
+    store = await services.open_store(pending)
+    assert store._executor is pending._executor and paths.db_path.exists()
+    c = await store.create_conversation("early")
+    assert [r.id for r in await store.list_conversations()] == [c.id]
+    await store.close()
+    # Another file than the one pending: the pending one is closed, the right one opened.
+    other = PendingStore(tmp_path / "other.sqlite3")
+    store = await services.open_store(other)
+    assert store.sync is not None and other._executor._shutdown
+    assert [r.id for r in await store.list_conversations()] == [c.id]
+    await store.close()
+    monkeypatch.setenv(EARLY_STORE_ENV, "0")
+    assert start_opening_store(Options()) is None
+
+
+async def test_a_pending_store_abandoned_or_failed_closes_cleanly(tmp_path: Path) -> None:
+    from hailuo_tui.store.async_store import PendingStore
+
+    pending = PendingStore(tmp_path / "a.sqlite3")
+    pending.abandon()  # the app ended before it took the store: closed on its thread, the thread gone
+    assert pending._executor._shutdown
+    with pytest.raises(sqlite3.ProgrammingError):  # its connection is closed
+        pending._future.result()._conn.execute("SELECT 1")
+    ChatStore(tmp_path / "a.sqlite3").close()  # the file is whole and free
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"not a database at all" * 100)
+    failing = PendingStore(bad)
+    with pytest.raises(StoreError):
+        await failing.result()
+    PendingStore(bad).abandon()  # nothing opened: nothing to close
+    blocked = PendingStore(tmp_path / "x.sqlite3", before=lambda: (_ for _ in ()).throw(StoreError("x", "no")))
+    with pytest.raises(StoreError):
+        await blocked.result()
+
+
 def test_store_imports_no_ui_and_does_nothing_at_import(tmp_path: Path) -> None:
     code = (
         "import sys, hailuo_tui.store, hailuo_tui.config;"
