@@ -66,7 +66,15 @@ def start_opening_store(options: Options) -> "PendingStore | None":
     SQLite creates or opens the file without holding Python's lock); `Services.open_store` takes it."""
     if os.environ.get(EARLY_STORE_ENV) == "0":
         return None
-    return _opening(Paths.default(demo=options.demo))
+    return _opening(_paths_for(options))
+
+
+def _paths_for(options: Options) -> Paths:
+    """The places the app uses for ``options`` (the same for the early opening and `Services.start`)."""
+    paths = Paths.default(demo=options.demo)
+    if options.config_path is not None:
+        paths.config_file = options.config_path
+    return paths
 
 
 def _opening(paths: Paths) -> "PendingStore":
@@ -112,10 +120,7 @@ class Services:
         """Load the config (raising :class:`~hailuo_tui.config.ConfigError`) and, with ``--demo``, start the emulator."""
         if config is None:
             config = load_config(options.config_path)
-        paths = Paths.default(demo=options.demo)
-        if options.config_path is not None:
-            paths.config_file = options.config_path
-        services = cls(config, paths, options)
+        services = cls(config, _paths_for(options), options)
         if options.demo:
             await services._start_demo()
         return services
