@@ -16,7 +16,7 @@ from textual.screen import Screen
 
 from hailuo_tui.bindings import APP_BINDINGS, CHAT_PALETTE, HELP_ENTRY, known_ids
 from hailuo_tui.config import Config
-from hailuo_tui.idle_gc import CHECK_EVERY, DEFER_AT_MOST, IdleCollector, resume_collections
+from hailuo_tui.idle_gc import CHECK_EVERY, DEFER_AT_MOST, IDLE_GC_ENV, IdleCollector, resume_collections
 from hailuo_tui.markdown.code import warm_highlighting
 from hailuo_tui.provider import AuthResult, HailuoError
 from hailuo_tui.sanitize import clean
@@ -37,9 +37,6 @@ log = logging.getLogger(__name__)
 STORE_CHECK_DELAY = 1.0
 #: Set (to anything) to make the app quit once it has started with a login: CI runs the README's quick start so.
 SMOKE_ENV = "HAILUO_TUI_SMOKE"
-#: Set to 0 to turn idle_gc off (only the start-up heap is frozen, as before it; collections are not
-#: deferred during the start either), for comparison.
-IDLE_GC_ENV = "HAILUO_TUI_IDLE_GC"
 #: Set to 0 to leave Textual's layout as it is (textual_compat.keep_full_map_after_reflow), for comparison.
 FULL_MAP_ENV = "HAILUO_TUI_KEEP_FULL_MAP"
 #: Set to 0 to let a scroll view's bars ask for a frame of their own after each layout

@@ -187,7 +187,7 @@ def run_app(options) -> int:
     from hailuo_tui import idle_gc
 
     # Before Textual's imports: no collection until the start is done (idle_gc.defer_collections).
-    if os.environ.get(idle_gc.DEFER_ENV) != "0" and os.environ.get("HAILUO_TUI_IDLE_GC") != "0":
+    if os.environ.get(idle_gc.DEFER_ENV) != "0" and os.environ.get(idle_gc.IDLE_GC_ENV) != "0":
         idle_gc.defer_collections()
     from hailuo_tui.services import start_opening_store
 

@@ -56,6 +56,9 @@ for 4 minutes) met a forced long collection every 25 s, one of them inside a key
 not measured: ``gc.get_freeze_count()`` walks the frozen heap, 11 ms a call after start-up."""
 
 
+#: Set to 0 to turn idle_gc off (only the start-up heap is frozen, as before it; collections are not deferred
+#: during the start either), for comparison.
+IDLE_GC_ENV = "HAILUO_TUI_IDLE_GC"
 #: Set to 0 to let Python collect during the start as it does by itself (:func:`defer_collections`), for comparison.
 DEFER_ENV = "HAILUO_TUI_DEFER_GC"
 #: Seconds after which collections come back even if the start never finished (a dialog about a damaged

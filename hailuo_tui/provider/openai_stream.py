@@ -66,6 +66,8 @@ def error_info(payload: Any) -> tuple[int | None, str, int | None] | None:
 
 
 def _is_map(value: Any) -> bool:
+    # `type(x) is dict` first: JSON gives dicts, and `isinstance(x, Mapping)` goes through the ABC machinery
+    # (seven such checks a chunk were a fifth of a burst's decoding: bench/decode_burst.py).
     return type(value) is dict or isinstance(value, Mapping)
 
 
@@ -223,9 +225,7 @@ class ChunkMapper:
 
     def feed_payload(self, payload: Any) -> list[Any]:
         """Map one chunk object (or a whole non-streamed ``chat.completion``: its ``message`` is one delta)."""
-        # `type(x) is dict` first: JSON gives dicts, and `isinstance(x, Mapping)` goes through the ABC
-        # machinery (seven such checks a chunk were a fifth of a burst's decoding: bench/decode_burst.py).
-        if type(payload) is not dict and not isinstance(payload, Mapping):
+        if not _is_map(payload):
             self.skipped += 1
             return []
         if ("error" in payload or "type" in payload or "base_resp" in payload) and error_info(payload) is not None:
