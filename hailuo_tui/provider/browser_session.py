@@ -14,12 +14,12 @@ import collections
 import contextlib
 import json
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
 from typing import Any
 
-from .compat_nodriver import browser_process
 from .errors import LoginError
 from .page_session import READ_SESSION_JS, strip_headless, user_agent_metadata
 
@@ -38,6 +38,10 @@ BROWSER_FLAGS = [
 _POLL_INTERVAL = 0.25
 _JS_CALL_TIMEOUT = 10.0
 _READY_TIMEOUT = 30.0
+#: How long Chromium may take to open its DevTools endpoint while its process lives (a cold start on an
+#: idle 2-core VM takes ~0.4 s; a loaded CI machine once took more than nodriver's ~2.75 s).
+_START_TIMEOUT = 60.0
+_DEVTOOLS_LINE = re.compile(r"DevTools listening on ws://[^\s/]+:(\d+)/")
 
 
 # --- the browser side ----------------------------------------------------------
@@ -95,6 +99,15 @@ class BrowserSession:
     # -- start ------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Start Chromium ourselves, wait for its DevTools endpoint, then let nodriver connect to it.
+
+        nodriver's own start gives Chromium ~2.75 s to answer on a port it picked (ENVIRONMENT.md §3,
+        pitfall 8); a CI machine running the whole suite once took longer ("Failed to connect to
+        browser"). Here Chromium picks a free port itself (``--remote-debugging-port=0``, no race for
+        the port) and says which on stderr; we wait for that line as long as the process lives, up to
+        ``_START_TIMEOUT``. The process is ours from the first moment, so nothing reads nodriver's
+        private ``_process``.
+        """
         import nodriver as uc
 
         args = list(BROWSER_FLAGS)
@@ -107,19 +120,51 @@ class BrowserSession:
             browser_args=args,
             sandbox=not _is_root(),
         )
+        # The host and port are left unset while the command line is built: nodriver adds them only
+        # when set, and once set after the launch they make its start connect instead of launching.
+        params = [*config(), "--remote-debugging-host=127.0.0.1", "--remote-debugging-port=0"]
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                self.executable, *params,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise self._start_failed(f"{self.executable}: {exc.strerror or exc}") from None
+        assert self.proc.stderr is not None
+        try:
+            port = await asyncio.wait_for(self._devtools_port(self.proc.stderr), _START_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise self._start_failed(f"no DevTools endpoint after {_START_TIMEOUT:g} s") from None
+        finally:
+            self._start_drains()
+        if port is None:
+            await asyncio.sleep(0.2)  # let the exit status arrive
+            raise self._start_failed(f"exit status {self.proc.returncode}")
+        config.host, config.port = "127.0.0.1", port
         self.browser = uc.Browser(config)
         try:
-            await self.browser.start()
+            await asyncio.wait_for(self.browser.start(), _START_TIMEOUT)
         except Exception as exc:
-            self.proc = browser_process(self.browser)
-            raise LoginError(
-                "Chromium could not be started for the login. If another login window is open, close it "
-                "first; otherwise check that the browser works (try running it by hand).",
-                detail=f"{self.executable}: {exc!s}".strip()[:500] + self.output_tail(),
-            ) from None
-        finally:
-            self.proc = browser_process(self.browser)
-            self._start_drains()
+            raise self._start_failed(f"connecting to port {port}: {type(exc).__name__}: {exc!s}") from None
+
+    async def _devtools_port(self, stderr: asyncio.StreamReader) -> int | None:
+        """Read Chromium's stderr up to "DevTools listening on ws://127.0.0.1:PORT/…"; None if it ends first."""
+        while True:
+            line = await stderr.readline()
+            if not line:
+                return None
+            text = line.decode("utf-8", "replace").rstrip()
+            self.stderr_tail.append(text)
+            found = _DEVTOOLS_LINE.search(text)
+            if found:
+                return int(found.group(1))
+
+    def _start_failed(self, why: str) -> LoginError:
+        return LoginError(
+            "Chromium could not be started for the login. If another login window is open, close it "
+            "first; otherwise check that the browser works (try running it by hand).",
+            detail=why[:500] + self.output_tail(),
+        )
 
     def _start_drains(self) -> None:
         """Keep reading Chromium's output so a long session never blocks on a full pipe."""
@@ -261,8 +306,6 @@ class BrowserSession:
             if proc is not None and proc.returncode is None:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(proc.wait(), 5)
-            with contextlib.suppress(Exception):
-                browser.stop()  # sync terminate(); also forgets the process (see compat_nodriver)
             with contextlib.suppress(Exception):
                 from nodriver.core import util
 

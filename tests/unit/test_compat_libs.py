@@ -1,8 +1,9 @@
-"""The private names of aiohttp and nodriver the provider relies on, checked in the installed versions.
+"""The private names of aiohttp the provider relies on, checked in the installed version.
 
-Written against aiohttp 3.14.5 and nodriver 0.50.99. When one of these fails after an upgrade, the workaround
-in hailuo_tui/provider/compat_aiohttp.py or compat_nodriver.py no longer does its job: adapt it there (or use
-the public API the new release offers) instead of loosening the test.
+Written against aiohttp 3.14.5. When one of these fails after an upgrade, the workaround in
+hailuo_tui/provider/compat_aiohttp.py no longer does its job: adapt it there (or use the public API the new
+release offers) instead of loosening the test. nodriver needs no such module: the login starts Chromium itself
+and hands nodriver only the port (tests/unit/test_browser_session.py), so no private name of it is read.
 """
 
 from __future__ import annotations
@@ -16,12 +17,9 @@ import aiohttp
 import pytest
 
 from hailuo_tui.provider.compat_aiohttp import STREAM_READER_PRIVATE_NAMES, unread_bytes
-from hailuo_tui.provider.compat_nodriver import BROWSER_PRIVATE_NAMES, browser_process
-from hailuo_tui.provider.errors import BrowserNotFound
-from hailuo_tui.provider.login import find_browser
 
 PACKAGE = Path(__file__).resolve().parents[2] / "hailuo_tui"
-COMPAT_MODULES = {PACKAGE / "provider" / "compat_aiohttp.py", PACKAGE / "provider" / "compat_nodriver.py"}
+COMPAT_MODULES = {PACKAGE / "provider" / "compat_aiohttp.py"}
 
 
 class _Protocol:
@@ -71,46 +69,6 @@ def test_unread_bytes_of_something_else_is_empty() -> None:
     assert unread_bytes(object()) == []
 
 
-# --- nodriver --------------------------------------------------------------------------
-
-
-async def test_browser_keeps_its_process_in_the_private_attribute(tmp_path) -> None:
-    import nodriver as uc
-
-    assert "_process" in uc.Browser.__annotations__
-    config = uc.Config(user_data_dir=str(tmp_path), headless=True, browser_executable_path="/bin/true",
-                       sandbox=False)
-    browser = uc.Browser(config)  # not started: no process yet
-    for name in BROWSER_PRIVATE_NAMES:
-        assert hasattr(browser, name), f"nodriver.Browser has no {name}"
-    assert browser_process(browser) is None
-
-
-@pytest.mark.browser
-@pytest.mark.timeout(90)
-async def test_browser_process_is_the_started_chromium(tmp_path) -> None:
-    from hailuo_tui.provider.browser_session import BrowserSession
-
-    try:
-        executable = find_browser()
-    except BrowserNotFound:
-        pytest.skip("no Chromium/Chrome installed")
-    session = BrowserSession(executable, tmp_path / "profile", headless=True, proxy=None)
-    try:
-        await asyncio.wait_for(session.start(), 60)
-        proc = session.proc
-        assert isinstance(proc, asyncio.subprocess.Process)
-        assert proc is browser_process(session.browser)
-        assert proc.returncode is None
-    finally:
-        await asyncio.wait_for(session.close(), 60)
-    # close() stops its pipe readers; read both pipes to their end so that asyncio closes the process
-    # transport in this loop, not in a garbage collection after the loop is gone ("Event loop is closed").
-    await asyncio.wait_for(asyncio.gather(proc.stdout.read(), proc.stderr.read()), 30)
-    assert proc.returncode is not None
-    assert browser_process(session.browser) is None  # stop() forgets it: close() relies on its own copy
-
-
 # --- nobody else touches them -------------------------------------------------------------
 
 
@@ -125,7 +83,7 @@ def _private_uses(path: Path, names: set[str]) -> list[str]:
 
 
 def test_only_the_compat_modules_use_these_private_names() -> None:
-    names = set(STREAM_READER_PRIVATE_NAMES) | set(BROWSER_PRIVATE_NAMES)
+    names = set(STREAM_READER_PRIVATE_NAMES) | {"_process"}  # nodriver's: no longer read anywhere
     found = [hit for path in sorted(PACKAGE.rglob("*.py")) if path not in COMPAT_MODULES
              for hit in _private_uses(path, names)]
     assert found == []

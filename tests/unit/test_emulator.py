@@ -799,14 +799,16 @@ async def test_login_page_in_a_real_browser(emulator: Emulator, tmp_path) -> Non
     """The form login stores _token/USER_HARD_WARE_INFO/UNIQUE_USER_ID in a real Chromium."""
     import shutil
 
-    uc = pytest.importorskip("nodriver")
+    from hailuo_tui.provider.browser_session import BrowserSession
+
+    pytest.importorskip("nodriver")
     exe = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
     if exe is None:
         pytest.skip("no Chromium installed")
-    browser = await uc.start(headless=True, browser_executable_path=exe, user_data_dir=str(tmp_path / "profile"),
-                             sandbox=False)
+    session = BrowserSession(exe, tmp_path / "profile", headless=True, proxy=None)
     try:
-        page = await browser.get(emulator.url + "/")
+        await asyncio.wait_for(session.start(), 90)
+        page = await session.browser.get(emulator.url + "/")
         for _ in range(40):
             if await page.evaluate("document.readyState") == "complete":
                 break
@@ -825,14 +827,4 @@ async def test_login_page_in_a_real_browser(emulator: Emulator, tmp_path) -> Non
         assert re.match(r"^[0-9a-f-]{36}$", await page.evaluate("localStorage.getItem('UNIQUE_USER_ID')"))
         assert (await page.evaluate("document.getElementById('status').textContent")).startswith("Logged in")
     finally:
-        from hailuo_tui.provider.compat_nodriver import browser_process
-
-        proc = browser_process(browser)
-        browser.stop()
-        if proc is not None:
-            try:
-                await asyncio.wait_for(proc.wait(), 15)
-            except asyncio.TimeoutError:
-                proc.kill()
-                await proc.wait()
-        await asyncio.sleep(0.2)  # let nodriver's close task finish
+        await asyncio.wait_for(session.close(), 60)

@@ -206,8 +206,6 @@ async def test_browser_closed_normally_is_cancelled(site, tmp_path):
 
 async def test_tab_closed_is_cancelled(site, tmp_path):
     """Closing the login tab (here through the DevTools HTTP endpoint) -> LoginCancelled."""
-    import re
-
     import aiohttp
 
     profile = tmp_path / "closetab"
@@ -219,9 +217,9 @@ async def test_tab_closed_is_cancelled(site, tmp_path):
         )
     )
     await asyncio.wait_for(waiting.wait(), 30)
-    (pid,) = _children_with(f"--user-data-dir={profile}")
-    cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode()
-    port = re.search(r"--remote-debugging-port=(\d+)", cmd).group(1)
+    assert len(_children_with(f"--user-data-dir={profile}")) == 1
+    # Chromium picked its own port (--remote-debugging-port=0) and wrote it where it always does.
+    port = int((profile / "DevToolsActivePort").read_text().split()[0])
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{port}/json/list") as resp:
             pages = [t for t in await resp.json() if t["type"] == "page"]
