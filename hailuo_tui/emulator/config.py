@@ -103,7 +103,7 @@ class EmulatorConfig(ApiSwitches):
 
     stall_after_events: int | None = None
     """After this many ``message_result`` events (0 = right after ``send_result``) stop sending bytes for
-    ``stall_seconds``, then continue normally."""
+    ``stall_seconds`` (or until ``Emulator.end_stalls()``), then continue normally."""
 
     stall_seconds: float = 30.0
     """Length of the stall (capped at :data:`MAX_SLOW_SECONDS`)."""

@@ -56,6 +56,7 @@ class EmulatorCore:
         self._tasks: set[asyncio.Task] = set()
         self._runner: web.AppRunner | None = None
         self._closing: asyncio.Event | None = None
+        self._stalls_end: asyncio.Event | None = None  # set by end_stalls(), then replaced
         self.url = ""
         self.demo_name = "Demo User"
         self.demo_token = self.issue_token(name=self.demo_name)
@@ -197,6 +198,27 @@ class EmulatorCore:
             return web.Response(status=status, text=NGINX_PAGE.format(status=status, reason=phrase),
                                 content_type="text/html", charset="utf-8", headers={"Server": "nginx"})
         return self._json(rec, status, CODE_SERVER, MSG_SERVER, error=rec.error)
+
+    def end_stalls(self) -> None:
+        """End every ``stall_after_events`` stall in progress now (its stream goes on); later stalls still stall.
+
+        A test that must act while an answer is still streaming stalls it near its end for long and ends
+        the stall once done, instead of betting on how long its own steps take on a loaded machine.
+        """
+        if self._stalls_end is not None:
+            self._stalls_end.set()
+            self._stalls_end = None
+
+    async def _stall(self, seconds: float) -> None:
+        """A stall: :meth:`_sleep`, cut short by :meth:`end_stalls`."""
+        if self._stalls_end is None:
+            self._stalls_end = asyncio.Event()
+        waits = [asyncio.ensure_future(self._stalls_end.wait()), asyncio.ensure_future(self._sleep(seconds))]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def _sleep(self, seconds: float) -> None:
         if seconds <= 0:

@@ -185,7 +185,7 @@ class StreamWriter(EmulatorCore):
 
             async def maybe_stall(i: int) -> None:
                 if stall_at is not None and i == stall_at and cfg.stall_seconds > 0:
-                    await self._sleep(min(cfg.stall_seconds, MAX_SLOW_SECONDS))
+                    await self._stall(min(cfg.stall_seconds, MAX_SLOW_SECONDS))
 
             if cfg.heartbeats:
                 await emit(cfg.heartbeat_event, heartbeat)

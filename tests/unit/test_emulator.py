@@ -576,6 +576,28 @@ async def test_stall(emulator: Emulator) -> None:
     assert rep.times[idx[1]] - rep.times[0] < 0.5
 
 
+async def test_end_stalls_lets_a_stalled_stream_go_on(emulator: Emulator) -> None:
+    emulator.config.num_events = 4
+    emulator.config.stall_after_events = 2
+    emulator.config.stall_seconds = 60.0
+    sending = asyncio.ensure_future(send(emulator, "hi"))
+    for _ in range(200):  # the stream reaches its stall
+        if emulator.requests and len([n for n, _ in emulator.requests[-1].events if n == "message_result"]) == 2:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    assert not sending.done()
+    emulator.end_stalls()
+    rep = await asyncio.wait_for(sending, 10)
+    assert_well_formed(rep)
+    assert rep.names()[-1] == "close_chunk"
+    # a later stall still stalls
+    emulator.config.stall_seconds = 0.6
+    t0 = time.monotonic()
+    assert_well_formed(await send(emulator, "again"))
+    assert time.monotonic() - t0 >= 0.5
+
+
 async def test_disconnect_after_bytes(emulator: Emulator) -> None:
     emulator.config.disconnect_after_bytes = 500
     rep = await send(emulator, "hello")
