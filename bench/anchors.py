@@ -1,6 +1,6 @@
 """The anchors: elia and oterm beside hailuo-tui's API backend, on the same fake server, in one run.
 
-Usage: .venv/bin/python bench/anchors.py [--runs N] [--only paced|burst] [--clients hailuo-tui,elia,oterm]
+Usage: .venv/bin/python bench/anchors.py [--runs N] [--only paced|burst] [--clients hailuo-tui,elia,oterm,…]
                                          [--no-reasoning] [--anchor-reasoning] [--show-screen]
 
 * elia (PyPI ``elia-chat`` 1.10.0) and oterm (PyPI ``oterm`` 0.26.1) are installed once into throwaway
@@ -18,6 +18,11 @@ Usage: .venv/bin/python bench/anchors.py [--runs N] [--only paced|burst] [--clie
     beforehand through oterm's own store (oterm otherwise asks for a model in a dialog).
   Neither sends ``reasoning_split``, so with ``--anchor-reasoning`` they get the reasoning inline in
   ``content`` between ``<think>`` tags (what MiniMax sends such a client).
+* Textual's floor (bench/textual_floor.py, this checkout's Textual, no hailuo-tui code): a bare Textual app that
+  takes the same stream (aiohttp, ``json.loads``) and writes it to Textual's ``Log`` widget 4 times a second
+  (``textual-log-4fps``, run by default: hailuo-tui's slowest drawing cadence) or 15 times (``textual-log``, its
+  fastest); ``textual-markdown`` (Textual's streaming Markdown widget) and ``textual-plain`` (the whole text in
+  a Static every 50 ms) show what the straightforward Textual ways cost.
 * Runs are interleaved (hailuo-tui, elia, oterm, hailuo-tui, …; paced then burst in each round) so drift in
   the machine's load hits all alike; the tables show medians [min–max].
 
@@ -151,7 +156,33 @@ OTERM = Client("oterm", _oterm, ready="bench", stream_timeout=240.0, end_keys=("
                "stops following an answer that grows fast, so after the last event the bench presses Shift+Tab "
                "(focus the conversation) then End every 0.25 s until the last line shows (its lag is late by "
                "up to that)")
-CLIENTS = {"hailuo-tui": api.HAILUO, "elia": ELIA, "oterm": OTERM}
+
+
+def _textual_floor(flag: str):
+    def prepare(fake: FakeServer, tmpdir: Path, env: dict[str, str]) -> str:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        return (f"exec {shlex.quote(sys.executable)} {shlex.quote(str(HERE / 'textual_floor.py'))} "
+                f"--url {shlex.quote(fake.url)} {flag}")
+    return prepare
+
+
+#: bench/textual_floor.py: the same stream shown by a bare Textual app (this checkout's Textual): with Textual's
+#: streaming Markdown widget, as unparsed text in a Static, and in Textual's Log widget (the floor).
+TEXTUAL_LOG = Client("textual-log", _textual_floor("--log"), ready="Message",
+                     note="textual-log: the floor, a bare Textual app writing the deltas of each 1/15 s to "
+                     "Textual's Log widget (no Markdown, no wrapping; only visible lines drawn)")
+TEXTUAL_LOG_4 = Client("textual-log-4fps", _textual_floor("--log --every 0.25"), ready="Message",
+                       note="textual-log-4fps: the same, written every 0.25 s (hailuo-tui's slowest cadence)")
+TEXTUAL_MARKDOWN = Client("textual-markdown", _textual_floor(""), ready="Message",
+                          note="textual-markdown: a bare Textual app streaming into Textual's Markdown widget "
+                          "(Markdown.get_stream), bench/textual_floor.py")
+TEXTUAL_PLAIN = Client("textual-plain", _textual_floor("--plain"), ready="Message",
+                       note="textual-plain: the same bare app showing the unparsed text in one Static, updated at "
+                       "most every 50 ms (no Markdown at all)")
+CLIENTS = {"hailuo-tui": api.HAILUO, "elia": ELIA, "oterm": OTERM, "textual-log": TEXTUAL_LOG,
+           "textual-log-4fps": TEXTUAL_LOG_4, "textual-markdown": TEXTUAL_MARKDOWN, "textual-plain": TEXTUAL_PLAIN}
+#: Run by default: the two anchors and Textual's floor at hailuo-tui's slowest cadence.
+DEFAULT_CLIENTS = "hailuo-tui,elia,oterm,textual-log-4fps"
 
 
 def print_side_by_side(results: dict[str, dict[str, list[dict]]], errors: dict[str, str]) -> None:
@@ -228,7 +259,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--only", choices=("paced", "burst"), help="one rate only")
-    parser.add_argument("--clients", default="hailuo-tui,elia,oterm", help="comma-separated, in round order")
+    parser.add_argument("--clients", default=DEFAULT_CLIENTS,
+                        help=f"comma-separated, in round order, of {', '.join(CLIENTS)} (default {DEFAULT_CLIENTS})")
     parser.add_argument("--no-reasoning", action="store_true", help="no hailuo-tui runs with reasoning")
     parser.add_argument("--anchor-reasoning", action="store_true", help="the anchors with reasoning (inline) too")
     parser.add_argument("--show-screen", action="store_true", help="print the final screen of each run")

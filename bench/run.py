@@ -25,8 +25,10 @@ run's); what is measured and how is printed with each table.
    answer as 4,000 ``chat.completion.chunk`` deltas), paced and burst, with
    and without 1,000 reasoning deltas first; each figure against its target.
 5. anchors (bench/anchors.py): item 4 with elia 1.10.0 and oterm 0.26.1
-   (throwaway virtualenvs in the bench cache, installed once from PyPI) on
-   the same fake, interleaved with hailuo-tui, side by side. The default run
+   (throwaway virtualenvs in the bench cache, installed once from PyPI) and
+   Textual's floor (bench/textual_floor.py: a bare Textual app writing the
+   same stream to a Log widget 4 times a second) on the same fake,
+   interleaved with hailuo-tui, side by side. The default run
    runs this one for item 4 too (its hailuo-tui runs are item 4's).
 6. floor (bench/floor.py): cold start to the first usable frame, a bare
    Textual app beside hailuo-tui (empty and 10,000 conversations), in turn.
