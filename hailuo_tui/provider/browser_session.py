@@ -137,8 +137,9 @@ class BrowserSession:
             raise self._start_failed(f"no DevTools endpoint after {_START_TIMEOUT:g} s") from None
         finally:
             self._start_drains()
-        if port is None:
-            await asyncio.sleep(0.2)  # let the exit status arrive
+        if port is None:  # stderr ended: the process is exiting; its status follows
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.proc.wait(), 5)
             raise self._start_failed(f"exit status {self.proc.returncode}")
         config.host, config.port = "127.0.0.1", port
         self.browser = uc.Browser(config)
@@ -150,7 +151,10 @@ class BrowserSession:
     async def _devtools_port(self, stderr: asyncio.StreamReader) -> int | None:
         """Read Chromium's stderr up to "DevTools listening on ws://127.0.0.1:PORT/…"; None if it ends first."""
         while True:
-            line = await stderr.readline()
+            try:
+                line = await stderr.readline()
+            except ValueError:  # a line over the reader's 64 KiB limit: dropped, the next one is read
+                continue
             if not line:
                 return None
             text = line.decode("utf-8", "replace").rstrip()

@@ -59,30 +59,30 @@ async def test_a_chromium_slower_than_nodriver_waits_is_still_connected(tmp_path
         os.kill(proc.pid, 0)
 
 
-async def test_a_browser_that_exits_at_once_says_so_with_its_output(tmp_path) -> None:
-    broken = _script(tmp_path, 'echo "cannot open display" >&2\nexit 7')
-    session = BrowserSession(broken, tmp_path / "profile", headless=True, proxy=None)
+async def _failed_start(tmp_path: Path, script: str) -> tuple[LoginError, bool, asyncio.subprocess.Process]:
+    """Start a "browser" that is the shell ``script``; the LoginError, whether it still ran, and its reaped process."""
+    session = BrowserSession(_script(tmp_path, script), tmp_path / "profile", headless=True, proxy=None)
     try:
         with pytest.raises(LoginError) as caught:
             await asyncio.wait_for(session.start(), 30)
-        assert "could not be started" in caught.value.message
-        assert "exit status 7" in caught.value.detail and "cannot open display" in caught.value.detail
+        running = session.proc is not None and session.proc.returncode is None
     finally:
         proc = await _reaped(session)
+    return caught.value, running, proc
+
+
+async def test_a_browser_that_exits_at_once_says_so_with_its_output(tmp_path) -> None:
+    error, _, proc = await _failed_start(tmp_path, 'echo "cannot open display" >&2\nexit 7')
+    assert "could not be started" in error.message
+    assert "exit status 7" in error.detail and "cannot open display" in error.detail
     assert proc.returncode == 7
 
 
 async def test_a_browser_that_never_opens_devtools_is_given_up_and_stopped(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(browser_session, "_START_TIMEOUT", 1.0)
-    silent = _script(tmp_path, "exec sleep 600")
-    session = BrowserSession(silent, tmp_path / "profile", headless=True, proxy=None)
-    try:
-        with pytest.raises(LoginError) as caught:
-            await asyncio.wait_for(session.start(), 30)
-        assert "no DevTools endpoint after 1 s" in caught.value.detail
-        assert session.proc is not None and session.proc.returncode is None  # still running until close
-    finally:
-        proc = await _reaped(session)
+    error, running, proc = await _failed_start(tmp_path, "exec sleep 600")
+    assert "no DevTools endpoint after 1 s" in error.detail
+    assert running  # given up on, then stopped by close()
     assert proc.returncode is not None
 
 
