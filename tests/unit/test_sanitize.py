@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -67,23 +66,18 @@ def test_markup_is_not_touched():
     assert clean(text) == text
 
 
-def test_fast_path_is_fast():
+def test_clean_text_takes_the_fast_path():
+    """Text with nothing to remove comes back as the very same object: one search, no substitution (how fast
+    that is belongs to a benchmark, not to a test)."""
     text = ("普通的一段文字 with **markdown** and `code`.\n" * 600)[:20_000]
-    clean(text)
-    best = min(_timed(clean, text) for _ in range(20))
-    assert best < 0.001, best
+    assert clean(text) is text
 
 
-def test_slow_path_is_reasonable():
+def test_a_long_run_of_escapes_is_cleaned_whole():
+    """20,000 characters of escapes, CRLFs and bidi overrides: all removed (a pattern that backtracked
+    badly on such input would hit the suite's timeout)."""
     text = ("text\r\n" + ESC + "[31m" * 3 + "\u202e") * 2000
-    best = min(_timed(clean, text) for _ in range(5))
-    assert best < 0.05, best
-
-
-def _timed(function, argument) -> float:
-    start = time.perf_counter()
-    function(argument)
-    return time.perf_counter() - start
+    assert clean(text) == "text\n[31m[31m" * 2000  # the first [31m of each had the ESC
 
 
 def test_no_textual_or_rich_import():
