@@ -21,7 +21,8 @@ Usage: .venv/bin/python bench/anchors.py [--runs N] [--only paced|burst] [--clie
 * Textual's floor (bench/textual_floor.py, this checkout's Textual, no hailuo-tui code): a bare Textual app that
   takes the same stream (aiohttp, ``json.loads``) and writes it to Textual's ``Log`` widget 4 times a second
   (``textual-log-4fps``, run by default: hailuo-tui's slowest drawing cadence) or 15 times (``textual-log``, its
-  fastest); ``textual-markdown`` (Textual's streaming Markdown widget) and ``textual-plain`` (the whole text in
+  fastest); ``textual-ingest`` takes the stream and draws nothing until the end; ``textual-markdown`` (Textual's
+  streaming Markdown widget) and ``textual-plain`` (the whole text in
   a Static every 50 ms) show what the straightforward Textual ways cost.
 * Runs are interleaved (hailuo-tui, elia, oterm, hailuo-tui, …; paced then burst in each round) so drift in
   the machine's load hits all alike; the tables show medians [min–max].
@@ -173,6 +174,9 @@ TEXTUAL_LOG = Client("textual-log", _textual_floor("--log"), ready="Message",
                      "Textual's Log widget (no Markdown, no wrapping; only visible lines drawn)")
 TEXTUAL_LOG_4 = Client("textual-log-4fps", _textual_floor("--log --every 0.25"), ready="Message",
                        note="textual-log-4fps: the same, written every 0.25 s (hailuo-tui's slowest cadence)")
+TEXTUAL_INGEST = Client("textual-ingest", _textual_floor("--log --every 1000000"), ready="Message",
+                        note="textual-ingest: the same bare app, the text written once at the start and once at "
+                        "the end: taking the stream in a running Textual app, nothing drawn")
 TEXTUAL_MARKDOWN = Client("textual-markdown", _textual_floor(""), ready="Message",
                           note="textual-markdown: a bare Textual app streaming into Textual's Markdown widget "
                           "(Markdown.get_stream), bench/textual_floor.py")
@@ -180,7 +184,8 @@ TEXTUAL_PLAIN = Client("textual-plain", _textual_floor("--plain"), ready="Messag
                        note="textual-plain: the same bare app showing the unparsed text in one Static, updated at "
                        "most every 50 ms (no Markdown at all)")
 CLIENTS = {"hailuo-tui": api.HAILUO, "elia": ELIA, "oterm": OTERM, "textual-log": TEXTUAL_LOG,
-           "textual-log-4fps": TEXTUAL_LOG_4, "textual-markdown": TEXTUAL_MARKDOWN, "textual-plain": TEXTUAL_PLAIN}
+           "textual-log-4fps": TEXTUAL_LOG_4, "textual-ingest": TEXTUAL_INGEST, "textual-markdown": TEXTUAL_MARKDOWN,
+           "textual-plain": TEXTUAL_PLAIN}
 #: Run by default: the two anchors and Textual's floor at hailuo-tui's slowest cadence.
 DEFAULT_CLIENTS = "hailuo-tui,elia,oterm,textual-log-4fps"
 
