@@ -69,6 +69,13 @@ class ApiSwitches:
     """Abort the connection after this many chunks, before the ``finish_reason`` chunk is sent (a larger value
     cuts just before it): an interrupted stream."""
 
+    api_stall_after_chunks: int | None = None
+    """After this many chunks (0: before the first; a larger value: just before the ``finish_reason`` chunk) stop
+    sending for ``api_stall_seconds`` (or until ``Emulator.end_stalls()``), then go on: a model that pauses."""
+
+    api_stall_seconds: float = 30.0
+    """Length of that stall (capped at ``MAX_SLOW_SECONDS``)."""
+
     api_filter_after: int | None = None
     """After this many chunks (a larger value: just before the ``finish_reason`` chunk) send the in-stream
     output-moderation frame ``{"type":"error","error":{"type":"unprocessable_entity_error","message":"output

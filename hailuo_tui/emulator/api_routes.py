@@ -177,6 +177,7 @@ class ApiRoutes(EmulatorCore):
         # the cut and the filter frame always come before the finish_reason chunk
         cut_at = None if cfg.api_cut_after is None else min(max(0, cfg.api_cut_after), last)
         filter_at = None if cfg.api_filter_after is None else min(max(0, cfg.api_filter_after), last)
+        stall_at = None if cfg.api_stall_after_chunks is None else min(max(0, cfg.api_stall_after_chunks), last)
         gap = cfg.api_chunk_delay
         if cfg.api_events_per_second:
             gap = max(gap, 1.0 / cfg.api_events_per_second)
@@ -211,6 +212,8 @@ class ApiRoutes(EmulatorCore):
                 await self._sleep(min(cfg.api_first_chunk_delay, MAX_SLOW_SECONDS))
             so_far = ""
             for i, piece in enumerate(pieces):
+                if i == stall_at and cfg.api_stall_seconds > 0:
+                    await self._stall(min(cfg.api_stall_seconds, MAX_SLOW_SECONDS))
                 if i == cut_at:
                     rec.aborted = True
                     rec.error = f"cut after {i} chunks"

@@ -74,11 +74,13 @@ async def test_two_turns_with_thinking_usage_and_a_live_title(api_app, emu):
 
 
 async def test_the_thinking_section_streams_then_folds_and_opens_again(api_app, emu):
-    # The reasoning (~35 pieces of 6 characters: ~0.9 s at 40 a second) must last well over the bubble's slowest
-    # flush (0.25 s), or its first words can reach the screen with the answer's: at 100 a second (0.35 s) 2 of 3
-    # runs failed on a slow VM. A short question keeps the answer short (~110 pieces).
+    # The stream holds after three of the reasoning's ~35 pieces until the open section was checked: paced
+    # reasoning alone (0.35 s, then 0.9 s) let the answer reach the screen with the first words on a loaded
+    # machine (a CI run of the whole suite). A short question keeps the answer short (~110 pieces).
     emu.config.api_chunk_chars = 6
-    emu.config.api_events_per_second = 40
+    emu.config.api_events_per_second = 100
+    emu.config.api_stall_after_chunks = 3
+    emu.config.api_stall_seconds = 50  # ended by end_stalls() below, well before the app's read timeout
     app = await api_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
@@ -89,6 +91,7 @@ async def test_the_thinking_section_streams_then_folds_and_opens_again(api_app, 
                          and b.thinking.text, what="reasoning on screen")
         bubble = view.last_bubble("assistant")
         assert not bubble.thinking.folded and not bubble.text  # open while it thinks, no answer yet
+        emu.end_stalls()
         await wait_until(pilot, lambda: bubble.text, 30, "the answer")
         await wait_until(pilot, lambda: bubble.thinking.folded, what="the section to fold")
         await wait_until(pilot, lambda: not screen.replies, 60, "the end")

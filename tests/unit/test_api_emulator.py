@@ -620,6 +620,26 @@ async def test_stop_ends_a_slow_stream(emulator: Emulator) -> None:
     assert time.monotonic() - t0 < 5 and len(rep.chunks) >= 1
 
 
+async def test_a_stall_holds_the_stream_until_it_ends_or_is_ended(emulator: Emulator) -> None:
+    emulator.config.api_chunk_chars = 6
+    emulator.config.api_stall_after_chunks = 2
+    emulator.config.api_stall_seconds = 60.0
+    task = asyncio.create_task(call(emulator, chat()))
+    deadline = time.monotonic() + 10
+    while not emulator.requests or len(emulator.requests[-1].events) < 2:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.3)
+    assert not task.done() and len(emulator.requests[-1].events) == 2  # held after two chunks
+    emulator.end_stalls()
+    rep = await asyncio.wait_for(task, 10)
+    assert rep.done and len(rep.chunks) > 3
+    emulator.config.api_stall_seconds = 0.5  # a stall without end_stalls() lasts its length
+    t0 = time.monotonic()
+    assert (await call(emulator, chat())).done
+    assert time.monotonic() - t0 >= 0.45
+
+
 async def test_demo_config_paces_the_api() -> None:
     cfg = EmulatorConfig.demo()
     assert cfg.api_first_chunk_delay > 0 and cfg.api_events_per_second
