@@ -6,7 +6,6 @@ up the screen, quitting mid-answer, the command palette, logging out and in, and
 
 from __future__ import annotations
 
-import pytest
 
 from hailuo_tui.config import Config
 from hailuo_tui.emulator import EmulatorConfig
@@ -135,7 +134,7 @@ async def test_f4_while_answering_copies_what_arrived_so_far(make_app, emu):
     app = await make_app()
     copied = record_clipboard(app)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+        await ready(pilot)
         await send(pilot, "a long answer", wait=False)
         reply = await wait_streaming(pilot, 50)
         await pilot.press("f4")
@@ -248,7 +247,7 @@ async def test_ctrl_q_while_answering_quits_and_keeps_the_partial_answer(make_ap
     emu.config = EmulatorConfig(seed=3, answer_text=LONG, chunk_chars=10, event_delay=0.03)
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await ready(pilot)
+        await ready(pilot)
         await send(pilot, "a long answer please", wait=False)
         reply = await wait_streaming(pilot, 50)
         await pilot.press("ctrl+q")

@@ -17,7 +17,6 @@ import tomllib
 from pathlib import Path
 
 import grimp
-import pytest
 
 import hailuo_tui
 from tests.unit.test_layers import UI_PARTS, core_modules
