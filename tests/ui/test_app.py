@@ -101,9 +101,11 @@ async def test_a_new_token_replays_the_history_as_a_new_chat(make_app, emu, tmp_
 
 
 async def test_switching_conversations_while_one_is_answering(make_app, emu):
-    # ~9 s of answer: the second message must be typed and sent while it streams. With 4.7 s, one full
-    # run never saw the two answers at once (alone, and with the rest of tests/ui, it passed every time).
-    emu.config.event_delay = 0.04
+    # The second message must be typed and sent while the first answer streams: the first holds after 20
+    # events until the test has seen both (a paced answer alone, 4.7 s then 9 s, once ended too early).
+    emu.config.event_delay = 0.02
+    emu.config.stall_after_events = 20
+    emu.config.stall_seconds = 50  # ended below, well before the app's read timeout
     emu.config.chunk_chars = 10
     emu.config.answer_text = "\n\n".join(f"Paragraph {i}: " + "some words " * 20 for i in range(10))
     app = await make_app()
@@ -125,6 +127,8 @@ async def test_switching_conversations_while_one_is_answering(make_app, emu):
         await wait_until(pilot, lambda: screen.current_id == first_id, what="switch back")
         bubble = screen.query_one(ChatView).last_bubble("assistant")
         assert bubble.text  # what streamed while we were away is shown
+        emu.config.stall_after_events = None  # the second answer streams straight through
+        emu.end_stalls()
         await wait_idle(pilot, 60)
         for row in await app.store.list_conversations():
             last = await app.store.last_message(row.id)
