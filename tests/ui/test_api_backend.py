@@ -223,6 +223,10 @@ async def test_coming_back_while_it_thinks_shows_all_the_reasoning(api_app, emu)
         screen = await ready(pilot)
         await send(pilot, "first conversation")
         await pilot.press("ctrl+n")
+        # Held after three reasoning pieces while the test goes away and back (paced alone, 2.4 s of answer
+        # once ended before the test saw its reasoning, in a full-suite run).
+        emu.config.api_stall_after_chunks = 3
+        emu.config.api_stall_seconds = 50
         await type_text(pilot, "Think about it")
         await pilot.press("enter")
         await wait_until(pilot, lambda: screen.replies and next(iter(screen.replies.values())).reasoning,
@@ -230,8 +234,10 @@ async def test_coming_back_while_it_thinks_shows_all_the_reasoning(api_app, emu)
         reply = next(iter(screen.replies.values()))
         await pilot.press("alt+down")  # away, to the older conversation
         await wait_until(pilot, lambda: screen.current_id != reply.conversation_id, what="the switch")
-        await pilot.pause(0.3)
-        await pilot.press("alt+up")  # and back while it still streams
+        held = len(reply.reasoning)
+        emu.end_stalls()  # the reasoning goes on while the conversation is not shown
+        await wait_until(pilot, lambda: len(reply.reasoning) > held, what="reasoning while away")
+        await pilot.press("alt+up")  # and back (while it still streams, unless the machine is very slow)
         await wait_until(pilot, lambda: screen.current_id == reply.conversation_id, what="the way back")
         await wait_until(pilot, lambda: not screen.replies, 60, "the end")
         await pilot.pause()
