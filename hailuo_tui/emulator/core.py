@@ -200,9 +200,10 @@ class EmulatorCore:
         return self._json(rec, status, CODE_SERVER, MSG_SERVER, error=rec.error)
 
     def end_stalls(self) -> None:
-        """End every ``stall_after_events`` stall in progress now (its stream goes on); later stalls still stall.
+        """End every stall in progress now (``stall_after_events``, ``api_stall_after_chunks``): its stream goes
+        on. Later stalls still stall.
 
-        A test that must act while an answer is still streaming stalls it near its end for long and ends
+        A test that must act while an answer is still streaming stalls it, long, where it needs it and ends
         the stall once done, instead of betting on how long its own steps take on a loaded machine.
         """
         if self._stalls_end is not None:
