@@ -175,8 +175,10 @@ async def test_a_registration_error_with_markup_is_shown_literally_at_start_and_
             inert(next(text for text in toasts(app) if "[/nope]" in text))
             await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the welcome screen")
             monkeypatch.delenv("HAILUO_TOKEN")
-            # The screen focuses its first button once mounted: click only after that, or that focus wins.
-            await wait_until(pilot, lambda: app.focused is app.screen.query_one("#browser"), what="the mounted screen")
+            # The screen focuses its first button once mounted: click only after that, or that focus wins. (Its
+            # children may not be there yet when it becomes the screen: `query`, which finds none, not `query_one`.)
+            await wait_until(pilot, lambda: (found := app.screen.query("#browser")) and app.focused is found.first(),
+                             what="the mounted screen")
             await pilot.click("#paste")
             field = app.screen.query_one("#token", Input)
             await wait_until(pilot, lambda: app.focused is field, what="the token field")  # else Enter opens Chromium
