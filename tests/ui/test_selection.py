@@ -103,6 +103,12 @@ async def test_ctrl_c_with_a_selection_copies_while_streaming_and_the_answer_goe
         screen = await ready(pilot)
         await send(pilot, "first question", wait=False)
         reply = await wait_streaming(pilot, 40)
+        # The held text drawn and laid out before the drag: on a busy machine the bubbles were still moving
+        # when the drag began, and it selected from another place.
+        view = screen.query_one(ChatView)
+        await wait_until(pilot, lambda: (b := view.last_bubble("assistant")) is not None and b.text == reply.text,
+                         what="the held text in the bubble")
+        await pilot.pause(0.2)
         question, _answer = bodies(app)
         await drag(pilot, question, (1, 0), question, (5, 0))
         assert screen.get_selected_text() == "first"
