@@ -64,6 +64,10 @@ async def test_app_welcome_screen_logs_in_with_the_browser(make_app, emu):
         # Click once the screen is mounted (it focuses its first button then), as a person can.
         await wait_until(pilot, lambda: app.focused is not None and app.focused.screen is login, what="the mounted login")
         await pilot.click("#browser")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), timeout=60, what="login to finish")
+        try:  # 90 s, as the CLI login above: Chromium starts slowly on a loaded machine
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), timeout=90, what="login to finish")
+        except AssertionError:  # say why: a full-suite run once timed out here with nothing more to go on
+            shown = [str(widget.render()) for widget in login.query("Static")]
+            raise AssertionError(f"the login did not finish; the login screen shows {shown}") from None
         assert app.auth is not None and app.auth.token == emu.demo_token
         assert (await app.services.vault.load()).token == emu.demo_token
