@@ -212,8 +212,8 @@ class ApiRoutes(EmulatorCore):
                 await self._sleep(min(cfg.api_first_chunk_delay, MAX_SLOW_SECONDS))
             so_far = ""
             for i, piece in enumerate(pieces):
-                if i == stall_at and cfg.api_stall_seconds > 0:
-                    await self._stall(min(cfg.api_stall_seconds, MAX_SLOW_SECONDS))
+                if i == stall_at:
+                    await self._stall(cfg.api_stall_seconds)
                 if i == cut_at:
                     rec.aborted = True
                     rec.error = f"cut after {i} chunks"

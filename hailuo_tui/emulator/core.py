@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hailuo_tui.emulator.config import EmulatorConfig
+from hailuo_tui.emulator.config import MAX_SLOW_SECONDS, EmulatorConfig
 from hailuo_tui.emulator.protocol import (
     CLOUDFLARE_PAGE,
     CODE_BAD_PARAMS,
@@ -211,7 +211,11 @@ class EmulatorCore:
             self._stalls_end = None
 
     async def _stall(self, seconds: float) -> None:
-        """A stall: :meth:`_sleep`, cut short by :meth:`end_stalls`."""
+        """A stall of ``seconds`` (none when 0; capped at ``MAX_SLOW_SECONDS``): :meth:`_sleep`, cut short by
+        :meth:`end_stalls`."""
+        if seconds <= 0:
+            return
+        seconds = min(seconds, MAX_SLOW_SECONDS)
         if self._stalls_end is None:
             self._stalls_end = asyncio.Event()
         waits = [asyncio.ensure_future(self._stalls_end.wait()), asyncio.ensure_future(self._sleep(seconds))]

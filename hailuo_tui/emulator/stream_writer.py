@@ -184,8 +184,8 @@ class StreamWriter(EmulatorCore):
                 return False
 
             async def maybe_stall(i: int) -> None:
-                if stall_at is not None and i == stall_at and cfg.stall_seconds > 0:
-                    await self._stall(min(cfg.stall_seconds, MAX_SLOW_SECONDS))
+                if stall_at is not None and i == stall_at:
+                    await self._stall(cfg.stall_seconds)
 
             if cfg.heartbeats:
                 await emit(cfg.heartbeat_event, heartbeat)
