@@ -222,6 +222,23 @@ async def paste_token_on_login_screen(pilot, token: str) -> None:
     await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), what="the chat screen after login")
 
 
+async def settled(pilot, screen, timeout: float = 10.0) -> None:
+    """Let the app run until 50 ms pass with no frame drawn: what was pending (a scroll to the highlighted
+    row, a refresh a loaded machine left for the next timer tick) is on screen before a Spy starts counting.
+    Fails after ``timeout`` seconds."""
+    import time
+
+    spy = Spy(screen)
+    deadline = time.monotonic() + timeout
+    while True:
+        before = spy.frames
+        await pilot.pause(0.05)
+        if spy.frames == before:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the screen kept drawing for {timeout} s")
+
+
 class Spy:
     """Counts the screen's layouts and frames, and notes which widgets asked for each layout
     (`arranged`: their class names; none for a layout that only scrolls)."""
