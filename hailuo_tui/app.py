@@ -78,13 +78,21 @@ class HailuoApp(AppGuards, App[int]):
         #: The database opening since before Textual's imports (services.start_opening_store), until taken.
         self._pending_store = pending_store
 
-    async def on_mount(self) -> None:
-        from hailuo_tui.config import load_config
-        from hailuo_tui.store import StoreError
-
+    def on_mount(self) -> None:
         self._handle_close_signals()
         # Collections deferred for the start come back with start_up_done; at the latest, now.
         self.set_timer(DEFER_AT_MOST, resume_collections)
+        # Textual handles the app's Mount inside batch_update: nothing reaches the terminal until Mount
+        # returns. Opened here, the chat screen's first frame was drawn and thrown away, and the work it
+        # defers with call_after_refresh (the first conversation, the login, the backends' import in a
+        # thread) began before any frame was shown and held the real one back: first written ~100 ms
+        # after the chat screen's first layout (bench/floor.py, a timeline of App._display). Started from
+        # the app's queue instead, after the batch, that first frame is the one the terminal gets.
+        self.call_later(self._start)
+
+    async def _start(self) -> None:
+        from hailuo_tui.config import load_config
+        from hailuo_tui.store import StoreError
 
         if self.services is None:
             config = self._config or load_config(self.options.config_path)
