@@ -24,6 +24,28 @@ from tests.ui.conftest import (
 SIZE = (110, 36)
 
 
+async def test_the_chat_screens_first_frame_is_drawn_after_the_mount_batch_and_before_the_deferred_work(make_app):
+    """Textual drops every frame drawn while the app's Mount is handled (batch_update). The chat screen's first
+    frame must be drawn after it, so that it reaches the terminal; what waits for that frame (the first
+    conversation, the login) must start after it (app.py, on_mount)."""
+    from hailuo_tui.screens.chat_screen import ChatScreen
+
+    app = await make_app()
+    seen: list[tuple[int, bool, bool]] = []
+    display = app._display
+
+    def recorded(screen, renderable):
+        if isinstance(screen, ChatScreen) and renderable is not None:
+            seen.append((app._batch_count, screen.loaded, app._auth_loaded.is_set()))
+        return display(screen, renderable)
+
+    app._display = recorded
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await wait_until(pilot, lambda: app._auth_loaded.is_set(), what="the login read")
+    assert seen and seen[0] == (0, False, False), seen[:3]
+
+
 async def test_send_streams_the_answer_and_the_title_names_the_conversation(make_app, emu):
     app = await make_app()
     async with app.run_test(size=SIZE) as pilot:
