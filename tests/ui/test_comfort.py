@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hailuo_tui.config import Config, Paths, load_config
+from hailuo_tui.provider.login import token_login
 from hailuo_tui.screens.chat_actions import EXAMPLE_PROMPTS
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.screens.login_screen import LoginScreen
@@ -230,6 +231,8 @@ async def test_the_unknown_binding_warning_names_the_file(emu, tmp_path):
     config = load_config(path)
     config.base_url = emu.url
     services = Services(config, Paths.under(tmp_path), Options(base_url=emu.url), vault=TokenVault.in_memory())
+    # Logged in: without a login the welcome screen comes over the chat screen as soon as the login is read.
+    await services.vault.save(await token_login(emu.demo_token, emu.url))
     app = HailuoApp(services.options, services=services)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
