@@ -80,6 +80,8 @@ class ChatScreen(StoreFaults, ReplyHosting, MessageActions, ChatActions, ChatSea
         self.settings: tuple[str, str | None] = ("web", None)
         #: True once the conversation shown at start has been loaded (tests wait for it).
         self.loaded = False
+        #: Set with ``loaded`` (also when the load failed or was cancelled): the welcome screen waits for it.
+        self.first_opened = asyncio.Event()
         self._markdown_warm = False
         #: The web chat streams one answer per account at a time: answers on it take turns (see stream_gate).
         self._web_turn = asyncio.Lock()
@@ -124,6 +126,7 @@ class ChatScreen(StoreFaults, ReplyHosting, MessageActions, ChatActions, ChatSea
             self.store_problem(exc)
         finally:
             self.loaded = True
+            self.first_opened.set()
             self.account.start_up_done()
 
     # --- helpers --------------------------------------------------------------
