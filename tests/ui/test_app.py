@@ -375,9 +375,33 @@ async def test_no_login_shows_the_welcome_screen(make_app, emu):
     app = await make_app(logged_in=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the welcome screen")
+        await wait_until(pilot, lambda: app.screen.query("#login-title"), what="the welcome screen's title")
         assert "Welcome" in str(app.screen.query_one("#login-title").render())
         await paste_token_on_login_screen(pilot, emu.demo_token)
         assert app.auth is not None and app.auth.token == emu.demo_token
+
+
+async def test_the_welcome_screen_waits_for_the_first_conversation_to_be_mounted(make_app, monkeypatch):
+    """The welcome screen comes over the chat screen once the first conversation is mounted (app._load_auth),
+    not while it is: the order the start had inside Textual's Mount batch."""
+    from hailuo_tui.screens.chat_screen import ChatScreen
+
+    held = asyncio.Event()
+    opening = ChatScreen.open_conversation
+
+    async def held_open(self, *args, **kwargs):
+        await asyncio.wait_for(held.wait(), 20)
+        return await opening(self, *args, **kwargs)
+
+    monkeypatch.setattr(ChatScreen, "open_conversation", held_open)
+    app = await make_app(logged_in=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app._auth_loaded is not None and app._auth_loaded.is_set(), what="the login read")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ChatScreen) and not app.screen.loaded
+        held.set()
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the welcome screen")
+        assert app.chat_screen.loaded
 
 
 async def test_collections_deferred_for_the_start_come_back_once_it_is_done(make_app):
