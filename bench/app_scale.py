@@ -341,8 +341,8 @@ class AppRun:
             db.parent.mkdir(parents=True, mode=0o700)
             shutil.copyfile(history_db(), db)
             os.chmod(db, 0o600)
-            # Written back now, not while the app starts: the kernel flushing 221 MB of fresh dirty pages
-            # competed with the timed start for the 2 cores (10k starts 7-47 ms behind empty ones, stop 22).
+            # Written back now, so that the kernel's writeback of 221 MB of fresh dirty pages cannot overlap
+            # the timed start on the 2 cores (no effect on the medians was shown: the starts vary more).
             fd = os.open(db, os.O_RDONLY)
             try:
                 os.fsync(fd)
