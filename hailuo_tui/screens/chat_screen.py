@@ -78,9 +78,8 @@ class ChatScreen(StoreFaults, ReplyHosting, MessageActions, ChatActions, ChatSea
         self.draft: tuple[str, str | None] | None = None
         #: Backend and model of the open conversation (the header shows them).
         self.settings: tuple[str, str | None] = ("web", None)
-        #: True once the conversation shown at start has been loaded (tests wait for it).
-        self.loaded = False
-        #: Set with ``loaded`` (also when the load failed or was cancelled): the welcome screen waits for it.
+        #: Set once the conversation shown at start has been loaded, or its load failed or was cancelled (the
+        #: welcome screen waits for it; `loaded` reads it).
         self.first_opened = asyncio.Event()
         self._markdown_warm = False
         #: The web chat streams one answer per account at a time: answers on it take turns (see stream_gate).
@@ -100,6 +99,11 @@ class ChatScreen(StoreFaults, ReplyHosting, MessageActions, ChatActions, ChatSea
                 yield PromptInput(id="prompt")
         yield StatusBar(id="status-bar")
         yield SteadyFooter()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the conversation shown at start has been loaded (tests and benches wait for it)."""
+        return self.first_opened.is_set()
 
     async def on_mount(self) -> None:
         self.web_search = self.services.config.web_search
@@ -125,7 +129,6 @@ class ChatScreen(StoreFaults, ReplyHosting, MessageActions, ChatActions, ChatSea
         except StoreError as exc:
             self.store_problem(exc)
         finally:
-            self.loaded = True
             self.first_opened.set()
             self.account.start_up_done()
 
