@@ -828,6 +828,10 @@ TARGETS = {
 
 
 def child(name: str, quick: bool) -> None:
+    if os.environ.get("HAILUO_BENCH_MALLOPT", "1") != "0":
+        from hailuo_tui.memory import return_big_blocks
+
+        return_big_blocks()  # glibc's thresholds as `hailuo-tui` sets them (cli.main), for the in-process cases
     result = CASES[name](quick)
     result["bench_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(result))
