@@ -20,3 +20,48 @@ def test_the_threshold_is_set_in_a_fresh_interpreter_without_running_a_program()
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.split() == ["True", "[]"], out.stdout + out.stderr
+
+
+_KEEPCOST = (
+    "import ctypes\n"
+    "from hailuo_tui.memory import return_big_blocks\n"
+    "return_big_blocks()\n"
+    "class Info(ctypes.Structure):\n"
+    "    _fields_ = [(n, ctypes.c_size_t) for n in\n"
+    "                'arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost'.split()]\n"
+    "libc = ctypes.CDLL(None)\n"
+    "libc.mallinfo2.restype = Info\n"
+    "blocks = [bytearray(100_000) for _ in range(10)]  # 1 MB from the heap (under the mmap threshold)\n"
+    "del blocks\n"
+    "print(libc.mallinfo2().keepcost)  # the free space left mapped at the heap's top\n"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+@pytest.mark.parametrize(("setting", "kept"), [(None, True), ("0", False), ("junk", True)])
+def test_free_space_at_the_heap_top_is_kept_up_to_the_trim_threshold(setting, kept):
+    """A burst of snapshots frees and reallocates tens of KB per event: with glibc's 128 KiB trim threshold
+    (what fixing the mmap threshold left) the heap's top went back to the system and faulted in again."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "HAILUO_TUI_TRIM_THRESHOLD"}
+    if setting is not None:
+        env["HAILUO_TUI_TRIM_THRESHOLD"] = setting
+    out = subprocess.run([sys.executable, "-c", _KEEPCOST], capture_output=True, text=True, timeout=60,
+                         check=True, env=env)
+    keepcost = int(out.stdout.strip())
+    if kept:
+        assert keepcost >= 900_000, out.stdout + out.stderr
+    else:
+        assert keepcost < 256 * 1024, out.stdout + out.stderr
+
+
+def test_the_trim_threshold_setting(monkeypatch):
+    from hailuo_tui.memory import TRIM_THRESHOLD, trim_threshold
+
+    monkeypatch.delenv("HAILUO_TUI_TRIM_THRESHOLD", raising=False)
+    assert trim_threshold() == TRIM_THRESHOLD == 2 * 1024 * 1024
+    for value, expected in (("0", 0), ("4194304", 4194304), ("-5", 0), ("1e9", TRIM_THRESHOLD),
+                            (str(10**12), 256 * 1024 * 1024)):
+        monkeypatch.setenv("HAILUO_TUI_TRIM_THRESHOLD", value)
+        assert trim_threshold() == expected, value
