@@ -69,10 +69,10 @@ class Deadline:
 
 
 def line_limit(max_chars: int | None) -> int:
-    """The longest SSE line worth buffering for answers of at most ``max_chars`` characters.
+    """The longest SSE line, in bytes, worth buffering for answers of at most ``max_chars`` characters.
 
-    A snapshot line holds the answer JSON-escaped (at most 6 characters per character, ``\\uXXXX``)
-    plus the rest of the event; anything longer cannot be an answer within the cap.
+    A snapshot line holds the answer JSON-escaped (at most 6 bytes per character: ``\\uXXXX``, or at most
+    4 as raw UTF-8) plus the rest of the event; anything longer cannot be an answer within the cap.
     """
     if not max_chars:
         return DEFAULT_MAX_LINE

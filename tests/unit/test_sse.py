@@ -119,3 +119,52 @@ def test_generated_streams_survive_any_split(case):
 @given(st.binary(max_size=300), st.lists(st.integers(0, 300), max_size=6))
 def test_arbitrary_bytes_never_crash(raw, cuts):
     decode_in_pieces(raw, [c for c in cuts if c <= len(raw)])
+
+
+def reference(raw: bytes) -> list[SSEEvent]:
+    """The event stream as the spec reads it, from the whole input decoded first (what decoding each line on
+    its own must equal)."""
+    text = raw.decode("utf-8", "replace")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    events, name, data = [], "", []
+    for line in lines + [""]:  # the end of the input ends the last line and the last event
+        if not line:
+            if data:
+                events.append(SSEEvent(name or "message", "\n".join(data)))
+            name, data = "", []
+            continue
+        if line[0] == ":":
+            continue
+        field, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        if field == "data":
+            data.append(value)
+        elif field == "event":
+            name = value
+    return events
+
+
+# bytes where decoders differ: line ends, "data:" and "event:", and multi-byte characters cut or broken
+_pieces = st.sampled_from([b"\n", b"\r", b"\r\n", b"data:", b"data: ", b"event: ", b":", b" ", b"x", b"ok",
+                           "é".encode(), "你".encode(), "🙂".encode(), b"\xe4\xbd", b"\xf0\x9f", b"\xc3", b"\xff",
+                           b"\x80", b"\xed\xa0\x80"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_pieces, max_size=40).map(b"".join), st.lists(st.integers(0, 400), max_size=8))
+def test_decoding_each_line_alone_equals_decoding_the_whole_stream_first(raw, cuts):
+    assert decode_in_pieces(raw, [c for c in cuts if c <= len(raw)]) == reference(raw)
+
+
+def test_a_line_of_many_reads_is_refused_by_its_bytes():
+    decoder = SSEDecoder(max_line=100)
+    decoder.feed(b"data: " + "你".encode() * 20)  # 66 bytes: kept
+    try:
+        decoder.feed("你".encode() * 20)  # 126 bytes, 42 characters
+    except SSELineTooLong as exc:
+        assert "100 bytes" in str(exc)
+    else:
+        raise AssertionError("expected SSELineTooLong")
+    assert decoder.feed(b"\ndata: ok\n\n") == [SSEEvent("message", "ok")]  # the rest of the line is dropped
+
