@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,12 +61,6 @@ def child(url: str, token: str, answers: int) -> None:
     print(json.dumps(asyncio.run(run())), flush=True)
 
 
-def spread(values: list[float], fmt: str) -> str:
-    if not values:
-        return "-"
-    return f"{statistics.median(values):{fmt}} [{min(values):{fmt}}–{max(values):{fmt}}]"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="fresh interpreters per setting (default 5)")
@@ -75,6 +68,7 @@ def main() -> None:
     parser.add_argument("--trim", default=None,
                         help="trim thresholds to compare, bytes, comma-separated (default: 0 and hailuo-tui's)")
     args = parser.parse_args()
+    from api_stream import spread
     from run import machine
     from stream_bubble import make_answer
     from terminal_stream import EmulatorProcess
