@@ -58,6 +58,7 @@ __all__ = [
     "content_style",
     "draw_scroll_bars_with_layout",
     "drop_removed_render_caches",
+    "forget_drawn_lines",
     "get_time",
     "keep_full_map_after_reflow",
     "replace_input_parser",
@@ -171,6 +172,14 @@ PRIVATE_API: tuple[PrivateName, ...] = (
         "drop_removed_render_caches: its lru_cache kept removed widgets' drawn lines alive",
     ),
     PrivateName(
+        "textual.widget:Widget", "_styles_cache", None,
+        "forget_drawn_lines: a removed widget's drawn lines freed at its removal, not by a full collection",
+    ),
+    PrivateName(
+        "textual._styles_cache:StylesCache", "clear", "(self) -> 'None'",
+        "forget_drawn_lines: empties a widget's drawn lines (Textual's own call when a widget must redraw)",
+    ),
+    PrivateName(
         "textual._compositor:Compositor", "reflow", "(self, parent: 'Widget', size: 'Size') -> 'ReflowResult'",
         "keep_full_map_after_reflow: the map a layout just built is not built again for the first region asked",
     ),
@@ -220,6 +229,24 @@ def drop_removed_render_caches() -> None:
     from two colours; emptying it after a removal costs one recomputation per live widget.
     """
     StylesCache.get_inner_outer.cache_clear()
+
+
+def forget_drawn_lines(widgets: list[Widget]) -> None:
+    """Empty the styles caches (the lines each widget last drew) of widgets just removed.
+
+    A removed widget is cyclic garbage (parent, children, message queue): only a full collection frees
+    it, with everything it holds. Most of that is drawn lines: each line is a ``Strip`` with seven caches
+    of its own, and the cuts and crops the compositor made of it sit in them. Those hold no cycle, so
+    emptied here they are freed at once, and the full collection, which runs at a quiet moment
+    (hailuo_tui.idle_gc), has less to free and less to walk. Textual empties the same cache itself
+    whenever a widget must redraw.
+
+    Args:
+        widgets: The removed widgets and their descendants (listed before the removal, which detaches
+            the children).
+    """
+    for widget in widgets:
+        widget._styles_cache.clear()
 
 
 def keep_full_map_after_reflow(keep: bool = True) -> None:

@@ -21,6 +21,7 @@ from hailuo_tui.textual_compat import (
     AnchorHooks,
     anchor_released,
     drop_removed_render_caches,
+    forget_drawn_lines,
 )
 from hailuo_tui.widgets.message_bubble import MessageBubble
 from hailuo_tui.widgets.message_cursor import CURSOR_CSS, MessageCursor
@@ -321,7 +322,10 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
 
     async def _remove(self, bubbles: Any) -> None:
         """Unmount bubbles (a list, or MessageBubble for all) and let the lines they drew go."""
+        gone = self.bubbles if isinstance(bubbles, type) else bubbles
+        widgets = [widget for bubble in gone for widget in bubble.walk_children(with_self=True)]
         await self.remove_children(bubbles)
+        forget_drawn_lines(widgets)
         drop_removed_render_caches()
 
     @property

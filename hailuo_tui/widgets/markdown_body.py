@@ -160,6 +160,15 @@ class MarkdownBody(SelectableLines, KeepLinesOnGrow, Widget):
 
     # -- lines -----------------------------------------------------------------
 
+    def on_unmount(self) -> None:
+        # Removed (an old message trimmed, a conversation left, the plain body taking over): the lines go
+        # now, freed by reference counting, not with the widget at the next full collection
+        # (textual_compat.forget_drawn_lines says why). Were it drawn again, they would be rendered afresh.
+        self._key = None
+        self._lines, self._open_lines, self._block_rows = [], [], []
+        self._rendered_blocks = 0
+        self._open_dirty = True
+
     def _theme_key(self, width: int) -> tuple:
         app = self.app
         return (width, app.theme, app.current_theme.dark, app.ansi_color)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 from dataclasses import dataclass
@@ -504,6 +505,41 @@ async def test_chat_view_reading_up_and_down_keeps_the_window_bounded():
         ids = [b.message_id for b in view.bubbles]
         assert ids[-2:] == [399, 400] and view.below_count == 0
         assert bubble is view.last_bubble()
+
+
+async def test_trimmed_messages_let_the_lines_they_drew_go_at_once():
+    """The bubbles the window trims free their drawn lines (Textual's Strips, each with the cuts and
+    crops cached in it, and the bodies' rendered lines) as they are removed, by reference counting. The
+    widgets themselves are cyclic garbage that waits for a full collection, which runs at quiet moments
+    (hailuo_tui.idle_gc): the lines waiting with them made it walk and free twice as much (issue 14)."""
+    from textual.strip import Strip
+
+    def strips() -> int:
+        return sum(1 for item in gc.get_objects() if isinstance(item, Strip))
+
+    answer = "\n\n".join(f"Paragraph {i} of an answer, with **bold** and `code`." for i in range(12))
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(60, 20)) as pilot:
+        for i in range(ChatView.KEEP + ChatView.TRIM_SLACK):
+            await view.add_message("assistant", answer, message_id=i)
+            view.scroll_end(animate=False, immediate=True)
+            await pilot.pause()  # each drawn at the bottom, as it came
+        gc.collect()
+        gc.disable()  # from here, only reference counting frees anything
+        try:
+            oldest = view.bubbles[: ChatView.TRIM_SLACK + 1]
+            drawn = sum(bubble.query_one(MarkdownBody).line_count for bubble in oldest)
+            assert drawn >= 20 * len(oldest)
+            before = strips()
+            await view.add_message("assistant", answer, message_id=ChatView.KEEP + ChatView.TRIM_SLACK)
+            await pilot.pause()
+            assert len(view.bubbles) == ChatView.KEEP and view.bubbles[0].message_id == len(oldest)
+            del oldest
+            # The new message drew ~25 lines; the trimmed ones' hundreds are gone.
+            assert strips() <= before - drawn // 2, (before, strips(), drawn)
+        finally:
+            gc.enable()
 
 
 # -- ConversationList ------------------------------------------------------------
