@@ -162,14 +162,14 @@ class HailuoApp(AppGuards, App[int]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollUp, events.MouseScrollDown, events.Paste)):
-            self._idle_gc.activity()  # not a quiet moment for the long collection
+            self._idle_gc.activity()  # not a quiet moment for a collection
         await super().on_event(event)
 
     def _tick_gc(self) -> None:
         screen = self.chat_screen
         done = self._idle_gc.tick(busy=bool(screen is not None and screen.replies))
-        if done == "long":
-            log.debug("long garbage collection at a quiet moment (%d so far)", self._idle_gc.long_collections)
+        if done is not None:
+            log.debug("idle_gc: %s", done)  # "quick", "deep" (collections) or "busy" (freezing as it goes)
 
     def _start_checking_store(self) -> None:
         from hailuo_tui.store.connection import needs_check
@@ -300,14 +300,15 @@ class HailuoApp(AppGuards, App[int]):
         Start-up leaves a few hundred thousand long-lived objects (Textual, styles, the
         sidebar, the first conversation). Python's full collections walk all of them:
         the first one came 60-70 ms into the first search keystroke. Frozen, they are
-        no longer scanned; objects made later are collected as usual, and frozen in turn once
-        they survive a full collection (hailuo_tui.idle_gc, which also frees cyclic garbage among
-        frozen objects at quiet moments). Unfrozen on exit, so an app run inside a longer process
-        (the tests) leaves nothing behind.
+        no longer scanned; objects made later go through Python's young collections as usual,
+        and the full ones run at quiet moments (hailuo_tui.idle_gc, which also frees cyclic garbage
+        among frozen objects). Unfrozen on exit, so an app run inside a longer process (the tests)
+        leaves nothing behind.
         """
         if not self._idle_gc.held:
-            self._idle_gc.hold()  # freezes the start-up heap, and what survives later full collections
-            if os.environ.get(IDLE_GC_ENV) != "0":
+            looks = os.environ.get(IDLE_GC_ENV) != "0"
+            self._idle_gc.hold(take_over=looks)  # freezes the start-up heap; full collections at quiet moments
+            if looks:
                 self.set_interval(CHECK_EVERY, self._tick_gc)
             # A big database's integrity check (0.5 s of one core for 221 MB) runs once the first conversation
             # is on screen and the start has settled, not beside the first frames it would slow down.

@@ -1,33 +1,48 @@
-"""Keep Python's full garbage collections short; run the one long collection at quiet moments.
+"""Keep Python's full garbage collections out of the way: short ones at quiet moments, small ones while busy.
 
-A full (generation 2) collection walks every object that is not frozen. With only the start-up heap
-frozen (``HailuoApp.start_up_done``), everything a session makes afterwards is walked: after 100
-answers a full collection took 57-72 ms (bench/soak.py: 37 collections over 5 ms), and Python starts
-one whenever enough young objects have survived, so it landed inside key presses (the sidebar's ↓
-reached the screen after 62 ms, against 4 ms typically).
+A full (generation 2) collection walks every object that is not frozen. Left to itself, Python starts one
+whenever enough young objects have survived, so after 100 answers one took 57-72 ms (bench/soak.py) and
+landed inside key presses. While held (:meth:`IdleCollector.hold`, the start done):
 
-So, while held:
+* the start-up heap is frozen (never walked again) and Python never starts a full collection itself (its
+  threshold is set out of reach); young collections go on as usual, and what survives them waits in the
+  oldest generation;
+* at a quiet moment (no key, click or paste for :data:`QUIET` s, no answer streaming, at most every
+  :data:`SPACING` s) the *quick* collection walks that generation: what the session made since the last
+  deep collection, not the start-up heap. It frees the widgets of removed messages (cyclic garbage), which
+  is what most of its time goes to;
+* the *deep* collection (unfreeze everything, collect, freeze what is left) frees what was frozen and died
+  since: the start's own garbage, at the first quiet moment, and later the messages that were on screen at
+  the last deep collection and were removed since. It waits for :data:`DEEP_QUIET` s without input, once
+  input came or an answer streamed since the last one (an idle app does not repeat it). What it freezes
+  is walked by no quick collection after it;
+* a session that makes a lot between two quiet moments (:data:`BUSY_YOUNG` young collections: the message
+  cursor held on ↑ through a long conversation, pages of it mounted and dropped) would leave the quick
+  collection too much to walk in one go. It turns *busy*: what waits is frozen, Python runs its own full
+  collections after :data:`FULL_EVERY` young ones and what each keeps is frozen as it ends (a
+  ``gc.callbacks`` hook), so each walks only what survived since the last, in small pieces. The next quiet
+  moment runs the deep collection, which frees what was frozen meanwhile and ends the busy stretch; after
+  :data:`CEILING` looks without one, it runs anyway.
 
-* at the end of each of Python's own full collections (a ``gc.callbacks`` hook), what survived it
-  is frozen: the next full collection walks only what survived the young collections since. Python
-  starts a full collection after :data:`FULL_EVERY` young (generation 1) ones, not its default 10:
-  the same objects are walked in all (each once, then frozen), in smaller pieces. Reading up a
-  2,000-message conversation (bench/app_scale.py open-2000+top), full collections took 25 ms on
-  average and 41 ms at worst when frozen at the next tick with Python's 10; frozen at once, 13 / 20 ms;
-  and with 3, 4.4 / 7 ms (144 of them instead of 48, the same total), so the worst page of messages
-  went from 0.09-0.1 s to 0.066 s;
-* frozen objects are never walked, so cyclic garbage among them (a removed message's widgets)
-  would stay; the *long* collection frees it: unfreeze everything, collect, freeze what is left.
-  It runs at a quiet moment (no key, click or paste for :data:`QUIET` s, no answer streaming) at
-  most every :data:`SPACING` s once anything was frozen since, or at once, busy or not, after
-  :data:`CEILING` looks found a freeze since the last one (a session that is never quiet).
+So the memory that waits is bounded: frozen garbage by the heap at the last deep collection (an object
+dies once) or by a busy stretch's length, the rest by what the next quick collection frees.
+
+Measured (``bench/soak.py --answers 60 --read-every 1 --read-pause 1.6``: a reader's pause after every
+answer; this policy and the previous one run beside each other, one core each, both with the removed
+messages' drawn lines freed at once, textual_compat.forget_drawn_lines): the previous policy (busy all the
+time, and the deep collection at every quiet moment) paused 96-210 ms at every quiet moment, median 129 ms:
+it walked the whole heap each time (119-186 ms with nothing to free, after 100 answers). This one: quick
+collections 4-81 ms, median 28 ms, and the first deep collection (0.1-0.3 s). RSS at the end 89.9 -> 94.7 MB:
+garbage waits for the quiet moment instead of going in the busy collections' small pieces. With 25 answers
+between two pauses (``bench/app_scale.py soak-500``) the longest collection took 0.48 s before this round and
+0.35 s after it (one run each). The message cursor through 2,000 messages (cursor-2000, never quiet) turns
+busy, as before: the deep collection its ceiling forces after two minutes took 1.1-1.3 s with either policy.
 
 Before all that, the start: :func:`defer_collections` (called before the app's imports) turns Python's
-automatic collections off until :meth:`IdleCollector.hold`, the start-up done. Start-up makes a few
-hundred thousand objects that all live on, and Python walked them in a full collection that landed
-just before the first frame (27.5 ms of it, collecting 375 objects; bench/floor.py's first frame, with the
-deferral and without, is in the README). The little garbage the start leaves is frozen with the rest by
-:meth:`IdleCollector.hold` and freed by the first long collection, at the first quiet moment.
+automatic collections off until :meth:`IdleCollector.hold`. Start-up makes a few hundred thousand objects
+that all live on, and Python walked them in a full collection that landed just before the first frame
+(27.5 ms of it, collecting 375 objects; bench/floor.py's first frame, with the deferral and without, is in
+the README).
 
 No Textual here: the policy is tested with fakes; the app calls :meth:`IdleCollector.tick` every
 :data:`CHECK_EVERY` seconds and :meth:`IdleCollector.activity` on input.
@@ -39,21 +54,33 @@ import gc
 import time
 from collections.abc import Callable
 
+NEVER = 1 << 30
+"""Python's threshold for its own full collections while held and calm: young collections it never reaches."""
 FULL_EVERY = 3
-"""Young (generation 1) collections between two of Python's full ones while held (Python's own: 10)."""
+"""While busy: young (generation 1) collections between two of Python's own full ones (Python's default:
+10). Each walks only what survived since the last (frozen as it ends), so the same objects are walked in
+smaller pieces: reading up a 2,000-message conversation, 4.4 ms on average and 7 ms at worst with 3,
+13 / 20 ms with 10 (bench/app_scale.py open-2000+top)."""
+BUSY_YOUNG = 100
+"""Young collections since the last full one, seen at a look that is not a quiet moment, that make the
+collector busy. Their survivors wait for the quick collection, which walks them all: a session that makes
+more than that between two quiet moments (the message cursor held on ↑ through 2,000 messages,
+bench/app_scale.py cursor-2000: a quick collection after two minutes of it took 1.8 s, inside a key) is
+better served by freezing as it goes. A 20,000-character answer takes about 30 (bench/soak.py's 25
+answers between two pauses, about 75)."""
 CHECK_EVERY = 1.0
 """Seconds between two looks (a timer tick: microseconds, nothing next to the idle figure)."""
 QUIET = 1.0
-"""Seconds without input or a streaming answer before the long collection may run."""
+"""Seconds without input or a streaming answer before a collection may run."""
 SPACING = 2.0
-"""Least seconds between two long collections made at quiet moments."""
+"""Least seconds between two collections made at quiet moments."""
+DEEP_QUIET = 10.0
+"""Seconds without input before the deep collection, unless it must come sooner (the first, and the one
+after a busy stretch, wait only for :data:`QUIET`): it walks the whole heap (0.1-0.2 s after a long
+session), so it waits for a reader who has looked away, where a key landing in it is unlikely."""
 CEILING = 120
-"""Looks (:data:`CHECK_EVERY`) that found a freeze since the last long collection, that make it run
-even while busy (at most one a second: two minutes of a session that is never quiet). Since full
-collections come after 3 young ones, nearly every look finds one while the app works: at 25, the
-message cursor held on ↑ through 2,000 messages (bench/app_scale.py cursor-2000, a key every ~0.12 s
-for 4 minutes) met a forced long collection every 25 s, one of them inside a key (0.43 s). Counted,
-not measured: ``gc.get_freeze_count()`` walks the frozen heap, 11 ms a call after start-up."""
+"""Looks (:data:`CHECK_EVERY`) while busy that make the deep collection run even without a quiet moment:
+two minutes of a session that is never quiet (what is frozen meanwhile, garbage included, waits for it)."""
 
 
 #: Set to 0 to turn idle_gc off (only the start-up heap is frozen, as before it; collections are not deferred
@@ -87,12 +114,15 @@ def resume_collections() -> bool:
     return True
 
 
-def _full_collections() -> int:
-    return gc.get_stats()[2]["collections"]
+def _young_collections_since_full() -> int:
+    """Young (generation 1) collections since the last full one: each moved its survivors to the oldest
+    generation, which only a full collection walks."""
+    return gc.get_count()[2]
 
 
 class IdleCollector:
-    """When to freeze and when to run the long collection (see the module's docstring)."""
+    """When to run the quick and the deep collections, and when to freeze as it goes (see the module's
+    docstring)."""
 
     def __init__(
         self,
@@ -100,53 +130,69 @@ class IdleCollector:
         collect: Callable[[int], object] = gc.collect,
         freeze: Callable[[], None] = gc.freeze,
         unfreeze: Callable[[], None] = gc.unfreeze,
-        full_collections: Callable[[], int] = _full_collections,
+        waiting: Callable[[], int] = _young_collections_since_full,
         clock: Callable[[], float] = time.monotonic,
         callbacks: list[Callable[[str, dict], object]] | None = None,
         threshold: tuple[Callable[[], tuple[int, ...]], Callable[..., None]] = (gc.get_threshold, gc.set_threshold),
         resume: Callable[[], bool] = resume_collections,
     ) -> None:
         self._collect, self._freeze, self._unfreeze = collect, freeze, unfreeze
-        self._full_collections = full_collections
+        self._waiting = waiting
         self._clock = clock
         self._callbacks = gc.callbacks if callbacks is None else callbacks
         self._get_threshold, self._set_threshold = threshold
         self._resume = resume
         self._saved_threshold: tuple[int, ...] | None = None
         self._held = False
-        self._last_activity = self._last_long = clock()
-        self._seen_full = full_collections()
-        #: Freezes since the last long collection.
-        self._freezes = 0
-        #: Long collections run, and looks taken (for the log and the tests).
-        self.long_collections = self.ticks = 0
+        self._last_activity = self._last_collection = clock()
+        #: Input came or an answer streamed since the last deep collection: something frozen may have died.
+        self._deep_due = False
+        #: The next deep collection need not wait for `DEEP_QUIET` (the first; the one after a busy stretch).
+        self._deep_soon = True
+        #: Busy: Python runs its own full collections and what each keeps is frozen (`BUSY_YOUNG`).
+        self._busy = False
+        #: Looks while busy (for the ceiling).
+        self._busy_looks = 0
+        #: Collections run, busy stretches, and looks taken (for the log, the tests and the benchmarks).
+        self.quick_collections = self.deep_collections = self.busy_stretches = self.ticks = 0
 
     @property
     def held(self) -> bool:
         """Between `hold` and `release`."""
         return self._held
 
-    def hold(self) -> None:
+    @property
+    def busy(self) -> bool:
+        """Freezing as it goes until the next quiet moment (see `BUSY_YOUNG`)."""
+        return self._busy
+
+    def hold(self, take_over: bool = True) -> None:
         """Freeze the heap as it is (the start-up heap) and take over from here; collections deferred for
         the start (:func:`defer_collections`) come back, and the garbage frozen with the heap is freed by
-        the long collection at the first quiet moment."""
+        the deep collection at the first quiet moment.
+
+        Args:
+            take_over: False: only freeze, and let Python start its full collections as it does by
+                itself (``HAILUO_TUI_IDLE_GC=0``: no looks will come).
+        """
         if not self._held:
             self._held = True
             self._freeze()
-            self._after_long()
-            if self._resume():
-                self._freezes = 1
-            self._callbacks.append(self._collected)
+            self._last_collection = self._clock()
+            self._deep_due = self._deep_soon = True
+            self._resume()
+            if not take_over:
+                return
             self._saved_threshold = tuple(self._get_threshold())
-            young, middle, *_ = self._saved_threshold
-            self._set_threshold(young, middle, FULL_EVERY)
+            self._callbacks.append(self._collected)
+            self._full_every(NEVER)
 
     def release(self) -> None:
         """Unfreeze everything and give Python its own settings back (on exit: an app run inside a longer
         process, the tests, leaves nothing frozen)."""
         self._resume()
         if self._held:
-            self._held = False
+            self._held = self._busy = False
             if self._collected in self._callbacks:
                 self._callbacks.remove(self._collected)
             if self._saved_threshold is not None:
@@ -154,45 +200,65 @@ class IdleCollector:
                 self._saved_threshold = None
             self._unfreeze()
 
+    def _full_every(self, young: int) -> None:
+        assert self._saved_threshold is not None
+        first, middle, *_ = self._saved_threshold
+        self._set_threshold(first, middle, young)
+
     def _collected(self, phase: str, info: dict) -> None:
-        """``gc.callbacks``: a full collection just ended; all it kept is in use, freeze it."""
-        if phase == "stop" and info.get("generation") == 2 and self._held:
+        """``gc.callbacks``: one of Python's own full collections just ended while busy; all it kept is in
+        use, freeze it."""
+        if phase == "stop" and info.get("generation") == 2 and self._busy:
             self._freeze()
 
     def activity(self) -> None:
         """A key, a click or a paste just came: not a quiet moment."""
         self._last_activity = self._clock()
+        self._deep_due = True
 
     def tick(self, busy: bool) -> str | None:
-        """Count the full collections since the last look (each froze what it kept); run the long
-        collection when it is time.
+        """Run the quick or the deep collection when it is time, or start freezing as it goes.
 
         Args:
             busy: An answer is streaming.
 
         Returns:
-            "long", "freeze" or None: what was done.
+            "quick", "deep", "busy" (freezing as it goes from now) or None: what was done.
         """
         if not self._held:
             return None
         self.ticks += 1
         now = self._clock()
-        quiet = not busy and now - self._last_activity >= QUIET and now - self._last_long >= SPACING
-        if self._freezes >= CEILING or (self._freezes and quiet):
+        if busy:
+            self._deep_due = True
+        still = now - self._last_activity
+        quiet = not busy and still >= QUIET and now - self._last_collection >= SPACING
+        if self._busy:
+            self._busy_looks += 1
+        if (quiet and self._deep_due and (self._deep_soon or still >= DEEP_QUIET)) or self._busy_looks >= CEILING:
             self._unfreeze()
             self._collect(2)
             self._freeze()
-            self._after_long()
-            self.long_collections += 1
-            return "long"
-        full = self._full_collections()
-        if full != self._seen_full:
-            self._seen_full = full
-            self._freezes += 1
-            return "freeze"
+            self._deep_due = self._deep_soon = False
+            if self._busy:
+                self._busy, self._busy_looks = False, 0
+                self._full_every(NEVER)
+            self.deep_collections += 1
+            self._last_collection = now
+            return "deep"
+        if self._busy:
+            return None
+        waiting = self._waiting()
+        if waiting and quiet:
+            self._collect(2)
+            self.quick_collections += 1
+            self._last_collection = now
+            return "quick"
+        if waiting >= BUSY_YOUNG:
+            self._freeze()  # what waits: never walked until the deep collection
+            self._busy, self._busy_looks = True, 0
+            self._deep_soon = True  # garbage may wait frozen: the deep collection at the next quiet moment
+            self._full_every(FULL_EVERY)
+            self.busy_stretches += 1
+            return "busy"
         return None
-
-    def _after_long(self) -> None:
-        self._last_long = self._clock()
-        self._freezes = 0
-        self._seen_full = self._full_collections()

@@ -406,7 +406,7 @@ async def test_the_welcome_screen_waits_for_the_first_conversation_to_be_mounted
 
 async def test_collections_deferred_for_the_start_come_back_once_it_is_done(make_app):
     """`hailuo-tui` starts with the collector off (idle_gc.defer_collections); the start done, it is on, and
-    the long collection that frees the start's frozen garbage runs at the first quiet moment."""
+    the deep collection that frees the start's frozen garbage runs at the first quiet moment."""
     import gc
 
     from hailuo_tui import idle_gc
@@ -418,8 +418,8 @@ async def test_collections_deferred_for_the_start_come_back_once_it_is_done(make
             await ready(pilot)
             await wait_until(pilot, lambda: app._idle_gc.held, what="the start done")
             assert gc.isenabled()
-            await wait_until(pilot, lambda: app._idle_gc.long_collections >= 1,
-                             timeout=idle_gc.SPACING + idle_gc.QUIET + 5, what="the long collection")
+            await wait_until(pilot, lambda: app._idle_gc.deep_collections >= 1,
+                             timeout=idle_gc.SPACING + idle_gc.QUIET + 5, what="the deep collection")
     finally:
         idle_gc.resume_collections()
     assert gc.isenabled()
@@ -429,6 +429,7 @@ async def test_idle_gc_looks_every_second_and_can_be_turned_off(make_app, monkey
     """HAILUO_TUI_IDLE_GC=0 leaves only the start-up freeze (benchmarks compare the two)."""
     import gc
 
+    from hailuo_tui import idle_gc
     from hailuo_tui.app import IDLE_GC_ENV
 
     for setting, looks in (("1", True), ("0", False)):
@@ -438,6 +439,7 @@ async def test_idle_gc_looks_every_second_and_can_be_turned_off(make_app, monkey
             await ready(pilot)
             await pilot.pause(0.2)
             assert app._idle_gc.held and gc.get_freeze_count() > 0
+            assert (gc.get_threshold()[2] == idle_gc.NEVER) is looks  # off: Python starts its full collections
             await asyncio.sleep(1.3)
             assert (app._idle_gc.ticks > 0) is looks, (setting, app._idle_gc.ticks)
         assert gc.get_freeze_count() == 0  # unfrozen on exit either way

@@ -60,21 +60,15 @@ def rss_mb() -> float:
 def census() -> tuple[float, int, int, collections.Counter[str]]:
     """(RSS MB, gc objects, live widgets, objects by type) after a full collection.
 
-    The app freezes what survives its collections (hailuo_tui.idle_gc) and gc.get_objects() does not
-    list frozen objects: everything is unfrozen first (and idle_gc's hook held off), so a leak cannot
-    hide there, and frozen again.
+    The app freezes its heap at its deep collections (hailuo_tui.idle_gc) and gc.get_objects() does not
+    list frozen objects: everything is unfrozen first, so a leak cannot hide there, and frozen again.
     """
     frozen = gc.get_freeze_count()
-    hooks = list(gc.callbacks)
-    gc.callbacks.clear()  # idle_gc's hook would freeze what this collection keeps, before it is listed
-    try:
-        gc.unfreeze()
-        gc.collect()
-        objects = gc.get_objects()
-        if frozen:
-            gc.freeze()
-    finally:
-        gc.callbacks[:] = hooks
+    gc.unfreeze()
+    gc.collect()
+    objects = gc.get_objects()
+    if frozen:
+        gc.freeze()
     types = collections.Counter(type(o).__qualname__ for o in objects)
     widgets = sum(1 for o in objects if isinstance(o, Widget))
     return rss_mb(), len(objects), widgets, types

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 
 from hailuo_tui import idle_gc
 from hailuo_tui.idle_gc import IdleCollector
@@ -11,7 +12,8 @@ from hailuo_tui.idle_gc import IdleCollector
 class FakeGC:
     def __init__(self) -> None:
         self.now = 100.0
-        self.full = 0
+        #: Young collections since the last full one (gc.get_count()[2]).
+        self.waiting = 0
         self.calls: list[str] = []
         self.callbacks: list = []
         self.threshold = (700, 10, 10)
@@ -25,7 +27,7 @@ class FakeGC:
     def collect(self, generation: int) -> None:
         self.calls.append(f"collect{generation}")
         if generation == 2:
-            self.full += 1
+            self.waiting = 0
 
     def freeze(self) -> None:
         self.calls.append("freeze")
@@ -38,57 +40,65 @@ class FakeGC:
 
     def pythons_full_collection(self) -> None:
         """One of Python's own: the callbacks hear of it when it ends."""
-        self.full += 1
+        self.waiting = 0
         for callback in list(self.callbacks):
             callback("start", {"generation": 2})
             callback("stop", {"generation": 2, "collected": 0, "uncollectable": 0})
 
     def collector(self) -> IdleCollector:
         return IdleCollector(
-            collect=self.collect, freeze=self.freeze, unfreeze=self.unfreeze, full_collections=lambda: self.full,
+            collect=self.collect, freeze=self.freeze, unfreeze=self.unfreeze, waiting=lambda: self.waiting,
             clock=lambda: self.now, callbacks=self.callbacks, threshold=(lambda: self.threshold, self.set_threshold),
             resume=self.resume,
         )
+
+    def held_after_first_deep(self) -> IdleCollector:
+        """A collector held, with the first deep collection (the start's garbage) done."""
+        collector = self.collector()
+        collector.hold()
+        self.now += idle_gc.SPACING
+        assert collector.tick(busy=False) == "deep"
+        self.calls.clear()
+        return collector
+
+
+DEEP = ["unfreeze", "collect2", "freeze"]
 
 
 def test_nothing_happens_until_held_and_after_release():
     fake = FakeGC()
     collector = fake.collector()
-    fake.full += 1
+    fake.waiting = 5
+    fake.now += 60
     assert collector.tick(busy=False) is None and fake.calls == []
     collector.hold()
     assert collector.held and fake.calls == ["freeze"]
-    assert fake.threshold == (700, 10, idle_gc.FULL_EVERY) and len(fake.callbacks) == 1
+    assert fake.threshold == (700, 10, idle_gc.NEVER)  # Python starts no full collection itself
+    assert len(fake.callbacks) == 1
     collector.release()
     assert not collector.held and fake.calls == ["freeze", "unfreeze"]
     assert fake.threshold == (700, 10, 10) and fake.callbacks == []  # Python's own settings back
-    fake.pythons_full_collection()
     fake.now += 60
     assert collector.tick(busy=False) is None and fake.calls == ["freeze", "unfreeze"]
 
 
-def test_what_survives_pythons_full_collection_is_frozen_as_it_ends():
+def test_held_without_taking_over_it_only_freezes():
+    """HAILUO_TUI_IDLE_GC=0: the start-up heap frozen, Python's full collections left to Python."""
+    fake = FakeGC()
+    fake.deferred = True
+    collector = fake.collector()
+    collector.hold(take_over=False)
+    assert fake.calls == ["freeze"] and fake.threshold == (700, 10, 10) and not fake.deferred
+    assert fake.callbacks == []
+    collector.release()
+    assert fake.calls == ["freeze", "unfreeze"] and fake.threshold == (700, 10, 10)
+
+
+def test_the_first_deep_collection_waits_for_a_quiet_moment():
+    """It frees the start's garbage, frozen with the start-up heap by the hold."""
     fake = FakeGC()
     collector = fake.collector()
     collector.hold()
-    fake.calls.clear()
-    assert collector.tick(busy=True) is None  # no full collection since: nothing to do
-    for callback in fake.callbacks:  # a young collection: nothing frozen
-        callback("stop", {"generation": 1, "collected": 0, "uncollectable": 0})
-    assert fake.calls == []
-    fake.pythons_full_collection()
-    assert fake.calls == ["freeze"]  # at its end, not at the next look
-    assert collector.tick(busy=True) == "freeze"  # the look counts it (for the ceiling)
-    assert fake.calls == ["freeze"]
-    assert collector.tick(busy=True) is None  # once per full collection
-
-
-def test_the_long_collection_waits_for_a_quiet_moment():
-    fake = FakeGC()
-    collector = fake.collector()
-    collector.hold()
-    fake.pythons_full_collection()
-    collector.tick(busy=True)  # something frozen since the hold
     fake.calls.clear()
     fake.now += idle_gc.SPACING + 1
     assert collector.tick(busy=True) is None  # an answer streams
@@ -96,63 +106,143 @@ def test_the_long_collection_waits_for_a_quiet_moment():
     fake.now += idle_gc.QUIET / 2
     assert collector.tick(busy=False) is None  # a key just came
     fake.now += idle_gc.QUIET
-    assert collector.tick(busy=False) == "long"
-    assert fake.calls == ["unfreeze", "collect2", "freeze"]
-    assert collector.long_collections == 1
-    fake.now += idle_gc.QUIET
-    assert collector.tick(busy=False) is None  # nothing frozen since, and too soon
+    assert collector.tick(busy=False) == "deep"  # the first does not wait for DEEP_QUIET
+    assert fake.calls == DEEP and collector.deep_collections == 1
 
 
-def test_a_session_that_is_never_quiet_still_gets_its_long_collection():
+def test_the_quick_collection_walks_what_waits_without_unfreezing():
     fake = FakeGC()
-    collector = fake.collector()
-    collector.hold()
-    fake.calls.clear()
-    for _ in range(idle_gc.CEILING):  # Python's full collections, each followed by a freeze, never quiet
-        collector.activity()
-        fake.pythons_full_collection()
-        assert collector.tick(busy=True) == "freeze"
-    fake.calls.clear()
-    assert collector.tick(busy=True) == "long"
-    assert fake.calls == ["unfreeze", "collect2", "freeze"]
+    collector = fake.held_after_first_deep()
+    fake.now += idle_gc.SPACING
+    assert collector.tick(busy=False) is None  # nothing has reached the oldest generation since
+    fake.waiting = 1
+    assert collector.tick(busy=True) is None  # an answer streams
+    collector.activity()
+    fake.now += idle_gc.QUIET
+    assert collector.tick(busy=False) == "quick"
+    assert fake.calls == ["collect2"] and collector.quick_collections == 1
+    fake.waiting = 3
+    fake.now += idle_gc.SPACING / 2
+    assert collector.tick(busy=False) is None  # too soon after the last one
+    fake.now += idle_gc.SPACING / 2
+    assert collector.tick(busy=False) == "quick"
+
+
+def test_the_deep_collection_comes_after_a_long_quiet_once_the_session_did_something():
+    fake = FakeGC()
+    collector = fake.held_after_first_deep()
+    fake.now += idle_gc.DEEP_QUIET * 3
+    fake.waiting = 1  # an idle app's timers still make young survivors
+    assert collector.tick(busy=False) == "quick"  # ...but nothing frozen died: no deep collection
+    collector.activity()  # a key
+    fake.now += idle_gc.QUIET
+    assert collector.tick(busy=False) is None  # nothing waits, and not quiet long enough for a deep one
+    fake.now += idle_gc.DEEP_QUIET - idle_gc.QUIET - 0.5
+    assert collector.tick(busy=False) is None
+    fake.now += 0.5
+    assert collector.tick(busy=False) == "deep"
+    assert fake.calls == ["collect2", *DEEP]
+    fake.now += idle_gc.DEEP_QUIET
+    assert collector.tick(busy=False) is None  # once
+    assert collector.tick(busy=True) is None  # an answer streaming makes the next one due
+    fake.now += idle_gc.DEEP_QUIET
+    assert collector.tick(busy=False) == "deep"
+
+
+def test_a_quiet_moment_gets_the_quick_collection_however_much_waits():
+    fake = FakeGC()
+    collector = fake.held_after_first_deep()
+    fake.waiting = idle_gc.BUSY_YOUNG * 2
+    fake.now += idle_gc.SPACING
+    assert collector.tick(busy=False) == "quick" and not collector.busy
+
+
+def test_a_busy_stretch_freezes_as_it_goes_until_the_next_quiet_moment():
+    fake = FakeGC()
+    collector = fake.held_after_first_deep()
+    fake.waiting = idle_gc.BUSY_YOUNG - 1
+    fake.now += idle_gc.SPACING
+    collector.activity()  # keys held down: no quiet moment
+    assert collector.tick(busy=False) is None  # not yet too much for one quick collection
+    fake.waiting = idle_gc.BUSY_YOUNG
+    assert collector.tick(busy=False) == "busy" and collector.busy
+    assert fake.calls == ["freeze"]  # what waits is frozen
+    assert fake.threshold == (700, 10, idle_gc.FULL_EVERY)  # Python's own full collections, small ones
     fake.pythons_full_collection()
-    assert collector.tick(busy=True) == "freeze"  # counted afresh
+    assert fake.calls == ["freeze", "freeze"]  # what it kept, frozen as it ended
+    collector.activity()
+    fake.now += idle_gc.QUIET / 2
+    assert collector.tick(busy=False) is None
+    fake.now += idle_gc.QUIET
+    assert collector.tick(busy=False) == "deep"  # frozen garbage: no waiting for DEEP_QUIET
+    assert fake.calls == ["freeze", "freeze", *DEEP]
+    assert not collector.busy and fake.threshold == (700, 10, idle_gc.NEVER)
+    fake.pythons_full_collection()  # (only a collect() call could make one now)
+    assert fake.calls == ["freeze", "freeze", *DEEP]  # calm again: nothing frozen
 
 
-def test_the_real_gc_is_left_as_it_was():
+def test_a_busy_stretch_that_never_ends_gets_its_deep_collection():
+    fake = FakeGC()
+    collector = fake.held_after_first_deep()
+    fake.waiting = idle_gc.BUSY_YOUNG
+    collector.activity()
+    assert collector.tick(busy=True) == "busy"
+    fake.calls.clear()
+    for _ in range(idle_gc.CEILING - 1):
+        collector.activity()
+        fake.now += idle_gc.CHECK_EVERY
+        assert collector.tick(busy=True) is None
+    assert collector.tick(busy=True) == "deep" and fake.calls == DEEP
+    assert not collector.busy
+
+
+class Node:
+    """A cycle the collector must find: it points at itself."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_with_the_real_gc_quick_frees_new_garbage_and_deep_frees_frozen_garbage():
+    now = [0.0]
     before = gc.get_freeze_count()
-    threshold, callbacks = gc.get_threshold(), list(gc.callbacks)
-    collector = IdleCollector()
+    threshold = gc.get_threshold()
+    frozen = Node()  # made before the hold: frozen with the start-up heap
+    frozen_ref = weakref.ref(frozen)
+    collector = IdleCollector(clock=lambda: now[0])
     collector.hold()
     try:
-        assert gc.get_freeze_count() >= before
-        assert gc.get_threshold()[2] == idle_gc.FULL_EVERY
-        kept = [[] for _ in range(1000)]  # made after the hold: not frozen yet
-        frozen = gc.get_freeze_count()
-        junk = [[] for _ in range(10)]
-        for item in junk:
-            item.append(item)  # cycles, made after the freeze
-        del junk
+        assert gc.get_freeze_count() > before
+        assert gc.get_threshold()[2] == idle_gc.NEVER
+        now[0] += idle_gc.SPACING
+        assert collector.tick(busy=False) == "deep"  # the start's garbage
+        young = Node()
+        young_ref = weakref.ref(young)
+        gc.collect(1)  # a young collection: the cycle, alive, goes to the oldest generation
+        assert gc.get_count()[2] > 0
+        full = gc.get_stats()[2]["collections"]
+        survivors = [[] for _ in range(200_000)]  # enough young collections that Python would start a full one
+        assert gc.get_stats()[2]["collections"] == full  # ...but it does not, while held
+        del young, frozen, survivors
+        collector.activity()
+        now[0] += idle_gc.QUIET + idle_gc.SPACING
+        assert collector.tick(busy=False) == "quick"
+        assert young_ref() is None  # made since the last deep collection: freed
+        assert frozen_ref() is not None  # frozen: waits for the deep one
+        now[0] += idle_gc.DEEP_QUIET
+        assert collector.tick(busy=False) == "deep"
+        assert frozen_ref() is None
+        for _ in range(idle_gc.BUSY_YOUNG):
+            gc.collect(1)  # a busy stretch's young collections
+        assert collector.tick(busy=True) == "busy" and gc.get_threshold()[2] == idle_gc.FULL_EVERY
+        kept = [[] for _ in range(1000)]  # made after the freeze
+        frozen_count = gc.get_freeze_count()
         gc.collect()  # a full collection...
-        assert gc.get_freeze_count() >= frozen + len(kept)  # ...froze what it kept as it ended
-        assert collector.tick(busy=False) in ("freeze", "long")  # and the next look counts it
+        assert gc.get_freeze_count() >= frozen_count + len(kept)  # ...froze what it kept as it ended
     finally:
         collector.release()
     assert gc.get_freeze_count() == 0
-    assert gc.get_threshold() == threshold and gc.callbacks == callbacks
-
-
-def test_a_start_with_collections_deferred_gets_its_long_collection_at_the_first_quiet_moment():
-    """The start's garbage is frozen with the start-up heap by the hold: the long collection frees it."""
-    for deferred in (True, False):
-        fake = FakeGC()
-        fake.deferred = deferred
-        collector = fake.collector()
-        collector.hold()
-        assert not fake.deferred  # collections are back
-        fake.calls.clear()
-        fake.now += idle_gc.SPACING + idle_gc.QUIET
-        assert collector.tick(busy=False) == ("long" if deferred else None)
+    assert gc.get_threshold() == threshold
 
 
 def test_deferring_collections_turns_the_collector_off_until_resumed():
