@@ -1,13 +1,17 @@
 """Issue 14's long-session figures: 500 answers in one run, then memory and key-to-frame times.
 
-Usage: python bench/soak.py [--answers N]   (also ``python bench/app_scale.py soak-500``)
+Usage: python bench/soak.py [--answers N] [--read-every K] [--read-pause S]
+       (also ``python bench/app_scale.py soak-500``)
 
 The real HailuoApp in-process on Textual's headless driver (120x40), logged in on the emulator on
 127.0.0.1 (in the same process: its memory is counted with the app's, so the RSS is an upper
 bound). Each answer is a ~1,600-character Markdown reply (paragraphs, a list, a code block, a
 table) streamed in 40-character events; a new conversation every 50 answers, as a user would
 start one, so every conversation grows past the view's window of mounted bubbles; a 2 s pause after
-every 25th answer, as a reader makes (hailuo_tui.idle_gc does its long collection in such moments).
+every 25th answer (``--read-every``, ``--read-pause``), as a reader makes: hailuo_tui.idle_gc runs its full
+collections in such moments, and a key pressed during one waits for it (``full_gc_*``: every full collection
+the app made during the soak, timed; ``quick_deep_busy``: idle_gc's quick and deep collections and busy
+stretches).
 
 Before the first answer and after the last, three keys are timed from the press to the frame that
 shows their effect (compositor refreshes, as app_scale's open/search figures): a character typed
@@ -190,7 +194,10 @@ async def run(answers: int = ANSWERS) -> dict:
             "rss_start_mb": rss_start, "rss_mb": checkpoints, "peak_rss_mb": status_kb(os.getpid(), "VmHWM") / 1024,
             "rss_end_mb": checkpoints[answers], "key_after_max_s": max(max(t) for t in late.values()),
             "full_gc_count": len(pauses), "full_gc_max_s": max(pauses, default=0.0),
+            "full_gc_median_s": statistics.median(pauses) if pauses else 0.0,
             "full_gc_over_20ms": sum(1 for p in pauses if p > 0.02),
+            "quick_deep_busy": (app._idle_gc.quick_collections, app._idle_gc.deep_collections,
+                                app._idle_gc.busy_stretches),
             "keys_before": _summary(early), "keys_after": _summary(late),
             "mounted_bubbles": len(view.bubbles),
         }
@@ -202,9 +209,14 @@ def _summary(times: dict[str, list[float]]) -> dict[str, str]:
 
 
 def main() -> None:
+    global READ_EVERY, READ_PAUSE
     answers = ANSWERS
     if "--answers" in sys.argv:
         answers = int(sys.argv[sys.argv.index("--answers") + 1])
+    if "--read-every" in sys.argv:  # 1: a reader's pause after every answer, as in a conversation
+        READ_EVERY = int(sys.argv[sys.argv.index("--read-every") + 1])
+    if "--read-pause" in sys.argv:
+        READ_PAUSE = float(sys.argv[sys.argv.index("--read-pause") + 1])
     result = asyncio.run(run(answers))
     print(result)
 
