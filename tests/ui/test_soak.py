@@ -62,11 +62,16 @@ def census() -> tuple[float, int, int, collections.Counter[str]]:
 
     The app freezes its heap at its deep collections (hailuo_tui.idle_gc) and gc.get_objects() does not
     list frozen objects: everything is unfrozen first, so a leak cannot hide there, and frozen again.
+    It is unfrozen again after the collection: while idle_gc is freezing as it goes (a busy stretch), its
+    gc.callbacks hook freezes at the end of every full collection, this one too (CI once counted 0
+    objects and 0 widgets at every checkpoint, a census that could not fail).
     """
     frozen = gc.get_freeze_count()
     gc.unfreeze()
     gc.collect()
+    gc.unfreeze()
     objects = gc.get_objects()
+    assert objects, "gc.get_objects() listed nothing: something froze the heap"
     if frozen:
         gc.freeze()
     types = collections.Counter(type(o).__qualname__ for o in objects)
