@@ -372,7 +372,7 @@ class AppRun:
         self.env.update(extra_env or {})
         for name in ("HAILUO_TUI_IDLE_GC", "HAILUO_TUI_KEEP_FULL_MAP", "HAILUO_TUI_BARS_WITH_LAYOUT",
                      "HAILUO_TUI_READ_BATCH", "HAILUO_TUI_DEFER_GC",
-                     "HAILUO_TUI_EARLY_STORE"):  # a technique's off switch, for comparison
+                     "HAILUO_TUI_EARLY_STORE", "HAILUO_TUI_LAZY_LINES"):  # a technique's off switch, for comparison
             if name in os.environ:
                 self.env[name] = os.environ[name]
         self.term = Term()

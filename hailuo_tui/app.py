@@ -26,6 +26,7 @@ from hailuo_tui.services import Options, Services
 from hailuo_tui.textual_compat import (
     draw_scroll_bars_with_layout,
     keep_full_map_after_reflow,
+    lazy_line_caches,
     resume_only_after_suspend,
     survive_a_closed_terminal,
 )
@@ -45,6 +46,9 @@ FULL_MAP_ENV = "HAILUO_TUI_KEEP_FULL_MAP"
 #: Set to 0 to let a scroll view's bars ask for a frame of their own after each layout
 #: (textual_compat.draw_scroll_bars_with_layout), for comparison.
 BARS_ENV = "HAILUO_TUI_BARS_WITH_LAYOUT"
+#: Set to 0 to let every drawn line make its seven caches as it is made (textual_compat.lazy_line_caches),
+#: for comparison.
+LAZY_LINES_ENV = "HAILUO_TUI_LAZY_LINES"
 
 
 class HailuoApp(AppGuards, App[int]):
@@ -60,6 +64,7 @@ class HailuoApp(AppGuards, App[int]):
         super().__init__()
         keep_full_map_after_reflow(os.environ.get(FULL_MAP_ENV, "1") != "0")
         draw_scroll_bars_with_layout(os.environ.get(BARS_ENV, "1") != "0")
+        lazy_line_caches(os.environ.get(LAZY_LINES_ENV, "1") != "0")
         survive_a_closed_terminal()
         resume_only_after_suspend()
         self.options = options

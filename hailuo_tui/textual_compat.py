@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import importlib
+import logging
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -34,11 +35,16 @@ from textual._styles_cache import StylesCache
 from textual._time import get_time
 from textual._wrap import compute_wrap_offsets
 from textual._xterm_parser import XTermParser
+from textual.cache import FIFOCache
 from textual.drivers._writer_thread import WriterThread
+from textual.strip import Strip
 from textual.style import Style
 from textual.widget import Widget
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from rich.segment import Segment
     from textual.geometry import Region, Size
 
     _Base = Widget
@@ -61,10 +67,13 @@ __all__ = [
     "forget_drawn_lines",
     "get_time",
     "keep_full_map_after_reflow",
+    "lazy_line_caches",
     "replace_input_parser",
     "resume_only_after_suspend",
     "survive_a_closed_terminal",
 ]
+
+log = logging.getLogger(__name__)
 
 PINNED_TEXTUAL = "8.2.8"
 """The Textual release whose private names `PRIVATE_API` describes."""
@@ -73,6 +82,11 @@ INPUT_DRIVERS = ("textual.drivers.linux_driver", "textual.drivers.linux_inline_d
 """Driver modules whose input thread builds an `XTermParser` by that global name."""
 OUTPUT_DRIVERS = ("textual.drivers.linux_driver", "textual.drivers.windows_driver")
 """Driver modules that build their output thread as ``WriterThread(file)`` by that global name."""
+LINE_CACHES = (
+    "_divide_cache", "_crop_cache", "_style_cache", "_filter_cache", "_line_length_cache", "_crop_extend_cache",
+    "_offsets_cache",
+)
+"""The caches every `Strip` makes for itself (``FIFOCache``s), which `lazy_line_caches` makes on first use."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +194,22 @@ PRIVATE_API: tuple[PrivateName, ...] = (
         "forget_drawn_lines: empties a widget's drawn lines (Textual's own call when a widget must redraw)",
     ),
     PrivateName(
+        "textual.strip:Strip", "__init__",
+        "(self, segments: 'Iterable[Segment]', cell_length: 'int | None' = None) -> 'None'",
+        "lazy_line_caches: a line made without the seven caches its __init__ makes",
+    ),
+    *(
+        PrivateName(
+            "textual.strip:Strip", name, None,
+            "lazy_line_caches: the slots a line's __init__ fills, made on first use or set to what it sets",
+        )
+        for name in ("_segments", "_cell_length", "_render_cache", "_link_ids", "_cell_count", *LINE_CACHES)
+    ),
+    PrivateName(
+        "textual.cache:FIFOCache", "_maxsize", None,
+        "lazy_line_caches: each line cache is made as large as Textual makes it",
+    ),
+    PrivateName(
         "textual._compositor:Compositor", "reflow", "(self, parent: 'Widget', size: 'Size') -> 'ReflowResult'",
         "keep_full_map_after_reflow: the map a layout just built is not built again for the first region asked",
     ),
@@ -274,6 +304,100 @@ def keep_full_map_after_reflow(keep: bool = True) -> None:
 
     reflow.__wrapped__ = original  # type: ignore[attr-defined]
     Compositor.reflow = reflow  # type: ignore[method-assign]
+
+
+class _CacheOnFirstUse:
+    """Stands in for one of `Strip`'s cache slots: the first read of an empty slot makes the cache."""
+
+    __slots__ = ("slot", "maxsize", "_read", "_write")
+
+    def __init__(self, slot: Any, maxsize: int) -> None:
+        self.slot = slot  # the slot's own descriptor
+        self.maxsize = maxsize
+        self._read, self._write = slot.__get__, slot.__set__
+
+    def __get__(self, line: Any, owner: Any = None) -> Any:
+        if line is None:
+            return self
+        try:
+            return self._read(line, owner)
+        except AttributeError:  # not used yet
+            cache = FIFOCache(self.maxsize)
+            self._write(line, cache)
+            return cache
+
+    def __set__(self, line: Any, value: Any) -> None:
+        self._write(line, value)
+
+
+_STRIP_INIT = Strip.__init__
+
+
+def _line_without_caches(self: Strip, segments: Iterable[Segment], cell_length: int | None = None) -> None:
+    # What Textual's Strip.__init__ sets, less the seven caches (lazy_line_caches checks it is so).
+    self._segments = list(segments)
+    self._cell_length = cell_length
+    self._render_cache = None
+    self._link_ids = None
+    self._cell_count = None
+
+
+_line_without_caches.__wrapped__ = _STRIP_INIT  # type: ignore[attr-defined]  # its signature is Textual's
+
+
+#: What Textual's Strip.__init__ leaves in the slots that are not caches, for a line of no segments and length 0.
+_PLAIN_SLOTS = {"_segments": [], "_cell_length": 0, "_render_cache": None, "_link_ids": None, "_cell_count": None}
+
+
+def lazy_line_caches(lazy: bool = True) -> bool:
+    """Make each line (Textual's ``Strip``) create its caches when first used, not when it is made.
+
+    Every ``Strip`` makes seven ``FIFOCache``s in its ``__init__`` (for its cuts, crops, styled and
+    filtered copies), and the compositor makes hundreds of strips a frame, most of them cuts and crops
+    that are drawn once and never cut again. Each cache is an object the garbage collector tracks, so a
+    strip and its caches were 9 tracked objects where 2 would do (the strip and its segments): 40 % of
+    a long session's heap was strips, and every full collection walked them all. Made on first use, a
+    cache behaves as Textual's own (same size, same contents); only empty ones are never made.
+
+    Measured with ``HAILUO_TUI_LAZY_LINES=0`` and without, alternated, two runs each: `bench/soak.py
+    --answers 200`, RSS at the start 93.4 → 84.4 MB and after the last answer 107.1 → 95.6 MB, the longest
+    full collection 0.30-0.36 → 0.11-0.14 s; `bench/api_stream.py --only paced`, peak RSS 84 → 77 MB, the
+    app's CPU unchanged within the VM's noise (2.18-2.66 against 2.21-2.27 s).
+
+    The slots and what ``Strip.__init__`` sets are checked on a line made by Textual's own ``__init__``
+    first: if they are not what this replaces, nothing is changed (and False returned).
+
+    Args:
+        lazy: False puts Textual's ``__init__`` back, so new lines make their caches at once
+            (``HAILUO_TUI_LAZY_LINES=0``, for comparison).
+
+    Returns:
+        True when lines make their caches on first use.
+    """
+    if not lazy:
+        # The slot stand-ins stay: lines made meanwhile (Strip.blank keeps some for good) still make theirs.
+        Strip.__init__ = _STRIP_INIT  # type: ignore[method-assign]
+        return False
+    if Strip.__init__ is _line_without_caches:
+        return True
+    probe = Strip.__new__(Strip)
+    _STRIP_INIT(probe, (), 0)
+    sizes: dict[str, int] = {}
+    plain: dict[str, Any] = {}
+    for name in Strip.__slots__:
+        value = getattr(probe, name, None)
+        if name in LINE_CACHES and type(value) is FIFOCache and not value:
+            sizes[name] = value._maxsize
+        else:
+            plain[name] = value
+    if set(sizes) != set(LINE_CACHES) or plain != _PLAIN_SLOTS:
+        log.warning("Textual's Strip is not the one lazy_line_caches knows: its lines keep their own caches")
+        return False
+    for name, size in sizes.items():
+        if not isinstance(vars(Strip)[name], _CacheOnFirstUse):  # put there before, and switched off since
+            setattr(Strip, name, _CacheOnFirstUse(vars(Strip)[name], size))
+    Strip.__init__ = _line_without_caches  # type: ignore[method-assign]
+    return True
 
 
 def anchor_released(widget: Widget) -> bool:

@@ -425,6 +425,27 @@ async def test_collections_deferred_for_the_start_come_back_once_it_is_done(make
     assert gc.isenabled()
 
 
+async def test_drawn_lines_make_their_caches_when_used_and_can_be_turned_off(make_app, monkeypatch):
+    """The app's lines (Textual's Strip) make their seven caches when first used; HAILUO_TUI_LAZY_LINES=0
+    leaves them making all seven as they are made (benchmarks compare the two)."""
+    import gc
+
+    from textual.cache import FIFOCache
+    from textual.strip import Strip
+
+    from hailuo_tui.app import LAZY_LINES_ENV
+
+    def caches_of_a_new_line() -> int:
+        return sum(isinstance(o, FIFOCache) for o in gc.get_referents(Strip([])))
+
+    for setting, caches in (("0", 7), ("1", 0)):  # "1" last: the default stays for the tests after
+        monkeypatch.setenv(LAZY_LINES_ENV, setting)
+        app = await make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            assert caches_of_a_new_line() == caches, setting
+
+
 async def test_idle_gc_looks_every_second_and_can_be_turned_off(make_app, monkeypatch):
     """HAILUO_TUI_IDLE_GC=0 leaves only the start-up freeze (benchmarks compare the two)."""
     import gc

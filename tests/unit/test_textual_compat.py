@@ -39,6 +39,8 @@ def test_textual_is_the_pinned_release():
 def test_private_name_exists_with_its_signature(entry: PrivateName):
     owner = _owner(entry)
     if entry.signature is None:
+        if entry.name in getattr(owner, "__slots__", ()):  # a slot (Strip's): declared by the class itself
+            return
         # A value: on an instance when it is set in __init__ (Widget()), else on the module.
         holder = owner() if inspect.isclass(owner) else owner
         assert hasattr(holder, entry.name), f"{entry.owner} has no {entry.name} ({entry.used_for})"
@@ -326,3 +328,118 @@ async def test_sigcont_restarts_application_mode_only_after_a_suspend():
     finally:
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
+
+
+# -- lines that make their caches when first used ------------------------------------------------
+
+
+def _styles() -> tuple:
+    from rich.style import Style
+
+    return Style(bold=True), Style(link="https://example.com", color="red")  # a link's id is per Style
+
+
+_STYLES = _styles()
+
+
+def _lines() -> list:
+    from rich.segment import Segment
+    from textual.strip import Strip
+
+    bold, link = _STYLES
+    return [
+        Strip([Segment("hello "), Segment("world", bold), Segment(" 我们今天去西安", link)]),
+        Strip([Segment("x" * 30, bold)], 30),
+        Strip([]),
+    ]
+
+
+def _everything_done_to(line) -> list:
+    """What the compositor and our widgets ask of a line, twice (the second time from its caches)."""
+    from rich.console import Console
+    from rich.style import Style
+    from textual.color import Color
+    from textual.filter import DimFilter
+
+    console = Console(color_system="truecolor", force_terminal=True, width=80)
+    out = []
+    for _ in range(2):
+        out += [
+            line.text, line.cell_length, line.render(console), line.link_ids,
+            line.divide([2, 7, 12]), line.crop(1, 9), line.crop_extend(3, 40, None),
+            line.extend_cell_length(50), line.adjust_cell_length(8, Style(italic=True)),
+            line.apply_style(Style(underline=True)), line.apply_filter(DimFilter(), Color(10, 20, 30)),
+            line.apply_offsets(4, 5), line.simplify(), line.discard_meta(),
+        ]
+    return out
+
+
+def _cache_sizes(line) -> dict[str, int]:
+    return {name: getattr(line, name)._maxsize for name in textual_compat.LINE_CACHES}
+
+
+@pytest.fixture
+def lazy_lines():
+    """Lines making their caches when first used, as the app makes them; put back so whatever the test did."""
+    assert textual_compat.lazy_line_caches()
+    yield
+    textual_compat.lazy_line_caches()
+
+
+def _tracked(line) -> list:
+    import gc
+
+    return [o for o in gc.get_referents(line) if gc.is_tracked(o) and not isinstance(o, type)]
+
+
+def test_lazy_lines_make_no_cache_until_one_is_used(lazy_lines):
+    from textual.cache import FIFOCache
+
+    textual_compat.lazy_line_caches(False)
+    eager = _lines()[0]
+    assert textual_compat.lazy_line_caches()
+    lazy = _lines()[0]
+    # What each full collection walks per line: the line and its segments, not seven empty caches.
+    assert sum(isinstance(o, FIFOCache) for o in _tracked(eager)) == 7
+    assert [type(o).__name__ for o in _tracked(lazy)] == ["list"]
+    lazy.crop(1, 3)
+    assert sorted(type(o).__name__ for o in _tracked(lazy)) == ["FIFOCache", "list"]  # the crop's cache only
+
+
+def test_lazy_lines_draw_and_cache_as_textuals_own(lazy_lines):
+    textual_compat.lazy_line_caches(False)
+    eager_made = _lines()
+    eager = [_everything_done_to(line) for line in eager_made]
+    textual_compat.lazy_line_caches()
+    lazy_made = _lines()
+    lazy = [_everything_done_to(line) for line in lazy_made]
+    assert lazy == eager
+    assert [_cache_sizes(line) for line in lazy_made] == [_cache_sizes(line) for line in eager_made]
+    line = _lines()[0]
+    assert line.crop(1, 9) is line.crop(1, 9)  # the second cut comes from the cache, as with Textual's
+    assert line.divide([2, 7]) is line.divide([2, 7])
+
+
+def test_lazy_lines_switched_off_keep_earlier_lines_working(lazy_lines):
+    """Off after lines were made without caches (Strip.blank keeps some for good): those still make theirs."""
+    made_lazily = _lines()[1]
+    textual_compat.lazy_line_caches(False)
+    assert _everything_done_to(made_lazily)
+    assert len(_tracked(_lines()[1])) == 8  # new lines are Textual's own again
+
+
+def test_lazy_lines_leave_a_strip_they_do_not_know_alone(lazy_lines, monkeypatch, caplog):
+    from textual.strip import Strip
+
+    textual_compat.lazy_line_caches(False)
+
+    textuals = textual_compat._STRIP_INIT
+
+    def newer_init(self, segments, cell_length=None):  # a release whose lines keep one more thing
+        textuals(self, segments, cell_length)
+        self._link_ids = set()
+
+    monkeypatch.setattr(textual_compat, "_STRIP_INIT", newer_init)
+    assert textual_compat.lazy_line_caches() is False
+    assert Strip.__init__ is not textual_compat._line_without_caches
+    assert "keep their own caches" in caplog.text
