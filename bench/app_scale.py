@@ -357,6 +357,8 @@ class AppRun:
             "TERM": "tmux-256color",
             "COLORTERM": "truecolor",
             "LANG": "C.UTF-8",
+            # This checkout's package, not the one the venv installed (a worktree of older code measures itself).
+            "PYTHONPATH": str(ROOT),
         }
         self.argv = [APP]
         if demo:
@@ -364,7 +366,7 @@ class AppRun:
         else:
             assert emu is not None
             self.env.update({
-                "PYTHONPATH": str(HERE),
+                "PYTHONPATH": os.pathsep.join((str(HERE), str(ROOT))),
                 "PYTHON_KEYRING_BACKEND": "bench_keyring.EnvKeyring",
                 "HAILUO_BENCH_AUTH": emu.auth_json,
             })
