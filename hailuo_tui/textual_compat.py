@@ -309,12 +309,11 @@ def keep_full_map_after_reflow(keep: bool = True) -> None:
 class _CacheOnFirstUse:
     """Stands in for one of `Strip`'s cache slots: the first read of an empty slot makes the cache."""
 
-    __slots__ = ("slot", "maxsize", "_read", "_write")
+    __slots__ = ("maxsize", "_read", "_write")
 
     def __init__(self, slot: Any, maxsize: int) -> None:
-        self.slot = slot  # the slot's own descriptor
         self.maxsize = maxsize
-        self._read, self._write = slot.__get__, slot.__set__
+        self._read, self._write = slot.__get__, slot.__set__  # the slot's own descriptor, wrapped
 
     def __get__(self, line: Any, owner: Any = None) -> Any:
         if line is None:

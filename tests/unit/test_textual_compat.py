@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import textual
+from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.widget import Widget
 
@@ -333,13 +334,7 @@ async def test_sigcont_restarts_application_mode_only_after_a_suspend():
 # -- lines that make their caches when first used ------------------------------------------------
 
 
-def _styles() -> tuple:
-    from rich.style import Style
-
-    return Style(bold=True), Style(link="https://example.com", color="red")  # a link's id is per Style
-
-
-_STYLES = _styles()
+_STYLES = (Style(bold=True), Style(link="https://example.com", color="red"))  # one link id for every line made
 
 
 def _lines() -> list:
@@ -357,7 +352,6 @@ def _lines() -> list:
 def _everything_done_to(line) -> list:
     """What the compositor and our widgets ask of a line, twice (the second time from its caches)."""
     from rich.console import Console
-    from rich.style import Style
     from textual.color import Color
     from textual.filter import DimFilter
 
@@ -424,7 +418,7 @@ def test_lazy_lines_switched_off_keep_earlier_lines_working(lazy_lines):
     """Off after lines were made without caches (Strip.blank keeps some for good): those still make theirs."""
     made_lazily = _lines()[1]
     textual_compat.lazy_line_caches(False)
-    assert _everything_done_to(made_lazily)
+    assert _everything_done_to(made_lazily) == _everything_done_to(_lines()[1])
     assert len(_tracked(_lines()[1])) == 8  # new lines are Textual's own again
 
 
