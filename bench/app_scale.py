@@ -39,6 +39,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -597,8 +598,14 @@ async def _running_app(*, size=(WIDTH, HEIGHT), settle: float = 0.2, message_hoo
 
 
 def bench_open_scroll() -> dict:
-    """3: open the 2,000-message conversation from the sidebar, then scroll to its top."""
+    """3: open the 2,000-message conversation from the sidebar, then scroll to its top; beside it, Textual's own
+    cost of the same pages in stock widgets (bench/paging_floor.py, in a process of its own, run first)."""
     import asyncio
+
+    floor = subprocess.run([sys.executable, str(HERE / "paging_floor.py"), "--json"], capture_output=True, text=True,
+                           cwd=ROOT, timeout=600)
+    floor_figures = json.loads(floor.stdout.strip().splitlines()[-1]) if floor.returncode == 0 else {
+        "floor_error": (floor.stderr or floor.stdout)[-300:]}
 
     async def run() -> dict:
         from hailuo_tui.widgets.chat_view import ChatView
@@ -670,8 +677,9 @@ def bench_open_scroll() -> dict:
                 "open_s": opened, "open_cpu_s": open_cpu, "mounted": mounted,
                 "top_s": top, "top_cpu_s": scroll_cpu, "pages": steps,
                 "page_mean_s": sum(step_times) / max(len(step_times), 1),
+                "page_median_s": statistics.median(step_times) if step_times else 0.0,
                 "page_max_s": max(step_times, default=0.0),
-                "bubbles_at_top": len(view.bubbles), "kept_place": steps - nudged,
+                "bubbles_at_top": len(view.bubbles), "kept_place": steps - nudged, **floor_figures,
             }
 
     return asyncio.run(run())
