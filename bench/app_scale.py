@@ -604,7 +604,8 @@ def bench_open_scroll() -> dict:
 
     floor = subprocess.run([sys.executable, str(HERE / "paging_floor.py"), "--json"], capture_output=True, text=True,
                            cwd=ROOT, timeout=600)
-    floor_figures = json.loads(floor.stdout.strip().splitlines()[-1]) if floor.returncode == 0 else {
+    lines = floor.stdout.strip().splitlines()
+    floor_figures = json.loads(lines[-1]) if floor.returncode == 0 and lines else {
         "floor_error": (floor.stderr or floor.stdout)[-300:]}
 
     async def run() -> dict:

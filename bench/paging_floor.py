@@ -15,8 +15,8 @@ after each page the view is moved off the top, untimed.
 So the floor has Textual's mount, styles, layout and frame for the same widget count and heights
 within a row or two, without Markdown: no parse, no highlighting, no tables (those are hailuo-tui's own
 cost). The floor leaves Python's collector as Python sets it: its full collections land inside pages
-(counted, and the longest, beside). Printed: the mean, median and worst page; ``--json``: one JSON line. Headless, 100x40,
-the size app_scale.py uses. Never run as a test.
+(counted, and the longest, beside). Printed: the mean, median and worst page; ``--json``: one JSON line.
+Headless, 100x40, the size app_scale.py uses. Never run as a test.
 """
 
 from __future__ import annotations
@@ -94,56 +94,58 @@ async def _run(messages: list[tuple[str, str]], pages: int) -> dict:
 
     timing = False
     gc.callbacks.append(collections)
-    async with app.run_test(size=(100, 40)) as pilot:
-        view = app.query_one("#view", VerticalScroll)
-        oldest = len(messages) - WINDOW
-        await view.mount_all([Message(i, *messages[i]) for i in range(oldest, len(messages))])
-        await pilot.pause(0.3)
-        screen = app.screen
-        frame = screen._compositor_refresh
-        wanted: list = []
+    try:
+        async with app.run_test(size=(100, 40)) as pilot:
+            view = app.query_one("#view", VerticalScroll)
+            oldest = len(messages) - WINDOW
+            await view.mount_all([Message(i, *messages[i]) for i in range(oldest, len(messages))])
+            await pilot.pause(0.3)
+            screen = app.screen
+            frame = screen._compositor_refresh
+            wanted: list = []
 
-        def spy() -> None:
-            frame()
-            if wanted and not seen_now and wanted[0]():
-                seen_now.append(time.perf_counter())
+            def spy() -> None:
+                frame()
+                if wanted and not seen_now and wanted[0]():
+                    seen_now.append(time.perf_counter())
 
-        seen_now: list[float] = []
-        screen._compositor_refresh = spy  # type: ignore[method-assign]
+            seen_now: list[float] = []
+            screen._compositor_refresh = spy  # type: ignore[method-assign]
 
-        async def page() -> None:
-            nonlocal oldest
-            first = view.children[0]
-            start = max(0, oldest - PAGE)
-            new = [Message(i, *messages[i]) for i in range(start, oldest)]
-            oldest = start
-            with app.batch_update():
-                await view.mount_all(new, before=first)
-                excess = len(view.children) - MOUNTED_MAX
-                if excess > 0:
-                    await view.remove_children(list(view.children)[-excess:])
+            async def page() -> None:
+                nonlocal oldest
+                first = view.children[0]
+                start = max(0, oldest - PAGE)
+                new = [Message(i, *messages[i]) for i in range(start, oldest)]
+                oldest = start
+                with app.batch_update():
+                    await view.mount_all(new, before=first)
+                    excess = len(view.children) - MOUNTED_MAX
+                    if excess > 0:
+                        await view.remove_children(list(view.children)[-excess:])
 
-        for _ in range(pages):
-            if oldest == 0:
-                break
-            target = oldest - PAGE if oldest >= PAGE else 0
-            wanted[:] = [lambda t=target: view.children[0].index == t and view.children[0].region.height > 0]
-            seen_now.clear()
-            timing = True
-            started = time.perf_counter()
-            view.scroll_to(y=0, animate=False, immediate=True, force=True)
-            app.run_worker(page(), exclusive=True)
-            deadline = started + 10
-            while not seen_now:
-                if time.perf_counter() > deadline:
-                    raise TimeoutError(f"page at {target} never drawn")
-                await asyncio.sleep(0.001)
-            seen.append(seen_now[0] - started)
-            timing = False
-            # Off the top again (untimed), as the chat view is once it has kept the reader's place.
-            view.scroll_to(y=min(view.max_scroll_y, 40), animate=False, immediate=True, force=True)
-            await pilot.pause(0.01)
-    gc.callbacks.remove(collections)
+            for _ in range(pages):
+                if oldest == 0:
+                    break
+                target = oldest - PAGE if oldest >= PAGE else 0
+                wanted[:] = [lambda t=target: view.children[0].index == t and view.children[0].region.height > 0]
+                seen_now.clear()
+                timing = True
+                started = time.perf_counter()
+                view.scroll_to(y=0, animate=False, immediate=True, force=True)
+                app.run_worker(page(), exclusive=True)
+                deadline = started + 10
+                while not seen_now:
+                    if time.perf_counter() > deadline:
+                        raise TimeoutError(f"page at {target} never drawn")
+                    await asyncio.sleep(0.001)
+                seen.append(seen_now[0] - started)
+                timing = False
+                # Off the top again (untimed), as the chat view is once it has kept the reader's place.
+                view.scroll_to(y=min(view.max_scroll_y, 40), animate=False, immediate=True, force=True)
+                await pilot.pause(0.01)
+    finally:
+        gc.callbacks.remove(collections)
     return {
         "floor_pages": len(seen),
         "floor_page_mean_s": statistics.fmean(seen) if seen else 0.0,
