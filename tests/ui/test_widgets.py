@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from textual import events
 
+from hailuo_tui import textual_compat
 from hailuo_tui.domain import ShownMessage
 from hailuo_tui.textual_compat import XTermParser
 from hailuo_tui.widgets import (
@@ -421,6 +422,46 @@ async def test_a_page_of_older_messages_is_laid_out_once():
             arranged = [names for names in spy.arranged if names]  # a scroll alone names no widget
             assert len(arranged) == 1 and "ChatView" in arranged[0], spy.arranged
             assert view.scroll_y > 0 and top.region.y <= view.region.y + 2  # still where it was read
+
+
+async def test_a_page_is_drawn_once_laid_out_not_at_the_next_frame_tick(monkeypatch):
+    """The reader waits for a page of older messages: its frame is drawn as soon as the mount's layout requests
+    have reached the screen (textual_compat.draw_when_laid_out), before the mount returns, with one layout;
+    switched off, Textual's frame timer draws it after the mount returned (up to 16.7 ms later)."""
+    view = ChatView()
+    app = Host(view)
+    mounting = [False]
+    mount_older = view._mount_older
+
+    async def watched(messages):
+        mounting[0] = True
+        try:
+            await mount_older(messages)
+        finally:
+            mounting[0] = False
+
+    monkeypatch.setattr(view, "_mount_older", watched)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await view.load(_messages(400))
+        await pilot.pause(0.2)
+        frames: list[tuple[int, bool]] = []  # per frame: the oldest mounted message, drawn inside the mount
+        spy = Spy(app.screen, after_frame=lambda: frames.append((view.bubbles[0].message_id, mounting[0])))
+        for drawn_at_once in (True, False, True):
+            monkeypatch.setattr(textual_compat, "_draw_when_laid_out", drawn_at_once)
+            oldest = view.bubbles[0].message_id
+            frames.clear()
+            spy.arranged.clear()
+            view.scroll_home(animate=False, immediate=True)  # the reader reaches the top
+            for _ in range(50):
+                await pilot.pause(0.02)
+                if frames and frames[-1][0] < oldest and not mounting[0]:
+                    break
+            page = oldest - ChatView.PAGE
+            assert view.bubbles[0].message_id == page
+            assert ((page, True) in frames) is drawn_at_once, (drawn_at_once, frames)
+            assert frames[-1][0] == page, frames
+            assert len([names for names in spy.arranged if names]) == 1, spy.arranged  # one layout either way
+            assert view.scroll_y > 0  # the reader's place kept, off the top
 
 
 async def test_the_first_frame_of_a_page_keeps_the_readers_place():
