@@ -56,12 +56,12 @@ else:
 __all__ = [
     "PRIVATE_API",
     "AnchorHooks",
-    "allow_draw_when_laid_out",
     "ErrorHooks",
     "MessageHooks",
     "PrivateName",
     "ResizeHooks",
     "XTermParser",
+    "allow_draw_when_laid_out",
     "anchor_released",
     "compute_wrap_offsets",
     "content_style",

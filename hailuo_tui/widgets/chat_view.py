@@ -455,14 +455,14 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
         # three runs each way, mean page 0.052-0.053 -> 0.037-0.041 s, median 0.050-0.051 -> 0.034-0.037 s,
         # worst 0.080-0.089 -> 0.070-0.095 s, the CPU of the 330 pages unchanged (12.2-13.7 s against 12.9-13.8 s).
         if not self._to_first:  # mounting every page up to the first: one frame at the end is enough
-            await draw_when_laid_out(self.screen, self._with_children([self, *bubbles]))
+            await draw_when_laid_out(self.screen, self._asked_layout(bubbles))
         self._update_empty()
         self._fill_later()
 
-    @staticmethod
-    def _with_children(widgets: list[Widget]) -> list[Widget]:
-        """`widgets` and their descendants: the widgets a mount asked a layout for."""
-        return [each for widget in widgets if widget.is_attached for each in widget.walk_children(with_self=True)]
+    def _asked_layout(self, bubbles: list[MessageBubble]) -> list[Widget]:
+        """The widgets a mount of `bubbles` asked a layout of: the view, the bubbles and what they hold."""
+        held = (each for bubble in bubbles if bubble.is_attached for each in bubble.walk_children(with_self=True))
+        return [self, *held]
 
     async def _keep_place(self, bubble: MessageBubble | None) -> None:
         """Keep `bubble` where it is on screen while bubbles are mounted above it or removed above it
@@ -543,7 +543,7 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
                 self._held.extend(self._shown_of(bubble) for bubble in gone)
                 await self._remove(gone)
         self._place_kept()
-        await draw_when_laid_out(self.screen, self._with_children([self, *mounted]))
+        await draw_when_laid_out(self.screen, self._asked_layout(mounted))
         if not self._below:
             self.anchor()
 
