@@ -65,3 +65,61 @@ def test_the_trim_threshold_setting(monkeypatch):
                             (str(10**12), 256 * 1024 * 1024)):
         monkeypatch.setenv("HAILUO_TUI_TRIM_THRESHOLD", value)
         assert trim_threshold() == expected, value
+
+
+_READ_BUFFER = (
+    "import asyncio, ctypes, socket\n"
+    "from hailuo_tui.memory import return_big_blocks\n"
+    "return_big_blocks()\n"
+    "class Info(ctypes.Structure):\n"
+    "    _fields_ = [(n, ctypes.c_size_t) for n in\n"
+    "                'arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost'.split()]\n"
+    "libc = ctypes.CDLL(None)\n"
+    "libc.mallinfo2.restype = Info\n"
+    "seen = []\n"
+    "class Reader(asyncio.Protocol):\n"
+    "    def data_received(self, data):\n"
+    "        seen.append(libc.mallinfo2().hblks)  # mapped blocks while the read's bytes are alive\n"
+    "async def main():\n"
+    "    ours, theirs = socket.socketpair()\n"
+    "    transport, _ = await asyncio.get_running_loop().connect_accepted_socket(Reader, ours)\n"
+    "    for sent in range(1, 4):\n"
+    "        theirs.send(b'data: {}\\\\n\\\\n' * 20)\n"
+    "        for _ in range(500):  # at most 5 s for the read\n"
+    "            if len(seen) >= sent:\n"
+    "                break\n"
+    "            await asyncio.sleep(0.01)\n"
+    "    before = libc.mallinfo2().hblks\n"
+    "    transport.close(); theirs.close()\n"
+    "    print(before, *seen)\n"
+    "asyncio.run(main())\n"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+@pytest.mark.parametrize(("setting", "mapped"), [(None, False), ("262144", True), ("junk", False)])
+def test_a_socket_read_is_not_a_mapping_of_its_own(setting, mapped):
+    """asyncio reads a socket into a fresh 256 KiB bytes object, shrunk to what came: mapped on its own
+    (mmap, mremap, munmap, a page fault per read) under a 256 KiB threshold, from the heap above it."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "HAILUO_TUI_MMAP_THRESHOLD"}
+    if setting is not None:
+        env["HAILUO_TUI_MMAP_THRESHOLD"] = setting
+    out = subprocess.run([sys.executable, "-c", _READ_BUFFER], capture_output=True, text=True, timeout=60,
+                         check=True, env=env)
+    after, *during = (int(n) for n in out.stdout.split())
+    assert len(during) == 3, out.stdout + out.stderr
+    # While a read's bytes were alive, one more block was mapped than once they were gone (or none).
+    assert all(n == after + 1 for n in during) is mapped, out.stdout + out.stderr
+
+
+def test_the_mmap_threshold_setting(monkeypatch):
+    from hailuo_tui.memory import MMAP_THRESHOLD, mmap_threshold
+
+    monkeypatch.delenv("HAILUO_TUI_MMAP_THRESHOLD", raising=False)
+    assert mmap_threshold() == MMAP_THRESHOLD == 320 * 1024
+    for value, expected in (("262144", 262144), ("0", 64 * 1024), ("junk", MMAP_THRESHOLD),
+                            (str(10**12), 32 * 1024 * 1024)):
+        monkeypatch.setenv("HAILUO_TUI_MMAP_THRESHOLD", value)
+        assert mmap_threshold() == expected, value
