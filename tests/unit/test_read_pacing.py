@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 import hailuo_tui.provider.minimax as minimax
@@ -40,10 +42,17 @@ class Clock:
         return self.now
 
 
-def reads_of(clock: Clock, chunks: list[tuple[float, bytes]]):
-    """``reading`` callables: each takes ``wait`` seconds (on the fake clock) and returns its chunk."""
+def reads_of(clock: Clock, chunks: list[tuple[float, bytes]], transport: Transport | None = None):
+    """``reading`` callables: each takes ``wait`` seconds (on the fake clock) and returns its chunk; as a
+    socket read does, it waits while the pacer holds ``transport`` paused (at most 2 s)."""
     for wait, chunk in chunks:
         async def reading(wait=wait, chunk=chunk) -> bytes:
+            for _ in range(2000):
+                if transport is None or transport.reading:
+                    break
+                await asyncio.sleep(0.001)
+            else:
+                raise AssertionError("the rest never ended: the transport stayed paused")
             clock.now += wait
             return chunk
         yield reading
@@ -52,10 +61,41 @@ def reads_of(clock: Clock, chunks: list[tuple[float, bytes]]):
 async def test_a_slow_stream_rests_after_a_streak_and_resumes_what_it_paused():
     transport, clock = Transport(), Clock()
     pacer = ReadPacer(transport, seconds=0.001, clock=clock)
-    for reading in reads_of(clock, [(0.005, b"x" * 300)] * 8):
+    for reading in reads_of(clock, [(0.005, b"x" * 300)] * 8, transport):
         assert await pacer.read(reading)
     assert pacer.rests == 8 - STREAK and pacer.reads == 8
     assert transport.calls == ["pause", "resume"] * pacer.rests and transport.reading
+
+
+async def test_a_read_that_ends_during_a_rest_resumes_the_transport_at_once():
+    """The loop ends a rest by itself (call_later); a read cancelled or failed before that must not leave
+    the socket unwatched until then, nor have it resumed later behind the next user's back."""
+    transport, clock = Transport(), Clock()
+    pacer = ReadPacer(transport, seconds=30.0, clock=clock)
+    for reading in reads_of(clock, [(0.005, b"x" * 300)] * STREAK, transport):
+        await pacer.read(reading)
+    [socket_read] = reads_of(clock, [(0.0, b"x")], transport)
+    entered = []
+
+    async def reading() -> bytes:
+        entered.append(transport.reading)
+        return await socket_read()
+    task = asyncio.ensure_future(pacer.read(reading))
+    await asyncio.sleep(0.01)
+    assert transport.calls == ["pause"] and not task.done()  # resting: 30 s
+    # The read already waits on the paused socket (no sleep in the task: one wake-up per rest).
+    assert entered == [False]
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert transport.calls == ["pause", "resume"] and transport.reading
+    assert pacer._resume_at is None  # nothing left to resume it again later
+
+    async def failing() -> bytes:
+        raise TimeoutError
+    with pytest.raises(TimeoutError):
+        await pacer.read(failing)
+    assert transport.calls == ["pause", "resume"] * 2 and transport.reading
 
 
 async def test_a_burst_never_rests_nor_does_an_ending_stream_or_a_paused_transport():
