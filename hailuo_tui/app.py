@@ -24,6 +24,7 @@ from hailuo_tui.sanitize import clean
 from hailuo_tui.screens.chat_screen import ChatScreen
 from hailuo_tui.services import Options, Services
 from hailuo_tui.textual_compat import (
+    allow_draw_soon,
     allow_draw_when_laid_out,
     draw_scroll_bars_with_layout,
     keep_full_map_after_reflow,
@@ -53,6 +54,9 @@ LAZY_LINES_ENV = "HAILUO_TUI_LAZY_LINES"
 #: Set to 0 to draw a page of messages at Textual's next frame tick, as any change, rather than as soon as it is
 #: laid out (textual_compat.draw_when_laid_out), for comparison.
 DRAW_PAGES_ENV = "HAILUO_TUI_DRAW_PAGES_AT_ONCE"
+#: Set to 0 to draw an answer's last words and its end at Textual's next frame tick, rather than as soon as they
+#: are laid out (textual_compat.draw_soon), for comparison.
+DRAW_LAST_WORDS_ENV = "HAILUO_TUI_DRAW_LAST_WORDS_AT_ONCE"
 
 
 class HailuoApp(AppGuards, App[int]):
@@ -70,6 +74,7 @@ class HailuoApp(AppGuards, App[int]):
         draw_scroll_bars_with_layout(os.environ.get(BARS_ENV, "1") != "0")
         lazy_line_caches(os.environ.get(LAZY_LINES_ENV, "1") != "0")
         allow_draw_when_laid_out(os.environ.get(DRAW_PAGES_ENV, "1") != "0")
+        allow_draw_soon(os.environ.get(DRAW_LAST_WORDS_ENV, "1") != "0")
         survive_a_closed_terminal()
         resume_only_after_suspend()
         self.options = options

@@ -61,11 +61,13 @@ __all__ = [
     "PrivateName",
     "ResizeHooks",
     "XTermParser",
+    "allow_draw_soon",
     "allow_draw_when_laid_out",
     "anchor_released",
     "compute_wrap_offsets",
     "content_style",
     "draw_scroll_bars_with_layout",
+    "draw_soon",
     "draw_when_laid_out",
     "drop_removed_render_caches",
     "forget_drawn_lines",
@@ -148,6 +150,10 @@ PRIVATE_API: tuple[PrivateName, ...] = (
     PrivateName(
         "textual.message_pump:MessagePump", "_message_queue", None,
         "draw_when_laid_out: the screen has taken every layout request sent to it",
+    ),
+    PrivateName(
+        "textual.screen:Screen", "_dirty_widgets", None,
+        "draw_soon: an answer's last words that only repaint (no new line) are drawn at once too",
     ),
     PrivateName(
         "textual.widget:Widget", "_check_anchor", "(self) -> 'None'",
@@ -340,20 +346,57 @@ async def draw_when_laid_out(screen: Screen, widgets: Iterable[Widget], hops: in
     out before every request had arrived, the screen laid the whole view out a second time for the late
     ones (measured in round ten: the CPU of a page up by a third to a half).
     """
-    targets = list(widgets)
+    if not _draw_when_laid_out:
+        return False
+    return await _draw_once_settled(screen, list(widgets), hops)
+
+
+async def _draw_once_settled(screen: Screen, targets: list[Widget], hops: int = 12) -> bool:
     for _ in range(hops):
-        if not _draw_when_laid_out or not screen.is_current or screen.app._batch_count:
+        if not screen.is_current or screen.app._batch_count:
             return False
         waiting = not screen._message_queue.empty() or any(
             widget._layout_required or widget._repaint_required for widget in targets
         )
         if not waiting:
-            if not screen._layout_required:
-                return False  # the timer has drawn it already, or nothing asked for a layout
-            screen._on_timer_update()
+            if not screen._layout_required and not screen._dirty_widgets:
+                return False  # the timer has drawn it already, or nothing asked for a frame
+            screen._on_timer_update()  # which pauses the timer the requests resumed: no second frame
             return True
         await asyncio.sleep(0)
     return False
+
+
+_draw_last_words_at_once = True
+
+
+def allow_draw_soon(on: bool = True) -> None:
+    """Let `draw_soon` draw (``on=False``: an answer's last words wait for the screen's next frame tick, as in
+    Textual)."""
+    global _draw_last_words_at_once
+    _draw_last_words_at_once = on
+
+
+def draw_soon(screen: Screen, widgets: Iterable[Widget]) -> asyncio.Future[bool] | None:
+    """`draw_when_laid_out` in a task of its own, for a change whose maker must not wait for its frame (an
+    answer's last words and its end, written from the reply's worker). None: switched off.
+
+    Drawing here pauses the frame timer that the change's requests resumed (Textual's own update does), so the
+    tick does not wake for nothing. It never raises: a frame that fails here is drawn again, and fails in the
+    open, at the screen's next tick.
+    """
+    if not _draw_last_words_at_once:
+        return None
+    targets = list(widgets)
+
+    async def draw() -> bool:
+        try:
+            return await _draw_once_settled(screen, targets)
+        except Exception:  # pragma: no cover - the next frame tick draws (and reports) it
+            log.exception("drawing an answer's last words at once failed; left to the next frame tick")
+            return False
+
+    return asyncio.ensure_future(draw())
 
 
 class _CacheOnFirstUse:

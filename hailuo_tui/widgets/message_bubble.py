@@ -26,6 +26,7 @@ from textual.widgets import Static
 
 from hailuo_tui.domain import LIVE_STATUSES, MessageStatus
 from hailuo_tui.sanitize import StreamSanitizer, clean
+from hailuo_tui.textual_compat import draw_soon
 from hailuo_tui.markdown.blocks import code_blocks
 from hailuo_tui.widgets.answer_extras import AnswerExtras
 from hailuo_tui.widgets.bubble_header import (
@@ -129,6 +130,8 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         self._sanitizer = StreamSanitizer()
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
+        #: The pending `draw_soon` of the last write, if any.
+        self._drawing: Any = None
         #: The current flush interval, and where the last CPU measurement started (wall, CPU).
         self._interval = self.FLUSH_INTERVAL
         self._cpu_mark: tuple[float, float] | None = None
@@ -309,6 +312,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         self._take_sanitizer_tail()
         if self._pending or self._reasoning.pending:
             await self._flush()
+            self._draw_soon()
 
     async def finish(self, status: str = MessageStatus.COMPLETE, error: str | None = None) -> None:
         """Flush what is pending, seal the last runs and set the final status (and its reason, shown in full)."""
@@ -318,6 +322,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         await self._flush(final=True)
         self.set_status(status, error)
         self._show_usage()
+        self._draw_soon()
 
     def _take_sanitizer_tail(self) -> None:
         """What the sanitizer held back (a sequence that might have continued) is text now."""
@@ -412,6 +417,16 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         if self._plain is None and self.is_mounted:
             live += len(self.markdown.open_text)
         return min(self.FLUSH_INTERVAL_MAX, self._interval + live / self.FLUSH_CHARS_PER_SECOND)
+
+    def _draw_soon(self) -> None:
+        """Draw what this bubble just changed as soon as it is laid out, not at the screen's next frame tick
+        (up to 16.7 ms later): for an answer's last words and its end, whose wait is the lag a reader sees.
+        The writes before them keep to the tick: drawn at once inside a burst, each took a frame of its own
+        that the tick would have merged with the next change (see `textual_compat.draw_soon`)."""
+        if self._drawing is not None and not self._drawing.done():
+            return  # the pending one waits for this change too
+        if self.is_attached and self.screen.is_current:
+            self._drawing = draw_soon(self.screen, [self, *self.children])
 
     async def _flush(self, final: bool = False) -> None:
         """Write the buffered deltas to the body (one write per frame at most)."""

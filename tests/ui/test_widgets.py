@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import random
 import time
@@ -462,6 +463,48 @@ async def test_a_page_is_drawn_once_laid_out_not_at_the_next_frame_tick(monkeypa
             assert frames[-1][0] == page, frames
             assert len([names for names in spy.arranged if names]) == 1, spy.arranged  # one layout either way
             assert view.scroll_y > 0  # the reader's place kept, off the top
+
+
+async def test_an_answers_last_words_and_its_end_are_drawn_once_laid_out_not_at_the_next_frame_tick(monkeypatch):
+    """The lag after an answer's last event is the reader's wait: the words the bubble held for its next write
+    (`show_buffered`, before the reply's final save) and the end (`finish`) are drawn as soon as laid out
+    (textual_compat.draw_soon). The screen's 60 Hz frame timer is frozen here: switched on, frames show them
+    all the same; switched off, none does (only the tick would have drawn them, up to 16.7 ms later)."""
+    view = ChatView()
+    app = Host(view)
+    async with app.run_test(size=(60, 20)) as pilot:
+        bubble = await view.add_message("assistant", status="streaming")
+        await bubble.append("Some words. " * 40)
+        await pilot.pause(0.2)
+        shown: list[tuple[str, str]] = []  # per frame: the body's text, the bubble's status
+        Spy(app.screen, after_frame=lambda: shown.append((bubble.markdown.source, bubble.status)))
+        timer = app.screen._update_timer
+        for at_once in (True, False):
+            monkeypatch.setattr(textual_compat, "_draw_last_words_at_once", at_once)
+            if at_once:
+                bubble = await view.add_message("assistant", status="streaming")
+                await pilot.pause(0.1)
+            monkeypatch.setattr(timer, "resume", lambda: None)  # the tick never comes
+            timer.pause()
+            shown.clear()
+            last = f"The end ({at_once})."
+            await bubble.append("More words. ")  # written at once (the last write is old)
+            await bubble.append(last)  # held for the next write, a flush interval later
+            assert bubble._pending, "the last words were written at once: nothing to show here"
+            await bubble.show_buffered()
+            for _ in range(100):  # turns of the event loop, not time
+                if any(text.endswith(last) for text, _ in shown):
+                    break
+                await asyncio.sleep(0)
+            assert any(text.endswith(last) for text, _ in shown) is at_once, (at_once, shown[-1:])
+            await bubble.finish()
+            for _ in range(100):
+                if any(status == "complete" for _, status in shown):
+                    break
+                await asyncio.sleep(0)
+            assert any(status == "complete" for _, status in shown) is at_once, (at_once, shown[-1:])
+            monkeypatch.undo()  # the timer ticks again
+            await pilot.pause(0.1)
 
 
 async def test_the_first_frame_of_a_page_keeps_the_readers_place():
