@@ -22,7 +22,8 @@ def test_the_threshold_is_set_in_a_fresh_interpreter_without_running_a_program()
     assert out.stdout.split() == ["True", "[]"], out.stdout + out.stderr
 
 
-_KEEPCOST = (
+#: A fresh interpreter with the app's malloc settings, and glibc's malloc statistics (``libc.mallinfo2()``).
+_MALLINFO = (
     "import ctypes\n"
     "from hailuo_tui.memory import return_big_blocks\n"
     "return_big_blocks()\n"
@@ -31,10 +32,24 @@ _KEEPCOST = (
     "                'arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost'.split()]\n"
     "libc = ctypes.CDLL(None)\n"
     "libc.mallinfo2.restype = Info\n"
+)
+
+_KEEPCOST = _MALLINFO + (
     "blocks = [bytearray(100_000) for _ in range(10)]  # 1 MB from the heap (under the mmap threshold)\n"
     "del blocks\n"
     "print(libc.mallinfo2().keepcost)  # the free space left mapped at the heap's top\n"
 )
+
+
+def _run(code: str, variable: str, setting: str | None) -> subprocess.CompletedProcess:
+    """``code`` in a fresh interpreter, with ``variable`` set to ``setting`` (None: unset)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != variable}
+    if setting is not None:
+        env[variable] = setting
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+                          env=env)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
@@ -42,13 +57,7 @@ _KEEPCOST = (
 def test_free_space_at_the_heap_top_is_kept_up_to_the_trim_threshold(setting, kept):
     """A burst of snapshots frees and reallocates tens of KB per event: with glibc's 128 KiB trim threshold
     (what fixing the mmap threshold left) the heap's top went back to the system and faulted in again."""
-    import os
-
-    env = {k: v for k, v in os.environ.items() if k != "HAILUO_TUI_TRIM_THRESHOLD"}
-    if setting is not None:
-        env["HAILUO_TUI_TRIM_THRESHOLD"] = setting
-    out = subprocess.run([sys.executable, "-c", _KEEPCOST], capture_output=True, text=True, timeout=60,
-                         check=True, env=env)
+    out = _run(_KEEPCOST, "HAILUO_TUI_TRIM_THRESHOLD", setting)
     keepcost = int(out.stdout.strip())
     if kept:
         assert keepcost >= 900_000, out.stdout + out.stderr
@@ -67,15 +76,8 @@ def test_the_trim_threshold_setting(monkeypatch):
         assert trim_threshold() == expected, value
 
 
-_READ_BUFFER = (
-    "import asyncio, ctypes, socket\n"
-    "from hailuo_tui.memory import return_big_blocks\n"
-    "return_big_blocks()\n"
-    "class Info(ctypes.Structure):\n"
-    "    _fields_ = [(n, ctypes.c_size_t) for n in\n"
-    "                'arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost'.split()]\n"
-    "libc = ctypes.CDLL(None)\n"
-    "libc.mallinfo2.restype = Info\n"
+_READ_BUFFER = _MALLINFO + (
+    "import asyncio, socket\n"
     "seen = []\n"
     "class Reader(asyncio.Protocol):\n"
     "    def data_received(self, data):\n"
@@ -89,9 +91,9 @@ _READ_BUFFER = (
     "            if len(seen) >= sent:\n"
     "                break\n"
     "            await asyncio.sleep(0.01)\n"
-    "    before = libc.mallinfo2().hblks\n"
+    "    after = libc.mallinfo2().hblks\n"
     "    transport.close(); theirs.close()\n"
-    "    print(before, *seen)\n"
+    "    print(after, *seen)\n"
     "asyncio.run(main())\n"
 )
 
@@ -100,14 +102,8 @@ _READ_BUFFER = (
 @pytest.mark.parametrize(("setting", "mapped"), [(None, False), ("262144", True), ("junk", False)])
 def test_a_socket_read_is_not_a_mapping_of_its_own(setting, mapped):
     """asyncio reads a socket into a fresh 256 KiB bytes object, shrunk to what came: mapped on its own
-    (mmap, mremap, munmap, a page fault per read) under a 256 KiB threshold, from the heap above it."""
-    import os
-
-    env = {k: v for k, v in os.environ.items() if k != "HAILUO_TUI_MMAP_THRESHOLD"}
-    if setting is not None:
-        env["HAILUO_TUI_MMAP_THRESHOLD"] = setting
-    out = subprocess.run([sys.executable, "-c", _READ_BUFFER], capture_output=True, text=True, timeout=60,
-                         check=True, env=env)
+    (mmap, mremap, munmap, page faults at every read) under a 256 KiB threshold, from the heap above it."""
+    out = _run(_READ_BUFFER, "HAILUO_TUI_MMAP_THRESHOLD", setting)
     after, *during = (int(n) for n in out.stdout.split())
     assert len(during) == 3, out.stdout + out.stderr
     # While a read's bytes were alive, one more block was mapped than once they were gone (or none).
