@@ -94,9 +94,10 @@ class ReadPacer:
         started = self._clock()
         try:
             chunk = await reading()
-        except BaseException:
-            self._resume_now()  # the read failed, timed out or was cancelled during the rest
-            raise
+        finally:
+            # Never left paused behind a read: one that failed, timed out or was cancelled during the rest, or
+            # that aiohttp served from what it already held (the stream may end here).
+            self._resume_now()
         self.reads += 1
         slow = (self._rested or self._clock() - started >= WAITED) and len(chunk) < SMALL
         self._streak = self._streak + 1 if slow and chunk else 0

@@ -68,8 +68,9 @@ async def test_a_slow_stream_rests_after_a_streak_and_resumes_what_it_paused():
 
 
 async def test_a_read_that_ends_during_a_rest_resumes_the_transport_at_once():
-    """The loop ends a rest by itself (call_later); a read cancelled or failed before that must not leave
-    the socket unwatched until then, nor have it resumed later behind the next user's back."""
+    """The loop ends a rest by itself (call_later); a read cancelled, failed or served from the client's buffer
+    before that must not leave the socket unwatched until then, nor have it resumed later behind the next
+    user's back."""
     transport, clock = Transport(), Clock()
     pacer = ReadPacer(transport, seconds=30.0, clock=clock)
     for reading in reads_of(clock, [(0.005, b"x" * 300)] * STREAK, transport):
@@ -96,6 +97,11 @@ async def test_a_read_that_ends_during_a_rest_resumes_the_transport_at_once():
     with pytest.raises(TimeoutError):
         await pacer.read(failing)
     assert transport.calls == ["pause", "resume"] * 2 and transport.reading
+
+    async def held_already() -> bytes:  # served from what the client had buffered before the pause
+        return b"x" * 300
+    assert await pacer.read(held_already)
+    assert transport.calls == ["pause", "resume"] * 3 and transport.reading and pacer._resume_at is None
 
 
 async def test_a_burst_never_rests_nor_does_an_ending_stream_or_a_paused_transport():
