@@ -352,6 +352,7 @@ async def draw_when_laid_out(screen: Screen, widgets: Iterable[Widget], hops: in
 
 
 async def _draw_once_settled(screen: Screen, targets: list[Widget], hops: int = 12) -> bool:
+    """What `draw_when_laid_out` and `draw_soon` do, whatever their switches say."""
     for _ in range(hops):
         if not screen.is_current or screen.app._batch_count:
             return False

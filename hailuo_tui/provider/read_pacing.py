@@ -20,8 +20,8 @@ already waits on its read, not by the task sleeping and then reading: one wake-u
 instead of two, and no sleep's future. On this VM a wake-up is not free: a bare ``asyncio.sleep(0.012)``
 loop costs ~130-160 µs of CPU per wake (an ``epoll.poll`` loop alone ~40-60 µs), so what a slow stream
 costs is mostly how often it wakes the loop. ``hailuo-tui ask --backend api`` on the paced stream (3 runs each,
-alternated): 0.88-1.02 -> 0.76-0.82 CPU-s; in the app (bench/frame_log.py's count of the loop's callbacks)
-the reading task's wake-ups 3,029 -> 1,532 and the loop's turns 7,000 -> 5,541 per answer.
+alternated): 0.88-1.02 -> 0.76-0.82 CPU-s; in the app (a throwaway copy of bench/frame_log.py counting the
+loop's callbacks) the reading task's wake-ups 3,029 -> 1,532 and the loop's turns 7,000 -> 5,541 per answer.
 """
 
 from __future__ import annotations
