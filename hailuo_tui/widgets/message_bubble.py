@@ -14,6 +14,7 @@ hold the whole text.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, Literal
 
@@ -131,7 +132,7 @@ class MessageBubble(FlushPacing, ReplaceText, KeepLinesOnGrow, Vertical):
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
         #: The pending `draw_soon` of the last write, if any.
-        self._drawing: Any = None
+        self._drawing: asyncio.Future[bool] | None = None
         #: The current flush interval, and where the last CPU measurement started (wall, CPU).
         self._interval = self.FLUSH_INTERVAL
         self._cpu_mark: tuple[float, float] | None = None

@@ -472,18 +472,24 @@ async def test_an_answers_last_words_and_its_end_are_drawn_once_laid_out_not_at_
     all the same; switched off, none does (only the tick would have drawn them, up to 16.7 ms later)."""
     view = ChatView()
     app = Host(view)
+
+    async def within_turns(seen) -> bool:
+        for _ in range(100):  # turns of the event loop, not time
+            if seen():
+                return True
+            await asyncio.sleep(0)
+        return bool(seen())
+
     async with app.run_test(size=(60, 20)) as pilot:
-        bubble = await view.add_message("assistant", status="streaming")
-        await bubble.append("Some words. " * 40)
-        await pilot.pause(0.2)
+        bubble = None
         shown: list[tuple[str, str]] = []  # per frame: the body's text, the bubble's status
         Spy(app.screen, after_frame=lambda: shown.append((bubble.markdown.source, bubble.status)))
         timer = app.screen._update_timer
         for at_once in (True, False):
             monkeypatch.setattr(textual_compat, "_draw_last_words_at_once", at_once)
-            if at_once:
-                bubble = await view.add_message("assistant", status="streaming")
-                await pilot.pause(0.1)
+            bubble = await view.add_message("assistant", status="streaming")
+            await bubble.append("Some words. " * 40)
+            await pilot.pause(0.2)
             monkeypatch.setattr(timer, "resume", lambda: None)  # the tick never comes
             timer.pause()
             shown.clear()
@@ -492,17 +498,11 @@ async def test_an_answers_last_words_and_its_end_are_drawn_once_laid_out_not_at_
             await bubble.append(last)  # held for the next write, a flush interval later
             assert bubble._pending, "the last words were written at once: nothing to show here"
             await bubble.show_buffered()
-            for _ in range(100):  # turns of the event loop, not time
-                if any(text.endswith(last) for text, _ in shown):
-                    break
-                await asyncio.sleep(0)
-            assert any(text.endswith(last) for text, _ in shown) is at_once, (at_once, shown[-1:])
+            drawn = await within_turns(lambda: any(text.endswith(last) for text, _ in shown))
+            assert drawn is at_once, (at_once, shown[-1:])
             await bubble.finish()
-            for _ in range(100):
-                if any(status == "complete" for _, status in shown):
-                    break
-                await asyncio.sleep(0)
-            assert any(status == "complete" for _, status in shown) is at_once, (at_once, shown[-1:])
+            ended = await within_turns(lambda: any(status == "complete" for _, status in shown))
+            assert ended is at_once, (at_once, shown[-1:])
             monkeypatch.undo()  # the timer ticks again
             await pilot.pause(0.1)
 
