@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -434,9 +435,17 @@ class ChatView(MessageCursor, KeepLinesOnGrow, AnchorHooks, VerticalScroll):
             return
         page = self._held[-self.PAGE :]
         del self._held[-self.PAGE :]
-        await self._mount_older(page)
-        if len(self._held) < self.PAGE:
-            self._request_older()  # ahead of need: the store's answer waits here until the reader is at the top
+        try:
+            await self._mount_older(page)
+        except asyncio.CancelledError:
+            # Cancelled by the next scroll to the top (the workers are exclusive): a page not mounted yet goes
+            # back where it was rather than being lost.
+            if not any(bubble.message_id == page[0].id for bubble in self.bubbles[: self.PAGE]):
+                self._held += page
+            raise
+        finally:
+            if len(self._held) < self.PAGE:  # asked even when cancelled: the next run may find nothing held
+                self._request_older()  # ahead of need: the store's answer waits here until the reader is at the top
 
     async def _mount_older(self, messages: list[ShownMessage]) -> None:
         if not messages:

@@ -366,6 +366,9 @@ async def test_chat_view_loads_tail_of_long_conversation_and_prepends():
         for _ in range(20):
             view.scroll_home(animate=False, immediate=True)
             await pilot.pause(0.1)
+            # The page's mount done before the next scroll (a slow moment would let that scroll cancel it).
+            await asyncio.wait_for(app.workers.wait_for_complete(), 10)
+            await pilot.pause()
             if any(isinstance(m, ChatView.OlderRequested) for m in app.seen):
                 break
         requests = [m for m in app.seen if isinstance(m, ChatView.OlderRequested)]
