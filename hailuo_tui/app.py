@@ -9,7 +9,7 @@ import logging
 import signal
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -34,12 +34,15 @@ from hailuo_tui.textual_compat import (
 )
 from hailuo_tui.app_guards import AppGuards
 
+if TYPE_CHECKING:
+    from hailuo_tui.store import AsyncChatStore
+
 
 log = logging.getLogger(__name__)
 
 #: At most this many seconds for the first conversation to open before the welcome screen comes over it.
 WELCOME_WAIT = 10.0
-#: Seconds after the start is done before a big database is checked (store.connection.needs_check).
+#: Seconds after the start is done before a big database is checked (AsyncChatStore.needs_check).
 STORE_CHECK_DELAY = 1.0
 #: Set (to anything) to make the app quit once it has started with a login: CI runs the README's quick start so.
 SMOKE_ENV = "HAILUO_TUI_SMOKE"
@@ -187,18 +190,14 @@ class HailuoApp(AppGuards, App[int]):
             log.debug("idle_gc: %s", done)  # "quick", "deep" (collections) or "busy" (freezing as it goes)
 
     def _start_checking_store(self) -> None:
-        from hailuo_tui.store.connection import needs_check
+        store = self.store
+        if store is not None and store.needs_check:  # too big to check before the first frame, and not recorded sound
+            self.run_worker(self._check_store(store), group="store-check", exit_on_error=False)
 
-        path = str(self.services.paths.db_path) if self.services is not None else ""
-        if path and needs_check(path):  # too big to check before the first frame (connection.CHECK_AT_OPEN_BYTES)
-            self.run_worker(self._check_store(path), group="store-check", exit_on_error=False)
-
-    async def _check_store(self, path: str) -> None:
+    async def _check_store(self, checked: AsyncChatStore) -> None:
         """Check a big database beside the app; a damaged one gets the offer made at start for small ones."""
-        from hailuo_tui.store.connection import quick_check
-
-        damaged = await asyncio.to_thread(quick_check, path)
-        if damaged is None or self.chat_screen is None:
+        damaged = await checked.check_beside()
+        if damaged is None or self.chat_screen is None or self.store is not checked:
             return
         screen, store = self.chat_screen, self.store
         await screen.stop_all()

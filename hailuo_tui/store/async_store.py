@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .db import ChatStore
+from .rows import StoreError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,6 +61,15 @@ class AsyncChatStore:
     def sync(self) -> ChatStore:
         """The underlying synchronous store (for tests and start-up code)."""
         return self._store
+
+    @property
+    def needs_check(self) -> bool:
+        """:attr:`ChatStore.needs_check`: a big file not recorded sound, to check beside the app."""
+        return self._store.needs_check
+
+    async def check_beside(self) -> StoreError | None:
+        """:meth:`ChatStore.check_beside` on a thread of its own: the store's calls go on meanwhile."""
+        return await asyncio.to_thread(self._store.check_beside)
 
     async def close(self) -> None:
         """Close the database, then stop the worker thread (idempotent)."""

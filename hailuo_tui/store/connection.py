@@ -12,7 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from . import migrations
+from . import check_record, migrations
 from .rows import StoreError
 
 
@@ -33,14 +33,15 @@ CHECK_AT_OPEN_BYTES = 8 << 20
 FULL_BELOW = 1 << 20
 
 
-def open_database(path: str) -> sqlite3.Connection:
+def open_database(path: str, *, check: bool = True) -> sqlite3.Connection:
     """Open ``path`` (creating it 0600 in a 0700 directory), check it, and migrate it.
 
     The connection is in autocommit mode (``isolation_level=None``) and may be
     used from any thread; the caller serialises access. Before anything is written,
     the file is checked (``PRAGMA quick_check``) and must be empty or a hailuo-tui
     database: a damaged file, another program's database or one from a newer
-    hailuo-tui is left exactly as it is.
+    hailuo-tui is left exactly as it is. ``check=False``: the file is known sound
+    (:mod:`.check_record`); it is not read through.
 
     Raises:
         StoreError: the file cannot be created or opened (``kind`` "readonly", "full",
@@ -56,7 +57,7 @@ def open_database(path: str) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise at_open(path, exc) from exc
     try:
-        _check_and_migrate(conn, path)
+        _check_and_migrate(conn, path, check)
     except BaseException:
         conn.close()
         raise
@@ -137,7 +138,7 @@ _WAY_OUT = {
 }
 
 
-def _check_and_migrate(conn: sqlite3.Connection, path: str) -> None:
+def _check_and_migrate(conn: sqlite3.Connection, path: str, check_file: bool) -> None:
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
         # Read before anything writes, so a damaged, foreign or newer file stays untouched.
@@ -165,7 +166,7 @@ def _check_and_migrate(conn: sqlite3.Connection, path: str) -> None:
             title="Database from a newer version",
             kind="newer",
         )
-    if names and not is_memory(path) and os.path.getsize(path) <= CHECK_AT_OPEN_BYTES:
+    if check_file and names and not is_memory(path) and os.path.getsize(path) <= CHECK_AT_OPEN_BYTES:
         check(conn, path)
     try:
         if path != ":memory:":
@@ -203,23 +204,60 @@ def needs_check(path: str) -> bool:
         return False
 
 
-def quick_check(path: str) -> StoreError | None:
+def open_checked(path: str) -> tuple[sqlite3.Connection, float | None, tuple[int, int] | None]:
+    """:func:`open_database`, not reading through a file recorded sound (:mod:`.check_record`).
+
+    Returns the connection; when the file was last found sound (recorded, or checked at this open: a new or
+    small file), None for a big one yet to check (:func:`check_beside`); and its :func:`check_record.file_id`
+    (None in memory).
+    """
+    if is_memory(path):
+        return open_database(path), None, None
+    started = time.time()
+    recorded = check_record.checked_at(path)
+    try:
+        new = os.path.getsize(path) == 0
+    except OSError:
+        new = True
+    conn = open_database(path, check=recorded is None)
+    checked = recorded if recorded is not None else started if new or not needs_check(path) else None
+    return conn, checked, check_record.file_id(path)
+
+
+def check_beside(path: str, checked_at: float | None) -> tuple[StoreError | None, float | None]:
+    """:func:`verify` the file beside the store: the "corrupt" error (its record forgotten) or None, and
+    when it was last found sound (``checked_at`` unless it was found sound now)."""
+    started = time.time()
+    result = verify(path)
+    if isinstance(result, StoreError):
+        check_record.forget(path)
+        return result, checked_at
+    return None, started if result else checked_at
+
+
+def verify(path: str) -> StoreError | bool:
     """Check the file on a connection of its own (read-only; may run in any thread beside the store).
 
-    Returns the "corrupt" error when it is damaged; None when it is sound, or when it cannot be
+    Returns True when it is sound, the "corrupt" error when it is damaged, and False when it cannot be
     told now (locked, say: the reads that follow will say what is wrong, if anything).
     """
     try:
         conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
     except sqlite3.Error:
-        return None
+        return False
     try:
         check(conn, path)
     except StoreError as exc:
-        return exc if exc.kind == "corrupt" else None
+        return exc if exc.kind == "corrupt" else False
     finally:
         conn.close()
-    return None
+    return True
+
+
+def quick_check(path: str) -> StoreError | None:
+    """:func:`verify`'s "corrupt" error, or None when the file is sound or cannot be told now."""
+    result = verify(path)
+    return result if isinstance(result, StoreError) else None
 
 
 def at_open(path: str, exc: sqlite3.Error) -> StoreError:
@@ -310,6 +348,7 @@ def backup_corrupt(path: Path | str) -> Path:
         n += 1
         target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
     os.replace(path, target)
+    check_record.forget(str(path))
     for suffix in ("-wal", "-shm"):
         side = path.with_name(path.name + suffix)
         if side.exists():

@@ -21,6 +21,7 @@ from hailuo_tui.domain import MessageStatus
 
 from . import connection, fts, tree
 from .branches import Branches
+from .file_checks import FileChecks
 from .sql import inserted_id, set_clause
 from .rows import (
     CONV_COLS,
@@ -39,7 +40,7 @@ from .rows import (
 _UNSET: Any = object()
 
 
-class ChatStore(Branches):
+class ChatStore(Branches, FileChecks):
     """Synchronous access to the conversation database (one connection).
 
     Safe to share between threads (calls are serialised by a lock), and two
@@ -51,20 +52,14 @@ class ChatStore(Branches):
         self._lock = threading.RLock()
         #: True inside a write transaction (a nested write joins it).
         self._writing = False
-        self._conn = connection.open_database(self.path)
-
-    @staticmethod
-    def backup_corrupt(path: Path | str) -> Path:
-        """Move a damaged database (and its -wal/-shm files) aside; return the new path.
-
-        Only called when the user agreed; the name is ``PATH.corrupt-<YYYYmmdd-HHMMSS>``.
-        """
-        return connection.backup_corrupt(path)
+        self._conn, self.checked_at, self._opened = connection.open_checked(self.path)
+        self._closed = False
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection (idempotent); the file is recorded sound if it was found so (:mod:`.check_record`)."""
         with self._lock:
             self._conn.close()
+            self._record_on_close()
 
     # -- plumbing
 

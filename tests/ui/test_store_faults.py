@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -400,6 +401,44 @@ async def test_a_big_damaged_database_is_checked_after_the_first_frame(make_app,
         assert await app.store.count_conversations() == 0
     [kept] = list(db.parent.glob("hailuo.sqlite3.corrupt-*"))
     assert kept.read_bytes() == before
+
+
+async def test_a_big_database_checked_sound_is_recorded_and_not_checked_at_the_next_start(make_app, emu, tmp_path,
+                                                                                        monkeypatch):
+    """The record of the last check (store/check_record.py) through the app: the first start checks a big
+    file put in place and records it sound at exit; the next start does not check it again."""
+    from hailuo_tui import app as app_module
+    from hailuo_tui.app import HailuoApp
+    from hailuo_tui.store import AsyncChatStore, check_record, connection
+
+    monkeypatch.setattr(connection, "CHECK_AT_OPEN_BYTES", 0)  # every file counts as big
+    monkeypatch.setattr(app_module, "STORE_CHECK_DELAY", 0.05)
+    monkeypatch.delenv(check_record.EVERY_START_ENV, raising=False)
+    db = paths_under(tmp_path).db_path
+    fill_store(db)
+    check_record.forget(str(db))  # copied in: never checked here
+    checks, looked = [], []
+    check_beside, start_checking = AsyncChatStore.check_beside, HailuoApp._start_checking_store
+
+    async def counting(self):
+        checks.append(1)
+        return await check_beside(self)
+
+    def looking(self):
+        looked.append(1)
+        return start_checking(self)
+
+    monkeypatch.setattr(AsyncChatStore, "check_beside", counting)
+    monkeypatch.setattr(HailuoApp, "_start_checking_store", looking)
+    for start, expected in ((1, [1]), (2, [1])):
+        app = await make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await wait_until(pilot, lambda: len(looked) == start, what="the look at the file")
+            await wait_until(pilot, lambda: not app.store.needs_check, what="the check")
+            await pilot.press("ctrl+q")
+        assert checks == expected, f"start {start}"
+        assert Path(check_record.record_path(str(db))).exists()
 
 
 async def test_a_read_only_database_file_in_a_writable_folder_gives_a_message_at_start(make_app, emu, tmp_path):
