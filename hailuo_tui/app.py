@@ -7,7 +7,7 @@ import contextlib
 import os
 import logging
 import signal
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -330,9 +330,20 @@ class HailuoApp(AppGuards, App[int]):
             if self.services is not None:
                 # The first message then does not wait for aiohttp's import, nor its first code block
                 # for Pygments to build a highlighter.
-                self.services.preload_backends(then=warm_highlighting)
+                self.services.preload_backends(then=self._preloaded(asyncio.get_running_loop()))
         if os.environ.get(SMOKE_ENV):
             self.run_worker(self._smoke_exit(), group="smoke", exit_on_error=False)
+
+    def _preloaded(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """What the preload thread does after the backends' imports: warm code highlighting, then have the
+        event loop freeze what they made (IdleCollector.absorb: long-lived, not to be walked again)."""
+
+        def then() -> None:
+            warm_highlighting()
+            with contextlib.suppress(RuntimeError):  # the app ended meanwhile: its loop is closed
+                loop.call_soon_threadsafe(self._idle_gc.absorb)
+
+        return then
 
     async def _smoke_exit(self) -> None:
         """``HAILUO_TUI_SMOKE=1``: quit once started, exit code 0 only with a login (CI proves the quick start)."""

@@ -406,7 +406,8 @@ async def test_the_welcome_screen_waits_for_the_first_conversation_to_be_mounted
 
 async def test_collections_deferred_for_the_start_come_back_once_it_is_done(make_app):
     """`hailuo-tui` starts with the collector off (idle_gc.defer_collections); the start done, it is on, and
-    the deep collection that frees the start's frozen garbage runs at the first quiet moment."""
+    the start's frozen garbage waits for the first deep collection input or an answer makes due: an app left
+    alone does not walk its heap at its first quiet moments."""
     import gc
 
     from hailuo_tui import idle_gc
@@ -418,8 +419,12 @@ async def test_collections_deferred_for_the_start_come_back_once_it_is_done(make
             await ready(pilot)
             await wait_until(pilot, lambda: app._idle_gc.held, what="the start done")
             assert gc.isenabled()
-            await wait_until(pilot, lambda: app._idle_gc.deep_collections >= 1,
-                             timeout=idle_gc.SPACING + idle_gc.QUIET + 5, what="the deep collection")
+            looks = 2 + int((idle_gc.SPACING + idle_gc.QUIET) / idle_gc.CHECK_EVERY)  # past the first quiet moment
+            await wait_until(pilot, lambda: app._idle_gc.ticks >= looks,
+                             timeout=looks * idle_gc.CHECK_EVERY + 5, what="the collector's looks")
+            assert app._idle_gc.deep_collections == 0
+            # What the preload thread imported after the first frame is frozen once it is done.
+            await wait_until(pilot, lambda: app._idle_gc.absorbed == 1, timeout=30, what="the preload's end")
     finally:
         idle_gc.resume_collections()
     assert gc.isenabled()

@@ -56,7 +56,8 @@ class FakeGC:
         """A collector held, with the first deep collection (the start's garbage) done."""
         collector = self.collector()
         collector.hold()
-        self.now += idle_gc.SPACING
+        collector.activity()
+        self.now += idle_gc.DEEP_QUIET
         assert collector.tick(busy=False) == "deep"
         self.calls.clear()
         return collector
@@ -94,20 +95,46 @@ def test_held_without_taking_over_it_only_freezes():
     assert fake.calls == ["freeze", "unfreeze"] and fake.threshold == (700, 10, 10)
 
 
-def test_the_first_deep_collection_waits_for_a_quiet_moment():
-    """It frees the start's garbage, frozen with the start-up heap by the hold."""
+def test_the_starts_garbage_waits_for_the_first_deep_collection_the_session_makes_due():
+    """Frozen with the start-up heap by the hold, it is freed by the deep collection that input or an
+    answer makes due: an app left alone never walks its heap again."""
     fake = FakeGC()
     collector = fake.collector()
     collector.hold()
     fake.calls.clear()
-    fake.now += idle_gc.SPACING + 1
-    assert collector.tick(busy=True) is None  # an answer streams
-    collector.activity()
-    fake.now += idle_gc.QUIET / 2
-    assert collector.tick(busy=False) is None  # a key just came
+    for _ in range(3):
+        fake.now += idle_gc.DEEP_QUIET * 2
+        assert collector.tick(busy=False) is None  # left alone: nothing waits, nothing died
+    assert fake.calls == [] and collector.deep_collections == 0
+    collector.activity()  # a key
     fake.now += idle_gc.QUIET
-    assert collector.tick(busy=False) == "deep"  # the first does not wait for DEEP_QUIET
+    assert collector.tick(busy=False) is None  # the first one waits for DEEP_QUIET like the others
+    fake.now += idle_gc.DEEP_QUIET - idle_gc.QUIET
+    assert collector.tick(busy=False) == "deep"
     assert fake.calls == DEEP and collector.deep_collections == 1
+
+
+def test_what_the_starts_tail_made_is_frozen_when_it_is_done_unless_busy_or_not_taken_over():
+    fake = FakeGC()
+    collector = fake.collector()
+    collector.absorb()
+    assert fake.calls == [] and collector.absorbed == 0  # not held yet
+    collector.hold()
+    fake.calls.clear()
+    collector.absorb()
+    assert fake.calls == ["freeze"] and collector.absorbed == 1
+    fake.waiting = idle_gc.BUSY_YOUNG
+    collector.activity()
+    assert collector.tick(busy=True) == "busy"
+    fake.calls.clear()
+    collector.absorb()
+    assert fake.calls == [] and collector.absorbed == 1  # freezing as it goes already
+    other = FakeGC()
+    off = other.collector()
+    off.hold(take_over=False)  # HAILUO_TUI_IDLE_GC=0
+    other.calls.clear()
+    off.absorb()
+    assert other.calls == [] and off.absorbed == 0
 
 
 def test_the_quick_collection_walks_what_waits_without_unfreezing():
@@ -215,7 +242,7 @@ def test_with_the_real_gc_quick_frees_new_garbage_and_deep_frees_frozen_garbage(
         assert gc.get_freeze_count() > before
         assert gc.get_threshold()[2] == idle_gc.NEVER
         now[0] += idle_gc.SPACING
-        assert collector.tick(busy=False) == "deep"  # the start's garbage
+        assert collector.tick(busy=False) is None  # left alone: the start's garbage waits, frozen
         young = Node()
         young_ref = weakref.ref(young)
         gc.collect(1)  # a young collection: the cycle, alive, goes to the oldest generation
@@ -231,7 +258,7 @@ def test_with_the_real_gc_quick_frees_new_garbage_and_deep_frees_frozen_garbage(
         assert frozen_ref() is not None  # frozen: waits for the deep one
         now[0] += idle_gc.DEEP_QUIET
         assert collector.tick(busy=False) == "deep"
-        assert frozen_ref() is None
+        assert frozen_ref() is None  # the start's garbage, freed by the first deep collection
         for _ in range(idle_gc.BUSY_YOUNG):
             gc.collect(1)  # a busy stretch's young collections
         assert collector.tick(busy=True) == "busy" and gc.get_threshold()[2] == idle_gc.FULL_EVERY
