@@ -12,10 +12,10 @@ landed inside key presses. While held (:meth:`IdleCollector.hold`, the start don
   deep collection, not the start-up heap. It frees the widgets of removed messages (cyclic garbage), which
   is what most of its time goes to;
 * the *deep* collection (unfreeze everything, collect, freeze what is left) frees what was frozen and died
-  since: the messages that were on screen at the last deep collection and were removed since, and at the
-  first one the start's own garbage. It waits for :data:`DEEP_QUIET` s without input, once input came or an
-  answer streamed since the last one (an app left alone never runs it). What it freezes is walked by no
-  quick collection after it;
+  since: the start's own garbage, at the first quiet moment once input came or an answer streamed (an app
+  left alone never runs it), and later the messages that were on screen at the last deep collection and were
+  removed since. After the first, it waits for :data:`DEEP_QUIET` s without input, once input came or an
+  answer streamed since the last one. What it freezes is walked by no quick collection after it;
 * a session that makes a lot between two quiet moments (:data:`BUSY_YOUNG` young collections: the message
   cursor held on ↑ through a long conversation, pages of it mounted and dropped) would leave the quick
   collection too much to walk in one go. It turns *busy*: what waits is frozen, Python runs its own full
@@ -27,13 +27,15 @@ landed inside key presses. While held (:meth:`IdleCollector.hold`, the start don
 So the memory that waits is bounded: frozen garbage by the heap at the last deep collection (an object
 dies once) or by a busy stretch's length, the rest by what the next quick collection frees.
 
-The start's garbage waits for the first deep collection the session needs anyway: 9,070 objects, ~1 MB
-(counted with ``gc.DEBUG_SAVEALL`` in a start on the bench's 10,000 conversations: lists, tuples, drawn
-segments and lines, caches, the styles of 80 DOM nodes Textual made and dropped; no file, socket or
-finaliser among them), whose freeing left RSS where it was (68,024 kB before and after). Freeing it at the
-first quiet moment after the start, as before, walked the whole start-up heap for it: 47-73 ms of one core
-two seconds after the first frame, most of an untouched app's CPU in its first ten seconds
-(``bench/app_scale.py idle-cpu-10s``), and one more walk than a session that goes on to use the app needs.
+The start's garbage waits until the session does something: 9,070 objects, ~1 MB (counted with
+``gc.DEBUG_SAVEALL`` in a start on the bench's 10,000 conversations: lists, tuples, drawn segments and lines,
+caches, the styles of 80 DOM nodes Textual made and dropped; no file, socket or finaliser among them), whose
+freeing left RSS where it was (68,024 kB before and after). Freed at the first quiet moment after the start
+whatever happened, as before, it cost a walk of the whole start-up heap, 47-73 ms of one core two seconds after
+the first frame: most of an untouched app's CPU in its first ten seconds (``bench/app_scale.py idle-cpu-10s``).
+Once the session has done something, the first deep collection still comes at the first quiet moment: it also
+freezes what the session's first minutes made, which the quick collections then no longer walk (without it,
+the soak's longest collection went from 0.18 to 0.22 s, one run each).
 
 Measured (``bench/soak.py --answers 60 --read-every 1 --read-pause 1.6``: a reader's pause after every
 answer; this policy and the previous one run beside each other, one core each, both with the removed
@@ -83,8 +85,8 @@ QUIET = 1.0
 SPACING = 2.0
 """Least seconds between two collections made at quiet moments."""
 DEEP_QUIET = 10.0
-"""Seconds without input before the deep collection, unless it must come sooner (the one after a busy
-stretch waits only for :data:`QUIET`): it walks the whole heap (0.1-0.2 s after a long
+"""Seconds without input before the deep collection, unless it must come sooner (the first, and the one
+after a busy stretch, wait only for :data:`QUIET`): it walks the whole heap (0.1-0.2 s after a long
 session), so it waits for a reader who has looked away, where a key landing in it is unlikely."""
 CEILING = 120
 """Looks (:data:`CHECK_EVERY`) while busy that make the deep collection run even without a quiet moment:
@@ -155,8 +157,8 @@ class IdleCollector:
         self._last_activity = self._last_collection = clock()
         #: Input came or an answer streamed since the last deep collection: something frozen may have died.
         self._deep_due = False
-        #: The next deep collection need not wait for `DEEP_QUIET` (the one after a busy stretch).
-        self._deep_soon = False
+        #: The next deep collection need not wait for `DEEP_QUIET` (the first; the one after a busy stretch).
+        self._deep_soon = True
         #: Busy: Python runs its own full collections and what each keeps is frozen (`BUSY_YOUNG`).
         self._busy = False
         #: Looks while busy (for the ceiling).
@@ -179,7 +181,7 @@ class IdleCollector:
     def hold(self, take_over: bool = True) -> None:
         """Freeze the heap as it is (the start-up heap) and take over from here; collections deferred for
         the start (:func:`defer_collections`) come back, and the garbage frozen with the heap is freed by
-        the first deep collection (after input or an answer, at a long quiet moment).
+        the first deep collection (at the first quiet moment after input or an answer).
 
         Args:
             take_over: False: only freeze, and let Python start its full collections as it does by
@@ -189,9 +191,9 @@ class IdleCollector:
             self._held = True
             self._freeze()
             self._last_collection = self._clock()
-            # The start's garbage, frozen with the heap, waits for the first deep collection the session's
-            # own use makes due (the module's docstring: one walk of the heap fewer).
-            self._deep_due = self._deep_soon = False
+            # The start's garbage, frozen with the heap, waits until input or an answer makes the first deep
+            # collection due (the module's docstring): an app left alone does not walk its heap for it.
+            self._deep_due, self._deep_soon = False, True
             self._resume()
             if not take_over:
                 return

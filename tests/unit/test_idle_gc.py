@@ -57,7 +57,7 @@ class FakeGC:
         collector = self.collector()
         collector.hold()
         collector.activity()
-        self.now += idle_gc.DEEP_QUIET
+        self.now += idle_gc.SPACING
         assert collector.tick(busy=False) == "deep"
         self.calls.clear()
         return collector
@@ -97,7 +97,7 @@ def test_held_without_taking_over_it_only_freezes():
 
 def test_the_starts_garbage_waits_for_the_first_deep_collection_the_session_makes_due():
     """Frozen with the start-up heap by the hold, it is freed by the deep collection that input or an
-    answer makes due: an app left alone never walks its heap again."""
+    answer makes due, at the first quiet moment after it: an app left alone never walks its heap again."""
     fake = FakeGC()
     collector = fake.collector()
     collector.hold()
@@ -107,11 +107,14 @@ def test_the_starts_garbage_waits_for_the_first_deep_collection_the_session_make
         assert collector.tick(busy=False) is None  # left alone: nothing waits, nothing died
     assert fake.calls == [] and collector.deep_collections == 0
     collector.activity()  # a key
-    fake.now += idle_gc.QUIET
-    assert collector.tick(busy=False) is None  # the first one waits for DEEP_QUIET like the others
-    fake.now += idle_gc.DEEP_QUIET - idle_gc.QUIET
-    assert collector.tick(busy=False) == "deep"
+    fake.now += idle_gc.QUIET / 2
+    assert collector.tick(busy=False) is None  # not quiet yet
+    fake.now += idle_gc.QUIET / 2
+    assert collector.tick(busy=False) == "deep"  # the first does not wait for DEEP_QUIET
     assert fake.calls == DEEP and collector.deep_collections == 1
+    collector.activity()
+    fake.now += idle_gc.QUIET + idle_gc.SPACING
+    assert collector.tick(busy=False) is None  # the next ones do
 
 
 def test_what_the_starts_tail_made_is_frozen_when_it_is_done_unless_busy_or_not_taken_over():
@@ -243,6 +246,10 @@ def test_with_the_real_gc_quick_frees_new_garbage_and_deep_frees_frozen_garbage(
         assert gc.get_threshold()[2] == idle_gc.NEVER
         now[0] += idle_gc.SPACING
         assert collector.tick(busy=False) is None  # left alone: the start's garbage waits, frozen
+        collector.activity()
+        now[0] += idle_gc.SPACING
+        assert collector.tick(busy=False) == "deep"  # input came: at the first quiet moment
+        assert frozen_ref() is not None  # still in use: frozen again
         young = Node()
         young_ref = weakref.ref(young)
         gc.collect(1)  # a young collection: the cycle, alive, goes to the oldest generation
@@ -258,7 +265,7 @@ def test_with_the_real_gc_quick_frees_new_garbage_and_deep_frees_frozen_garbage(
         assert frozen_ref() is not None  # frozen: waits for the deep one
         now[0] += idle_gc.DEEP_QUIET
         assert collector.tick(busy=False) == "deep"
-        assert frozen_ref() is None  # the start's garbage, freed by the first deep collection
+        assert frozen_ref() is None  # frozen garbage: freed by a deep collection
         for _ in range(idle_gc.BUSY_YOUNG):
             gc.collect(1)  # a busy stretch's young collections
         assert collector.tick(busy=True) == "busy" and gc.get_threshold()[2] == idle_gc.FULL_EVERY
