@@ -34,8 +34,8 @@ freeing left RSS where it was (68,024 kB before and after). Freed at the first q
 whatever happened, as before, it cost a walk of the whole start-up heap, 47-73 ms of one core two seconds after
 the first frame: most of an untouched app's CPU in its first ten seconds (``bench/app_scale.py idle-cpu-10s``).
 Once the session has done something, the first deep collection still comes at the first quiet moment: it also
-freezes what the session's first minutes made, which the quick collections then no longer walk (without it,
-the soak's longest collection went from 0.18 to 0.22 s, one run each).
+freezes what the session's first minutes made, which the quick collections then no longer walk
+(``bench/app_scale.py soak-500``, one run each: longest collection 0.187 s with it, 0.223 s without).
 
 Measured (``bench/soak.py --answers 60 --read-every 1 --read-pause 1.6``: a reader's pause after every
 answer; this policy and the previous one run beside each other, one core each, both with the removed

@@ -1,9 +1,9 @@
 """The record that lets a start skip checking a database no one but hailuo-tui has touched since its last check.
 
 ``PRAGMA quick_check`` reads every page: ~0.13 CPU-s for the bench's 130 MB history with the file in the page
-cache, ~0.5 s for 221 MB, ~25 ms for 8 MB (:data:`~hailuo_tui.store.connection.CHECK_AT_OPEN_BYTES`, the
-largest file checked before the first frame). Paid at every start, it was most of a started app's CPU in
-its first ten seconds (``bench/app_scale.py idle-cpu-10s``: 1.2 % of a core against 0.3 % after them).
+cache (0.24 s cold), ~0.5 s for 221 MB, on a thread of its own just after the first frame; a file up to
+:data:`~hailuo_tui.store.connection.CHECK_AT_OPEN_BYTES` is checked before it (opening a 6.4 MB one, median of
+9: 8.3-9.9 ms with the check, 1.1 ms without). That was paid at every start.
 
 A session that checked the file (or found it recorded), and closes it as the last connection, writes
 ``<database>.checked``: when the file was last found sound, and the file's identity (device, inode,
