@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Input
 
@@ -12,12 +12,14 @@ from hailuo_tui.provider.backend import settings_label
 from hailuo_tui.provider.errors import HailuoError
 from hailuo_tui.history import write_export
 from hailuo_tui.markdown.blocks import code_blocks
-from hailuo_tui.reply_session import ReplySession
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.clipboard import copy_with_note
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.prompt_input import PromptInput
 from hailuo_tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from hailuo_tui.reply_session import ReplySession
 
 
 #: What the demo's empty conversation offers to send (keys: the bindings ``chat.example_1`` … ``_4``).

@@ -9,13 +9,15 @@ of the conversation (Ctrl+R, Ctrl+↑), from the store.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hailuo_tui.domain import MessageCommand, Paging, Role
-from hailuo_tui.reply_session import ReplySession
 from hailuo_tui.screens.confirm_screen import ConfirmScreen
 from hailuo_tui.store import StoreError
 from hailuo_tui.widgets.prompt_input import PromptInput
+
+if TYPE_CHECKING:
+    from hailuo_tui.reply_session import ReplySession
 
 #: How many messages above a search hit are mounted with it (the ones below it all are).
 HIT_CONTEXT = 6
@@ -64,6 +66,8 @@ class MessageActions:
         if conversation_id is None:
             return
         question = message.parent_id if message.role == Role.ASSISTANT else message.id
+        from hailuo_tui.reply_session import ReplySession  # not on the start's path (ChatScreen's send)
+
         _, reply = await ReplySession.begin(self.store, conversation_id, None, parent_id=question)
         self._start_reply(reply)
         await self.open_conversation(conversation_id)

@@ -7,25 +7,17 @@ web answers take turns, and forwards what the sessions report to the widgets as 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hailuo_tui.provider import AuthError, SiteRefused
 from hailuo_tui.provider.backend import Backend
-from hailuo_tui.reply_events import (
-    ErrorReported,
-    HistoryShortened,
-    InternalError,
-    ReplyEnded,
-    ReplyEvent,
-    Saved,
-    SaveProblem,
-    TitleApplied,
-    Waiting,
-)
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.reply_messages import ReplyFinished, ReplyProblem
 from hailuo_tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from hailuo_tui.reply_events import ReplyEvent
 
 
 class ReplyHosting:
@@ -57,6 +49,18 @@ class ReplyHosting:
 
     def reply_event(self, event: ReplyEvent) -> None:
         """Forward what a reply session reports to the widgets (each reacts to its part)."""
+        # Loaded with the first reply session (ChatScreen's send), not on the start's path.
+        from hailuo_tui.reply_events import (
+            ErrorReported,
+            HistoryShortened,
+            InternalError,
+            ReplyEnded,
+            Saved,
+            SaveProblem,
+            TitleApplied,
+            Waiting,
+        )
+
         reply = event.reply
         if isinstance(event, ErrorReported):
             error = event.error

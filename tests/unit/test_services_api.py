@@ -177,6 +177,15 @@ def test_services_and_the_cli_do_not_import_aiohttp_at_start():
     assert result.stdout.strip() == "[]"
 
 
+def test_the_app_imports_its_reply_sessions_at_the_first_send_not_at_start():
+    """The session and its events (ten dataclasses, ~5.5 ms of module bodies) are not on the start's path."""
+    code = ("import sys, hailuo_tui.cli, hailuo_tui.app, hailuo_tui.screens.chat_screen\n"
+            "print(sorted(m for m in sys.modules if m in ('hailuo_tui.reply_session', 'hailuo_tui.reply_events')))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_the_backends_are_preloaded_once_and_a_backend_waits_for_them(tmp_path, caplog):
     """`preload_backends` imports in a thread; building a backend waits for those imports first (never two
     importers at once) but not for what the thread runs after them (``then``); a module that fails to
