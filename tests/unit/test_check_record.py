@@ -151,7 +151,7 @@ def test_a_big_file_is_recorded_only_once_its_check_beside_found_it_sound(tmp_pa
     store = ChatStore(path)
     assert store.check_beside() is None and not store.needs_check
     store.close()
-    assert not ChatStore(path).needs_check  # recorded: no check at the next start
+    assert not reopen(path).needs_check  # recorded: no check at the next start
     assert checks == [str(path)]
 
 
@@ -160,7 +160,7 @@ def test_a_recorded_big_file_is_not_checked_and_damage_found_beside_it_is_never_
     monkeypatch.setattr(connection, "CHECK_AT_OPEN_BYTES", 0)
     path = sealed(tmp_path / "hailuo.sqlite3")
     reopen(path)
-    assert checks == [] and not ChatStore(path).needs_check
+    assert checks == [] and not reopen(path).needs_check
     record = Path(check_record.record_path(str(path)))
     stale = record.read_text()
     damage_middle_page(path)  # (forgets the record: a failing disk's damage is found by next week's check)
@@ -173,7 +173,7 @@ def test_a_recorded_big_file_is_not_checked_and_damage_found_beside_it_is_never_
     assert not record.exists()  # damaged: forgotten...
     store.close()
     assert not record.exists()  # ...and not recorded sound at close
-    assert ChatStore(path).needs_check
+    assert reopen(path).needs_check
 
 
 def test_a_file_moved_aside_takes_no_record_with_it(tmp_path, checks):
