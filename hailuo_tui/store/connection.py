@@ -25,7 +25,7 @@ def is_memory(path: str) -> bool:
 #: Read when a database is opened, so a test can make it short.
 BUSY_TIMEOUT = 5.0
 #: Files up to this size are checked (``PRAGMA quick_check``) before they are opened; a bigger
-#: one is checked after the first frame (:func:`quick_check`): the check reads every page, about
+#: one is checked after the first frame (:func:`verify`): the check reads every page, about
 #: 0.5 s for 200,000 messages (221 MB) and 0.1 s for 32 MB, too long to hold the start (8 MB: ~25 ms).
 CHECK_AT_OPEN_BYTES = 8 << 20
 #: A disk with less free space than this is called full when SQLite reports a bare I/O error
@@ -196,8 +196,9 @@ def check(conn: sqlite3.Connection, path: str) -> None:
         raise corrupt(path, "; ".join(str(r[0]) for r in rows))
 
 
-def needs_check(path: str) -> bool:
-    """Whether the file was too big to be checked at open (:data:`CHECK_AT_OPEN_BYTES`)."""
+def too_big_to_check_at_open(path: str) -> bool:
+    """Whether the file is too big to be checked at open (:data:`CHECK_AT_OPEN_BYTES`): it is checked beside the
+    store instead (:meth:`.file_checks.FileChecks.check_beside`), unless recorded sound."""
     try:
         return not is_memory(path) and os.path.getsize(path) > CHECK_AT_OPEN_BYTES
     except OSError:
@@ -208,7 +209,7 @@ def open_checked(path: str) -> tuple[sqlite3.Connection, float | None, tuple[int
     """:func:`open_database`, not reading through a file recorded sound (:mod:`.check_record`).
 
     Returns the connection; when the file was last found sound (recorded, or checked at this open: a new or
-    small file), None for a big one yet to check (:func:`check_beside`); and its :func:`check_record.file_id`
+    small file), None for a big one yet to check (:func:`verify`, beside the store); and its :func:`check_record.file_id`
     (None in memory).
     """
     if is_memory(path):
@@ -220,19 +221,8 @@ def open_checked(path: str) -> tuple[sqlite3.Connection, float | None, tuple[int
     except OSError:
         new = True
     conn = open_database(path, check=recorded is None)
-    checked = recorded if recorded is not None else started if new or not needs_check(path) else None
+    checked = recorded if recorded is not None else started if new or not too_big_to_check_at_open(path) else None
     return conn, checked, check_record.file_id(path)
-
-
-def check_beside(path: str, checked_at: float | None) -> tuple[StoreError | None, float | None]:
-    """:func:`verify` the file beside the store: the "corrupt" error (its record forgotten) or None, and
-    when it was last found sound (``checked_at`` unless it was found sound now)."""
-    started = time.time()
-    result = verify(path)
-    if isinstance(result, StoreError):
-        check_record.forget(path)
-        return result, checked_at
-    return None, started if result else checked_at
 
 
 def verify(path: str) -> StoreError | bool:
@@ -252,12 +242,6 @@ def verify(path: str) -> StoreError | bool:
     finally:
         conn.close()
     return True
-
-
-def quick_check(path: str) -> StoreError | None:
-    """:func:`verify`'s "corrupt" error, or None when the file is sound or cannot be told now."""
-    result = verify(path)
-    return result if isinstance(result, StoreError) else None
 
 
 def at_open(path: str, exc: sqlite3.Error) -> StoreError:

@@ -7,6 +7,7 @@ themselves are in :mod:`.connection`, the record of the last one in :mod:`.check
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from . import check_record, connection
@@ -39,8 +40,14 @@ class FileChecks:
     def check_beside(self) -> StoreError | None:
         """Check the file on a connection of its own, in the calling thread (the store's stays free): the
         "corrupt" error when it is damaged, else None (and, found sound, it is recorded at close)."""
-        error, self.checked_at = connection.check_beside(self.path, self.checked_at)
-        return error
+        started = time.time()
+        result = connection.verify(self.path)
+        if isinstance(result, StoreError):
+            check_record.forget(self.path)
+            return result
+        if result:  # False: it could not be told now (locked): still to check
+            self.checked_at = started
+        return None
 
     def _record_on_close(self) -> None:
         """The connection just closed: record the file sound when it was found so, so that the next start

@@ -409,10 +409,10 @@ def test_a_big_file_is_checked_beside_the_app_instead(tmp_path, monkeypatch):
     monkeypatch.setattr(connection, "CHECK_AT_OPEN_BYTES", 0)
     path = tmp_path / "hailuo.sqlite3"
     fill_store(path)
-    assert connection.needs_check(str(path)) and connection.quick_check(str(path)) is None
+    assert connection.too_big_to_check_at_open(str(path)) and connection.verify(str(path)) is True
     damage_middle_page(path)
     before = path.read_bytes()
     ChatStore(path).close()  # too big to check at open: it opens
-    error = connection.quick_check(str(path))
-    assert error is not None and error.kind == "corrupt" and str(path) in error.message
+    error = connection.verify(str(path))
+    assert isinstance(error, StoreError) and error.kind == "corrupt" and str(path) in error.message
     assert path.read_bytes() == before or not Path(f"{path}-wal").exists()
