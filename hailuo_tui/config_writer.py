@@ -15,6 +15,7 @@ from pathlib import Path
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import String
 
 from hailuo_tui.config import default_config_text
 
@@ -52,8 +53,24 @@ def updated_text(text: str, values: Mapping[str, Value]) -> str:
     for key, value in values.items():
         if key in document and document[key] == value and type(document[key].unwrap()) is type(value):
             continue  # same value: leave its spelling (e.g. a comment after it) alone
-        document[key] = value
+        document[key] = _spelled_as_before(document.get(key), value)
     return tomlkit.dumps(document)
+
+
+def _spelled_as_before(old: object, value: Value) -> object:
+    """``value``, as a string in the user's quotes when the key held a 'literal' string that can hold it.
+
+    tomlkit up to 0.15.2 wrote every new string in double quotes and 0.15.3 keeps single ones (seen in CI): the
+    choice is made here, the same on every release.
+    """
+    if not isinstance(value, str) or not isinstance(old, String):
+        return value
+    if not old.as_string().startswith("'"):
+        return value
+    try:  # a literal string holds no ' and no control character; such a value goes in double quotes
+        return tomlkit.string(value, literal=True)
+    except TOMLKitError:
+        return value
 
 
 def save_settings(path: Path, values: Mapping[str, Value]) -> None:

@@ -34,8 +34,22 @@ def test_changing_a_key_keeps_every_other_byte(tmp_path):
     path.write_text(MINE, encoding="utf-8")
     save_settings(path, {"theme": "nord"})
     after = path.read_text(encoding="utf-8")
-    assert after == MINE.replace("theme = 'gruvbox'   #", 'theme = "nord"   #')
+    assert after == MINE.replace("theme = 'gruvbox'   #", "theme = 'nord'   #")
     assert load_config(path).theme == "nord"
+
+
+@pytest.mark.parametrize(
+    ("before", "value", "after"),
+    [
+        ("theme = 'gruvbox'\n", "nord", "theme = 'nord'\n"),  # the user's single quotes
+        ('theme = "gruvbox"\n', "nord", 'theme = "nord"\n'),
+        ("theme = 'gruvbox'\n", "it's", 'theme = "it\'s"\n'),  # a ' cannot go in single quotes
+        ("theme = 'gruvbox'\n", "a\nb", 'theme = "a\\nb"\n'),  # nor a line break
+        ("n = 'three'\n", 3, "n = 3\n"),
+    ],
+)
+def test_a_string_keeps_its_quotes_where_it_can(before, value, after):
+    assert updated_text(before, {next(iter(before.split())): value}) == after
 
 
 def test_a_new_key_goes_before_the_tables_and_nothing_else_moves(tmp_path):
@@ -84,7 +98,7 @@ def test_the_mode_is_kept_and_a_symlink_is_written_through(tmp_path):
     link = tmp_path / "config.toml"
     link.symlink_to(real)
     save_settings(link, {"theme": "nord"})
-    assert link.is_symlink() and "theme = \"nord\"" in real.read_text(encoding="utf-8")
+    assert link.is_symlink() and "theme = 'nord'" in real.read_text(encoding="utf-8")
     assert stat.S_IMODE(real.stat().st_mode) == 0o640
     assert [p.name for p in real.parent.iterdir()] == ["hailuo.toml"]  # no temporary file left
 
