@@ -56,6 +56,27 @@ async def wait_until(pilot: Any, predicate: Callable[[], object], timeout: float
         await pilot.pause(0.05)
 
 
+
+async def click_shown(pilot: Any, selector: str, timeout: float = 15.0) -> Any:
+    """Click the current screen's ``selector`` once the screen has laid it out; fail unless the click landed on it.
+
+    A widget can be queried, and focused, from its mount on, before the screen's layout gives it a place: till
+    then its region is empty and Pilot, which reads the region before it lets the app run, clicks the screen's
+    top-left corner. The browser login test timed out in CI with the login never started (its progress line
+    empty), as after such a click. Returns the widget.
+    """
+    app = pilot.app
+
+    def laid_out() -> Any:
+        found = app.screen.query(selector)
+        return found and found.first().region.area and found.first()
+
+    widget = await wait_until(pilot, laid_out, timeout=timeout, what=f"{selector} on the screen")
+    landed = await pilot.click(widget)
+    under = app.get_widget_at(*widget.region.offset)[0]
+    assert landed, f"the click on {selector} at {widget.region.offset} landed on {under!r}"
+    return widget
+
 def run_queue_seconds() -> float | None:
     """Seconds the main thread (the event loop's) has spent runnable but waiting for a CPU; None without schedstat.
 

@@ -53,7 +53,7 @@ async def test_cli_login_without_a_browser_says_what_to_install(tmp_path):
 async def test_app_welcome_screen_logs_in_with_the_browser(make_app, emu):
     from hailuo_tui.screens.chat_screen import ChatScreen
     from hailuo_tui.screens.login_screen import LoginScreen
-    from tests.ui.conftest import wait_until
+    from tests.helpers import click_shown, wait_until
 
     _browser_or_skip()
     emu.config.auto_login = True
@@ -63,7 +63,8 @@ async def test_app_welcome_screen_logs_in_with_the_browser(make_app, emu):
         login = app.screen
         # Click once the screen is mounted (it focuses its first button then), as a person can.
         await wait_until(pilot, lambda: app.focused is not None and app.focused.screen is login, what="the mounted login")
-        await pilot.click("#browser")
+        await click_shown(pilot, "#browser")
+        await wait_until(pilot, lambda: login.has_class("-working"), what="the login to start")
         try:  # 90 s, as the CLI login above: Chromium starts slowly on a loaded machine
             await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), timeout=90, what="login to finish")
         except AssertionError:  # say why: a full-suite run once timed out here with nothing more to go on

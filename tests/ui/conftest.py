@@ -15,7 +15,7 @@ from hailuo_tui.emulator import Emulator, EmulatorConfig
 from hailuo_tui.provider.login import token_login
 from hailuo_tui.services import Options, Services
 from hailuo_tui.store.vault import TokenVault
-from tests.helpers import wait_until
+from tests.helpers import click_shown, wait_until
 
 __all__ = ["Host", "Posted", "Spy", "answers_finished", "chat", "paste_token_on_login_screen", "paths_under",
            "ready", "recording", "scroll_to_oldest", "send", "type_text", "wait_answered", "wait_idle",
@@ -214,7 +214,7 @@ async def paste_token_on_login_screen(pilot, token: str) -> None:
     login = app.screen
     # The screen focuses its first button once mounted: click only after that, or that focus wins.
     await wait_until(pilot, lambda: app.focused is not None and app.focused.screen is login, what="the mounted login")
-    await pilot.click("#paste")
+    await click_shown(pilot, "#paste")
     field = login.query_one("#token")
     await wait_until(pilot, lambda: app.focused is field, what="the token field")
     field.value = token

@@ -19,6 +19,7 @@ from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.prompt_input import PromptInput
 from hailuo_tui.widgets.reply_messages import ReplyFinished, ReplyStarted
 from hailuo_tui.widgets.status_bar import StatusBar
+from tests.helpers import click_shown
 from tests.ui.conftest import (
     paste_token_on_login_screen,
     paths_under,
@@ -322,7 +323,7 @@ async def test_login_action_opens_the_login_screen_and_cancel_keeps_the_login(ma
         await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the login screen")
         assert "Log in to Hailuo" in str(app.screen.query_one("#login-title").render())
         assert "Log in again." in str(app.screen.query_one("#login-reason").render())
-        await pilot.click("#cancel")
+        await click_shown(pilot, "#cancel")
         await wait_until(pilot, lambda: app.screen is screen, what="back to the chat")
         assert app.auth is auth and app.is_running
         other = emu.issue_token("Someone else")

@@ -15,6 +15,7 @@ from hailuo_tui.store.vault import TokenVault
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.prompt_input import PromptInput
+from tests.helpers import click_shown
 from tests.ui.conftest import type_text, wait_until
 
 SIZE = (110, 36)
@@ -285,10 +286,8 @@ async def test_the_welcome_screen_offers_the_demo_and_switches_to_it(make_app, t
     app = await make_app(logged_in=False)
     own_db = app.services.paths.db_path
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen.query("#demo")
-                         and app.screen.query_one("#demo").region.area, what="the welcome screen")
-        await pilot.pause()
-        await pilot.click("#demo")
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen), what="the welcome screen")
+        await click_shown(pilot, "#demo")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen.loaded and app.auth,
                          timeout=20, what=f"the demo's chat screen (on {app.screen!r})")
         screen = app.screen

@@ -47,6 +47,7 @@ from hailuo_tui.services import Options, Services
 from hailuo_tui.store.vault import TokenVault
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.status_bar import StatusBar
+from tests.helpers import click_shown
 from tests.hostile_echo import EchoServer
 from tests.ui.conftest import type_text, wait_until
 
@@ -179,7 +180,7 @@ async def test_a_registration_error_with_markup_is_shown_literally_at_start_and_
             # children may not be there yet when it becomes the screen: `query`, which finds none, not `query_one`.)
             await wait_until(pilot, lambda: (found := app.screen.query("#browser")) and app.focused is found.first(),
                              what="the mounted screen")
-            await pilot.click("#paste")
+            await click_shown(pilot, "#paste")
             field = app.screen.query_one("#token", Input)
             await wait_until(pilot, lambda: app.focused is field, what="the token field")  # else Enter opens Chromium
             field.value = "tok-registration-5678"
