@@ -486,7 +486,13 @@ async def test_an_answers_last_words_and_its_end_are_drawn_once_laid_out_not_at_
     async with app.run_test(size=(60, 20)) as pilot:
         bubble = None
         shown: list[tuple[str, str]] = []  # per frame: the body's text, the bubble's status
-        Spy(app.screen, after_frame=lambda: shown.append((bubble.markdown.source, bubble.status)))
+
+        def record() -> None:  # a frame drawn before the bubble and its body are mounted has nothing to show
+            body = bubble.query("#md-body") if bubble is not None else None
+            if body:
+                shown.append((body.first().source, bubble.status))
+
+        Spy(app.screen, after_frame=record)
         timer = app.screen._update_timer
         for at_once in (True, False):
             monkeypatch.setattr(textual_compat, "_draw_last_words_at_once", at_once)
