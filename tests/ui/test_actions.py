@@ -6,6 +6,7 @@ up the screen, quitting mid-answer, the command palette, logging out and in, and
 
 from __future__ import annotations
 
+import asyncio
 
 from hailuo_tui.config import Config
 from hailuo_tui.emulator import EmulatorConfig
@@ -215,6 +216,88 @@ async def test_scrolling_to_the_top_loads_older_messages_from_the_store(make_app
         requests = app.posted.of(ChatView.OlderRequested)
         assert len(requests) >= 2  # 200 messages: read 60 at a time from the store, on request
         assert [r.before_id for r in requests] == sorted({r.before_id for r in requests}, reverse=True)
+
+
+def _long_and_short(tmp_path) -> tuple[int, list[int], int]:
+    """A store with a conversation of 200 messages (opened at start: the newest) and an older short one."""
+    db = paths_under(tmp_path).db_path
+    db.parent.mkdir(parents=True, mode=0o700)
+    seed = ChatStore(db)
+    short = seed.create_conversation("A short one")
+    seed.add_message(short.id, "user", "the short one's only message")
+    long = seed.create_conversation("A long one")
+    ids = [seed.add_message(long.id, "user" if i % 2 == 0 else "assistant", f"message number {i}").id
+           for i in range(200)]
+    seed.close()
+    return long.id, ids, short.id
+
+
+def _gate_older_reads(monkeypatch, store, conversation_id: int) -> tuple[asyncio.Event, asyncio.Event]:
+    """Hold the store's reads of older messages (``before_id``) of ``conversation_id`` until the returned gate
+    is set; ``started`` is set when one is waiting. The store is the app's real one; only the answer waits."""
+    gate, started = asyncio.Event(), asyncio.Event()
+    read = store.messages
+
+    async def held(*args, **kwargs):
+        if args[0] == conversation_id and kwargs.get("before_id") is not None:
+            started.set()
+            await gate.wait()
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(store, "messages", held)
+    return gate, started
+
+
+async def test_the_screen_goes_on_while_older_messages_are_read(make_app, emu, tmp_path, monkeypatch):
+    """The read of older messages runs in a worker: awaited in the screen's handler, it held every message to
+    the screen (the layout requests of a page mounted meanwhile among them) until the store answered."""
+    long_id, ids, _ = _long_and_short(tmp_path)
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        view = screen.query_one(ChatView)
+        assert screen.current_id == long_id and view.bubbles[0].message_id > ids[0]
+        gate, started = _gate_older_reads(monkeypatch, screen.store, long_id)
+        for _ in range(50):  # pages from what the view holds, until it asks the store for more
+            if started.is_set():
+                break
+            view.scroll_home(animate=False, immediate=True)
+            await pilot.pause(0.02)
+        assert started.is_set(), "the view never asked the store for older messages"
+        handled = asyncio.Event()
+        screen.call_later(handled.set)  # a message to the screen, behind the request
+        oldest = view.bubbles[0].message_id
+        try:  # not Pilot's pause, which waits for the screen's queue to empty, and would time out there
+            await asyncio.wait_for(handled.wait(), timeout=5)
+        except TimeoutError:
+            raise AssertionError("the screen handled nothing more until the store answered") from None
+        finally:  # failing, leave nothing waiting (the screen itself, before the change) or the app never ends
+            gate.set()
+        await scroll_to_oldest(pilot, view, ids[0])
+        assert view.bubbles[0].message_id < oldest
+
+
+async def test_older_messages_read_for_one_conversation_never_reach_another(make_app, emu, tmp_path, monkeypatch):
+    long_id, ids, short_id = _long_and_short(tmp_path)
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        view = screen.query_one(ChatView)
+        gate, started = _gate_older_reads(monkeypatch, screen.store, long_id)
+        for _ in range(50):
+            if started.is_set():
+                break
+            view.scroll_home(animate=False, immediate=True)
+            await pilot.pause(0.02)
+        assert started.is_set(), "the view never asked the store for older messages"
+        try:
+            await screen.open_chosen(short_id)  # while the long one's read waits
+            assert [bubble.text for bubble in view.bubbles] == ["the short one's only message"]
+        finally:
+            gate.set()
+        await pilot.pause(0.3)
+        assert screen.current_id == short_id
+        assert [bubble.text for bubble in view.bubbles] == ["the short one's only message"]
 
 
 # --- quitting mid-answer ------------------------------------------------------------------
