@@ -56,7 +56,6 @@ async def wait_until(pilot: Any, predicate: Callable[[], object], timeout: float
         await pilot.pause(0.05)
 
 
-
 async def click_shown(pilot: Any, selector: str, timeout: float = 15.0) -> Any:
     """Click the current screen's ``selector`` once the screen has laid it out; fail unless the click landed on it.
 
@@ -76,6 +75,7 @@ async def click_shown(pilot: Any, selector: str, timeout: float = 15.0) -> Any:
     under = app.get_widget_at(*widget.region.offset)[0]
     assert landed, f"the click on {selector} at {widget.region.offset} landed on {under!r}"
     return widget
+
 
 def run_queue_seconds() -> float | None:
     """Seconds the main thread (the event loop's) has spent runnable but waiting for a CPU; None without schedstat.
