@@ -7,6 +7,7 @@ up the screen, quitting mid-answer, the command palette, logging out and in, and
 from __future__ import annotations
 
 import asyncio
+import time
 
 from hailuo_tui.config import Config
 from hailuo_tui.emulator import EmulatorConfig
@@ -248,6 +249,15 @@ def _gate_older_reads(monkeypatch, store, conversation_id: int) -> tuple[asyncio
     return gate, started
 
 
+async def _read_up_until_the_store_is_asked(pilot, view, started: asyncio.Event, timeout: float = 15.0) -> None:
+    """Scroll to the top again and again (pages of what the view holds) until it asks the store for more."""
+    deadline = time.monotonic() + timeout
+    while not started.is_set():
+        assert time.monotonic() < deadline, "the view never asked the store for older messages"
+        view.scroll_home(animate=False, immediate=True)
+        await pilot.pause(0.02)
+
+
 async def test_the_screen_goes_on_while_older_messages_are_read(make_app, emu, tmp_path, monkeypatch):
     """The read of older messages runs in a worker: awaited in the screen's handler, it held every message to
     the screen (the layout requests of a page mounted meanwhile among them) until the store answered."""
@@ -258,12 +268,7 @@ async def test_the_screen_goes_on_while_older_messages_are_read(make_app, emu, t
         view = screen.query_one(ChatView)
         assert screen.current_id == long_id and view.bubbles[0].message_id > ids[0]
         gate, started = _gate_older_reads(monkeypatch, screen.store, long_id)
-        for _ in range(50):  # pages from what the view holds, until it asks the store for more
-            if started.is_set():
-                break
-            view.scroll_home(animate=False, immediate=True)
-            await pilot.pause(0.02)
-        assert started.is_set(), "the view never asked the store for older messages"
+        await _read_up_until_the_store_is_asked(pilot, view, started)
         handled = asyncio.Event()
         screen.call_later(handled.set)  # a message to the screen, behind the request
         oldest = view.bubbles[0].message_id
@@ -284,12 +289,7 @@ async def test_older_messages_read_for_one_conversation_never_reach_another(make
         screen = await ready(pilot)
         view = screen.query_one(ChatView)
         gate, started = _gate_older_reads(monkeypatch, screen.store, long_id)
-        for _ in range(50):
-            if started.is_set():
-                break
-            view.scroll_home(animate=False, immediate=True)
-            await pilot.pause(0.02)
-        assert started.is_set(), "the view never asked the store for older messages"
+        await _read_up_until_the_store_is_asked(pilot, view, started)
         try:
             await screen.open_chosen(short_id)  # while the long one's read waits
             assert [bubble.text for bubble in view.bubbles] == ["the short one's only message"]
