@@ -34,8 +34,12 @@ class AppGuards(ErrorHooks):
 
     def handle_exception(self, error: Exception) -> None:
         # The last net (a dialog's callback, a worker): Textual would print a traceback and exit.
+        from textual.worker import WorkerFailed
+
         from hailuo_tui.store import StoreError
 
+        if isinstance(error, WorkerFailed) and isinstance(error.error, StoreError):
+            error = error.error  # a worker's exception reaches here wrapped
         if isinstance(error, StoreError) and self.chat_screen is not None and self.chat_screen.is_attached:
             self._store_problem(error)
             return

@@ -436,13 +436,8 @@ class ChatScreen(StoreFaults, ReplyHosting, MessageActions, ChatActions, ChatSea
         # for them and that page waited for the next frame tick. Every tenth page of a long conversation (the
         # one that asks the store for more, ahead of need) took 5-19 ms longer (bench/app_scale.py
         # open-2000+top: 33 of 330 pages, the 11 slowest among them).
-        self.run_worker(self._load_older_in_worker(event), group="older", exit_on_error=True)
-
-    async def _load_older_in_worker(self, event: ChatView.OlderRequested) -> None:
-        try:
-            await self.load_older(event)
-        except StoreError as exc:
-            self.store_problem(exc)
+        # A store refusal in it is said on screen by the app's last net (AppGuards), as any worker's.
+        self.run_worker(self.load_older(event), group="older", exit_on_error=True)
 
     async def load_older(self, event: ChatView.OlderRequested) -> None:
         """Give the chat view the page of stored messages before ``event.before_id`` (or say there is none)."""

@@ -15,7 +15,7 @@ from hailuo_tui.markdown.blocks import code_blocks
 from hailuo_tui.screens.code_picker_screen import CodePickerScreen
 from hailuo_tui.screens.login_screen import LoginScreen
 from hailuo_tui.screens.rename_screen import RenameScreen
-from hailuo_tui.store import ChatStore
+from hailuo_tui.store import ChatStore, StoreError
 from hailuo_tui.widgets.chat_view import ChatView
 from hailuo_tui.widgets.conversation_list import ConversationList
 from hailuo_tui.widgets.prompt_input import PromptInput
@@ -298,6 +298,30 @@ async def test_older_messages_read_for_one_conversation_never_reach_another(make
         await pilot.pause(0.3)
         assert screen.current_id == short_id
         assert [bubble.text for bubble in view.bubbles] == ["the short one's only message"]
+
+
+async def test_a_store_refusal_while_older_messages_are_read_is_said_and_the_app_goes_on(make_app, emu, tmp_path,
+                                                                                       monkeypatch):
+    """The read runs in a worker, whose exception Textual hands on wrapped (WorkerFailed): the app's last net
+    still says a store refusal on screen rather than ending with a traceback."""
+    long_id, ids, _ = _long_and_short(tmp_path)
+    app = await make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        view = screen.query_one(ChatView)
+        read, refused = screen.store.messages, asyncio.Event()
+
+        async def refusing(*args, **kwargs):
+            if args[0] == long_id and kwargs.get("before_id") is not None:
+                refused.set()
+                raise StoreError(str(tmp_path), "the disk said no [b]now[/b]", kind="io")
+            return await read(*args, **kwargs)
+
+        monkeypatch.setattr(screen.store, "messages", refusing)
+        await _read_up_until_the_store_is_asked(pilot, view, refused)
+        await wait_until(pilot, lambda: any("the disk said no [b]now[/b]" == str(n.message)
+                                            for n in app._notifications), what="the refusal said")
+        assert app.is_running and app.screen is screen
 
 
 # --- quitting mid-answer ------------------------------------------------------------------
